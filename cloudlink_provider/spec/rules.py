@@ -1,0 +1,67 @@
+"""Rules tables shared by the provider (validation at preview) and the emulator (enforcement).
+
+One business rule lives here once. Values marked [brief]/[doc] come from Mitel;
+the rest are our design choices, kept in this table so they are easy to change
+when the real API is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+API_VERSION = "2017-09-01"
+
+# Services the client and the emulator know, each with its own base URL.
+SERVICES = ("authentication", "admin", "gateway", "integrations", "scim")
+
+ROLES_BY_RANK = ("GUEST", "USER", "ACCOUNT_ADMIN", "PARTNER_ADMIN", "GLOBAL_ADMIN")
+
+ACCESS_TOKEN_TTL_S = 3600  # [doc] 1 h
+REFRESH_TOKEN_TTL_S = 14 * 24 * 3600  # [doc] 14 days
+
+
+@dataclass(frozen=True)
+class PbxModel:
+    api_type: str  # the backend's enum value
+    title: str
+    max_users: int  # [brief] capacity table
+    max_bhcc: int
+    role: str | None  # CloudLink role PBX users may hold on this PBX [brief]
+
+
+# Keyed by the spec's kebab-case name.
+PBX_MODELS: dict[str, PbxModel] = {
+    "mivoice-office-400": PbxModel("MIVOICE_OFFICE_400", "MiVoice Office 400", 800, 4200, None),
+    "mivoice-5000": PbxModel("MIVOICE_5000", "MiVoice 5000", 5000, 16000, "CTI"),
+    "mx-one": PbxModel("MX_ONE", "MiVoice MX-ONE", 5000, 15000, "USER"),
+    "mivoice-business": PbxModel("MIVOICE_BUSINESS", "MiVoice Business", 2500, 12000, None),
+}
+PBX_BY_API_TYPE = {m.api_type: m for m in PBX_MODELS.values()}
+
+MAX_ROLE_HOLDERS = 1000  # [brief] per account
+
+# Two-way Teams presence only with MiVoice Business [doc].
+BIDIRECTIONAL_TEAMS_PBX = "MIVOICE_BUSINESS"
+
+GATEWAY_TYPES = {
+    "appliance": "APPLIANCE",
+    "virtual": "VIRTUAL",
+    "embedded-smbc": "EMBEDDED_SMBC",
+    "mbg": "MBG",
+}
+GATEWAY_TYPES_BY_API = {v: k for k, v in GATEWAY_TYPES.items()}
+
+TEAMS_MODES = {"unidirectional": "UNIDIRECTIONAL", "bidirectional": "BIDIRECTIONAL"}
+
+# [brief] Mitel Assistant readiness: (minimum MiCollab version, what needs it).
+MICOLLAB_READINESS = (
+    ((9, 6), "MiCollab PC client 9.6+ offers the telephony-only profile"),
+    ((9, 7, 10), "on iOS, Mitel Assistant launches MiCollab through a URI that needs MiCollab 9.7.10+"),
+)
+MICOLLAB_CALL_HISTORY_MIVB = ((9, 7), "with MiVoice Business, calling from Call History needs MiCollab 9.7+")
+
+
+def role_allowed(pbx_api_type: str) -> str | None:
+    """The only CloudLink role PBX users may hold behind this PBX type, or None."""
+    model = PBX_BY_API_TYPE.get(pbx_api_type)
+    return model.role if model else None
