@@ -88,6 +88,11 @@ class Database:
             cur = self._conn.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, id_))
         return cur.rowcount > 0
 
+    def delete_owned_by(self, account_id: str) -> None:
+        """Remove every document an account owns (the account itself included)."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM records WHERE account_id = ?", (account_id,))
+
     def wipe(self) -> None:
         with self.transaction():
             self._conn.execute("DELETE FROM records")

@@ -1,0 +1,52 @@
+"""Assembles the emulator: routers per service, error rendering, and the gate in front.
+
+`create_app(db_path)` returns an ASGI app; every `ApiError` is rendered here, in
+one place, as CloudLink's `{name, message}`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import routes_admin, routes_auth, routes_controls
+from .common import Settings
+from .controls import Controls
+from .errors import ApiError
+from .gate import Gate
+from .store import Store
+
+ROUTERS = [routes_auth.router, routes_admin.router, routes_controls.router]
+
+
+def create_app(db_path: str, settings: Settings | None = None) -> Gate:
+    store = Store(db_path, settings)
+    controls = Controls()
+    api = FastAPI(title="CloudLink emulator", version="2017-09-01",
+                  description="A local CloudLink: Authentication, Admin, Gateway, Integrations and SCIM APIs.")
+    api.state.store, api.state.controls = store, controls
+    for router in ROUTERS:
+        api.include_router(router)
+
+    @api.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"name": "ValidationError", "message": detail}, status_code=400)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code in (404, 405):
+            return JSONResponse({"name": "UnregisteredRoute",
+                                 "message": f"no route for {request.method} {request.url.path}"}, status_code=404)
+        return JSONResponse({"name": "HttpError", "message": str(exc.detail)}, status_code=exc.status_code)
+
+    gate = Gate(api, store, controls)
+    gate.api = api  # type: ignore[attr-defined]
+    gate.store = store  # type: ignore[attr-defined]
+    return gate

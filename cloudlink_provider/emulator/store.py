@@ -1,0 +1,32 @@
+"""The emulated backend as one object: every domain store over one database.
+
+Handlers call `store.<domain>.<action>`; the same verb is used by the client
+(`client.<domain>.<action>`) and the provider, so a grep follows a change end to end.
+"""
+
+from __future__ import annotations
+
+from .accounts import AccountStore
+from .auth import AuthStore
+from .common import Context, Settings
+from .db import Database
+
+DEMO_PARTNER = {"name": "Demo Partner", "client_id": "demo-partner", "client_secret": "demo-partner-secret"}
+
+
+class Store:
+    def __init__(self, db_path: str, settings: Settings | None = None):
+        self.ctx = Context(Database(db_path), settings or Settings())
+        self.db = self.ctx.db
+        self.auth = AuthStore(self.ctx)
+        self.accounts = AccountStore(self.ctx)
+        if not self.db.list("account"):
+            self.seed_demo_partner()
+
+    def seed_demo_partner(self) -> dict:
+        return self.auth.seed_partner(DEMO_PARTNER["name"], DEMO_PARTNER["client_id"], DEMO_PARTNER["client_secret"])
+
+    def reset(self) -> None:
+        """Forget everything and seed the demo partner again."""
+        self.db.wipe()
+        self.seed_demo_partner()
