@@ -1,0 +1,20 @@
+"""Typed CloudLink client: httpx + pydantic + tenacity.
+
+Owns the wire: per-service base URLs, OAuth2 tokens, retries where safe, HAL
+paging and the error tree. Knows nothing of Pulumi or of the emulator; the real
+service and the emulator differ only by `ClientConfig.endpoint`.
+"""
+
+from .api import CloudLink
+from .config import MITEL_ENDPOINT, ClientConfig
+from .errors import (ApiError, CloudLinkError, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServerError,
+                     TransportError, Unauthorized)
+from .models import Account, TokenClaims
+from ._session import create_or_adopt
+
+__all__ = [
+    "CloudLink", "ClientConfig", "MITEL_ENDPOINT", "create_or_adopt",
+    "CloudLinkError", "TransportError", "ApiError", "Invalid", "Unauthorized", "Forbidden", "NotFound",
+    "Conflict", "RateLimited", "ServerError",
+    "Account", "TokenClaims",
+]

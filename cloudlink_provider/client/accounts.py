@@ -1,0 +1,47 @@
+"""Admin API: customer accounts (`/admin/2017-09-01/accounts`)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ._session import Session
+from .errors import NotFound
+from .models import Account
+
+
+def odata_quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class AccountsApi:
+    def __init__(self, session: Session):
+        self._s = session
+
+    def list(self, filter_: str | None = None) -> Iterator[Account]:
+        params = {"$filter": filter_} if filter_ else None
+        return (Account.model_validate(a) for a in self._s.paged("admin", "/accounts", params))
+
+    def find_by_name(self, name: str) -> Account | None:
+        """The partner's customer account with this exact name (the natural key), if any."""
+        matches = list(self.list(f"name eq {odata_quote(name)}"))
+        return matches[0] if matches else None
+
+    def get(self, account_id: str) -> Account | None:
+        try:
+            return Account.model_validate(self._s.json("admin", "GET", f"/accounts/{account_id}"))
+        except NotFound:
+            return None
+
+    def create(self, fields: dict[str, Any]) -> Account:
+        return Account.model_validate(self._s.json("admin", "POST", "/accounts", json=fields))
+
+    def update(self, account_id: str, fields: dict[str, Any]) -> Account:
+        return Account.model_validate(self._s.json("admin", "PUT", f"/accounts/{account_id}", json=fields))
+
+    def delete(self, account_id: str) -> bool:
+        """Delete; False when it was already gone (deletes are idempotent)."""
+        try:
+            self._s.request("admin", "DELETE", f"/accounts/{account_id}")
+            return True
+        except NotFound:
+            return False

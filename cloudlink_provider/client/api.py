@@ -1,0 +1,28 @@
+"""`CloudLink`: the client facade, one attribute per API group over one shared session."""
+
+from __future__ import annotations
+
+import httpx
+
+from .accounts import AccountsApi
+from .config import ClientConfig
+from .models import TokenClaims
+from ._session import Session
+
+
+class CloudLink:
+    def __init__(self, config: ClientConfig, transport: httpx.BaseTransport | None = None):
+        self.session = Session(config, transport)
+        self.accounts = AccountsApi(self.session)
+
+    def whoami(self) -> TokenClaims:
+        return TokenClaims.model_validate(self.session.json("authentication", "GET", "/token"))
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "CloudLink":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
