@@ -1,0 +1,100 @@
+"""What every CloudLink dynamic provider shares: configuration, the client, check and diff.
+
+Pulumi pickles a provider instance (dill) into the state, so providers hold only
+plain data and are defined in importable modules (never `__main__`): the state
+then stores a reference to the class, and upgrading this package does not
+produce `__provider` diffs. The client is built once per provider process, from
+the stack config that the engine hands dynamic providers in `configure()`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, ClassVar
+
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pydantic import BaseModel, ValidationError
+
+from ..client import ClientConfig, CloudLink
+from ..spec.customer import problems_of
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
+
+_clients: dict[tuple[str, str, str], CloudLink] = {}
+_clients_lock = threading.Lock()
+
+
+def client_config(config: Any) -> ClientConfig:
+    """ClientConfig from the stack config (`cloudlink:*`), falling back to CLOUDLINK_* environment variables."""
+    def setting(key: str, env: str) -> str | None:
+        value = config.get(f"cloudlink:{key}") if config is not None else None
+        return value if value not in (None, "") else os.environ.get(env)
+
+    endpoint = setting("endpoint", "CLOUDLINK_ENDPOINT")
+    client_id = setting("clientId", "CLOUDLINK_CLIENT_ID")
+    secret = setting("clientSecret", "CLOUDLINK_CLIENT_SECRET")
+    missing = [k for k, v in (("cloudlink:endpoint", endpoint), ("cloudlink:clientId", client_id),
+                              ("cloudlink:clientSecret", secret)) if not v]
+    if missing:
+        raise ValueError(f"missing provider configuration: {', '.join(missing)} "
+                         "(pulumi config set ..., with --secret for the client secret)")
+    return ClientConfig(endpoint=endpoint, client_id=client_id, client_secret=secret)  # type: ignore[arg-type]
+
+
+def shared_client(config: ClientConfig) -> CloudLink:
+    key = (config.endpoint, config.client_id, config.client_secret)
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = CloudLink(config)
+        return _clients[key]
+
+
+def is_unknown(value: Any) -> bool:
+    return value == UNKNOWN
+
+
+class CloudLinkProvider(ResourceProvider):
+    """Base provider: subclasses set `inputs_model`, `replace_on`, and implement create/read/update/delete."""
+
+    inputs_model: ClassVar[type[BaseModel]]
+    replace_on: ClassVar[frozenset[str]] = frozenset()  # input fields that force replacement
+    delete_before_replace: ClassVar[bool] = False  # the backend allows only one at a time
+    serialize_as_secret_always = False  # nothing secret is pickled: the provider holds no data
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._config = client_config(req.config)
+
+    @property
+    def client(self) -> CloudLink:
+        config = getattr(self, "_config", None) or client_config(None)
+        return shared_client(config)
+
+    @classmethod
+    def input_fields(cls) -> list[str]:
+        return list(cls.inputs_model.model_fields)
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate inputs with the pydantic model; values unknown during preview are not judged yet."""
+        data = {k: v for k, v in news.items() if not k.startswith("__")}
+        failures = []
+        try:
+            self.inputs_model.model_validate(data)
+        except ValidationError as e:
+            for err, line in zip(e.errors(), problems_of(e)):
+                field = str(err["loc"][0]) if err["loc"] else ""
+                if not is_unknown(data.get(field)):
+                    failures.append(CheckFailure(field, line))
+        return CheckResult(news, failures)
+
+    def changed_fields(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return [f for f in self.input_fields() if olds.get(f) != news.get(f)]
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = self.changed_fields(olds, news)
+        replaces = [f for f in changes if f in self.replace_on]
+        return DiffResult(changes=bool(changes), replaces=replaces,
+                          delete_before_replace=self.delete_before_replace if replaces else None)
+
+    def inputs_from(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {f: props.get(f) for f in self.input_fields()}

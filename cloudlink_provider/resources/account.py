@@ -1,0 +1,84 @@
+"""The `Account` resource: a customer account under the partner (Admin API).
+
+Natural key: the account name under the partner. A create whose response was
+lost is found by name on the next attempt and adopted, never duplicated;
+`adoptAccountId` brings an existing customer under management explicitly.
+Nothing forces replacement: every managed field changes in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+
+from ..client import Account as ApiAccount
+from ..client import create_or_adopt
+from ..spec.customer import AccountSpec
+from ._base import CloudLinkProvider
+
+MANAGED = ("name", "domain", "languageCode", "active")  # fields we send to the API
+
+
+class AccountInputs(AccountSpec):
+    """The resource takes the spec's account block as it is."""
+
+
+class AccountProvider(CloudLinkProvider):
+    inputs_model = AccountInputs
+
+    def _outputs(self, inputs: dict[str, Any], account: ApiAccount) -> dict[str, Any]:
+        return {**inputs, "accountId": account.accountId, "accountNumber": account.accountNumber,
+                "partnerId": account.partnerId}
+
+    @staticmethod
+    def _fields(inputs: dict[str, Any]) -> dict[str, Any]:
+        return {k: inputs[k] for k in MANAGED if inputs.get(k) is not None}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self.inputs_from(props)
+        api = self.client.accounts
+        if inputs.get("adoptAccountId"):
+            existing = api.get(inputs["adoptAccountId"])
+            if existing is None:
+                raise ValueError(f"adoptAccountId {inputs['adoptAccountId']}: no such customer account is visible "
+                                 "to these credentials")
+            account = api.update(existing.accountId, self._drifted(existing, inputs))
+        else:
+            account, adopted = create_or_adopt(lambda: api.find_by_name(inputs["name"]),
+                                               lambda: api.create(self._fields(inputs)))
+            if adopted and self._drifted(account, inputs):
+                account = api.update(account.accountId, self._drifted(account, inputs))
+        return CreateResult(account.accountId, self._outputs(inputs, account))
+
+    def _drifted(self, account: ApiAccount, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in self._fields(inputs).items() if getattr(account, k) != v}
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        account = self.client.accounts.get(id_)
+        if account is None:
+            return ReadResult(None, {})
+        inputs = self.inputs_from(props)
+        # Managed fields take the live value; unmanaged ones (None in the spec) stay unmanaged.
+        inputs.update({k: getattr(account, k) for k in MANAGED if inputs.get(k) is not None})
+        return ReadResult(id_, self._outputs(inputs, account), inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = self.inputs_from(news)
+        changed = {k: inputs[k] for k in MANAGED if k in self.changed_fields(olds, news) and inputs.get(k) is not None}
+        account = self.client.accounts.update(id_, changed) if changed else self.client.accounts.get(id_)
+        return UpdateResult(self._outputs(inputs, account))
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        self.client.accounts.delete(id_)
+
+
+class Account(Resource, module="cloudlink", name="Account"):
+    accountId: pulumi.Output[str]
+    accountNumber: pulumi.Output[str]
+    partnerId: pulumi.Output[str]
+
+    def __init__(self, name: str, spec: AccountSpec, opts: pulumi.ResourceOptions | None = None):
+        props = {**spec.model_dump(), "accountId": None, "accountNumber": None, "partnerId": None}
+        super().__init__(AccountProvider(), name, props, opts)

@@ -1,0 +1,184 @@
+"""The customer spec: what a partner writes in `stacks/Pulumi.<customer>.yaml` under `cloudlink-fleet:customer`.
+
+Validated by pydantic before any API call: unknown keys are rejected, and each
+failure names the field path and the rule in words a partner understands
+(`SpecError`). Secrets (PBX password, Teams client secret) are not part of this
+block: they are their own `secure:` config keys, so previews stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .rules import MAX_ROLE_HOLDERS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PBX_MODELS
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+PEM = re.compile(r"^-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+\s+-----END CERTIFICATE-----\s*$")
+
+
+class SpecError(ValueError):
+    """An invalid customer spec; `problems` holds one "path: rule" line per failure."""
+
+    def __init__(self, problems: list[str], where: str = "customer"):
+        self.problems = problems
+        super().__init__(f"invalid {where} spec:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class AccountSpec(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    domain: str | None = Field(default=None, max_length=253, pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    languageCode: str | None = Field(default=None, pattern=r"^[a-z]{2}-[A-Z]{2}$")
+    active: bool = True
+    adoptAccountId: str | None = None
+
+
+class GatewaySpec(Strict):
+    serialNumber: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{5,39}$")
+    type: Literal["appliance", "virtual", "embedded-smbc", "mbg"]
+    name: str = Field(min_length=1, max_length=120)
+
+
+class PbxSpec(Strict):
+    type: Literal["mivoice-office-400", "mivoice-5000", "mx-one", "mivoice-business"]
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]+$", min_length=1)
+    port: int = Field(ge=1, le=65535)
+    username: str = Field(min_length=1)
+    users: int = Field(default=0, ge=0)
+    bhcc: int = Field(default=0, ge=0)
+    micollabVersion: str | None = Field(default=None, pattern=r"^\d+(\.\d+){0,3}$")
+
+    @model_validator(mode="after")
+    def _capacity(self) -> "PbxSpec":
+        model = PBX_MODELS[self.type]
+        if self.users > model.max_users:
+            raise ValueError(f"users: {self.users} planned users exceed the {model.title} capacity of "
+                             f"{model.max_users}")
+        if self.bhcc > model.max_bhcc:
+            raise ValueError(f"bhcc: {self.bhcc} busy-hour call completions exceed the {model.title} "
+                             f"capacity of {model.max_bhcc}")
+        return self
+
+
+class RoleSpec(Strict):
+    extension: str = Field(pattern=r"^\d{2,10}$")
+    role: Literal["CTI", "USER"]
+
+
+class TeamsSpec(Strict):
+    tenantId: str
+    clientId: str
+    mode: Literal["unidirectional", "bidirectional"] = "unidirectional"
+
+    @field_validator("tenantId", "clientId")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        if not GUID.match(value):
+            raise ValueError("must be a GUID like 8f0c3b1e-2c5d-4b7a-9e61-0f2d3c4b5a69")
+        return value.lower()
+
+
+class SsoSpec(Strict):
+    provider: Literal["azure-ad"] = "azure-ad"
+    issuerId: str = Field(min_length=1)
+    loginUrl: str = Field(pattern=r"^https://[^\s/]+(/\S*)?$")
+    logoutUrl: str | None = Field(default=None, pattern=r"^https://[^\s/]+(/\S*)?$")
+    certificate: str
+    scim: bool = False
+
+    @field_validator("certificate")
+    @classmethod
+    def _pem(cls, value: str) -> str:
+        if not PEM.match(value.strip() + "\n"):
+            raise ValueError("must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+        return value.strip() + "\n"
+
+
+class CustomerSpec(Strict):
+    account: AccountSpec
+    gateway: GatewaySpec | None = None
+    pbx: PbxSpec | None = None
+    roles: list[RoleSpec] = Field(default_factory=list)
+    teams: TeamsSpec | None = None
+    sso: SsoSpec | None = None
+    welcomeEmail: bool = False
+
+    @model_validator(mode="after")
+    def _dependencies(self) -> "CustomerSpec":
+        if self.pbx and not self.gateway:
+            raise ValueError("pbx: a PBX connects through a gateway; add a gateway block")
+        if self.roles:
+            if not self.pbx:
+                raise ValueError("roles: CloudLink roles are assigned to PBX users; add a pbx block")
+            allowed = PBX_MODELS[self.pbx.type].role
+            if allowed is None:
+                raise ValueError(f"roles: {PBX_MODELS[self.pbx.type].title} users take no CloudLink role "
+                                 "(CTI is for MiVoice 5000, USER for MX-ONE)")
+            for i, r in enumerate(self.roles):
+                if r.role != allowed:
+                    raise ValueError(f"roles[{i}].role: {PBX_MODELS[self.pbx.type].title} users take role "
+                                     f"{allowed}, not {r.role}")
+            seen: set[str] = set()
+            for i, r in enumerate(self.roles):
+                if r.extension in seen:
+                    raise ValueError(f"roles[{i}].extension: extension {r.extension} is listed twice")
+                seen.add(r.extension)
+            if len(self.roles) > MAX_ROLE_HOLDERS:
+                raise ValueError(f"roles: {len(self.roles)} role holders exceed the limit of "
+                                 f"{MAX_ROLE_HOLDERS} per account")
+        if self.teams:
+            if not self.pbx:
+                raise ValueError("teams: Teams presence needs a connected PBX; add gateway and pbx blocks")
+            if self.teams.mode == "bidirectional" and self.pbx.type != "mivoice-business":
+                raise ValueError("teams.mode: bidirectional presence needs MiVoice Business "
+                                 f"(this customer has {PBX_MODELS[self.pbx.type].title})")
+        return self
+
+
+def problems_of(error: ValidationError, prefix: str = "") -> list[str]:
+    """Pydantic's errors as "path: rule" lines a partner can act on."""
+    lines = []
+    for e in error.errors():
+        path = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; keys are camelCase)"
+        elif e["type"] == "string_pattern_mismatch":
+            msg = f"{e['input']!r} does not have the expected format ({e['ctx']['pattern']})"
+        elif e["type"] == "literal_error":
+            msg = f"{e['input']!r} is not one of {e['ctx']['expected']}"
+        if ":" in msg.split(" ", 1)[0]:  # model validators name their own sub-field
+            sub, msg = msg.split(":", 1)
+            path = ".".join(p for p in (path, sub) if p)
+            msg = msg.strip()
+        full = ".".join(p for p in (prefix, path) if p)
+        lines.append(f"{full}: {msg}")
+    return lines
+
+
+def parse_customer(data: Any) -> CustomerSpec:
+    try:
+        return CustomerSpec.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(problems_of(e, "customer")) from None
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def readiness_warnings(spec: CustomerSpec) -> list[str]:
+    """Mitel Assistant readiness [brief]: worth a warning at preview, never an error."""
+    if not spec.pbx or not spec.pbx.micollabVersion:
+        return []
+    have = _version(spec.pbx.micollabVersion)
+    checks = list(MICOLLAB_READINESS)
+    if spec.pbx.type == "mivoice-business":
+        checks.append(MICOLLAB_CALL_HISTORY_MIVB)
+    return [f"customer.pbx.micollabVersion {spec.pbx.micollabVersion}: {why}" for need, why in checks if have < need]
