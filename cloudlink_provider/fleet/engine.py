@@ -1,0 +1,54 @@
+"""Where the Pulumi engine is and the environment it runs in.
+
+The CLI and language host come from `.tools/bin` (built by tools/build.sh); the
+state lives in a local `file://` backend inside the project unless
+PULUMI_BACKEND_URL says otherwise; secrets use the passphrase provider, with a
+documented demo passphrase that PULUMI_CONFIG_PASSPHRASE overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEMO_PASSPHRASE = "cloudlink-demo"
+
+
+def tools_bin(root: Path = PROJECT_ROOT) -> Path:
+    return root / ".tools" / "bin"
+
+
+def pulumi_binary(root: Path = PROJECT_ROOT) -> str:
+    local = tools_bin(root) / "pulumi"
+    if local.exists():
+        return str(local)
+    found = shutil.which("pulumi")
+    if not found:
+        raise RuntimeError("the Pulumi engine is not built: run `make setup` (it builds .tools/bin/pulumi)")
+    return found
+
+
+def pulumi_env(root: Path = PROJECT_ROOT, backend_url: str | None = None,
+               base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every pulumi invocation gets."""
+    env = dict(os.environ if base is None else base)
+    venv_bin = Path(os.environ.get("VIRTUAL_ENV", root / ".venv")) / "bin"
+    env["PATH"] = os.pathsep.join([str(tools_bin(root)), str(venv_bin), env.get("PATH", "")])
+    env["PULUMI_BACKEND_URL"] = backend_url or env.get("PULUMI_BACKEND_URL") or (root / ".state").as_uri()
+    env.setdefault("PULUMI_CONFIG_PASSPHRASE", DEMO_PASSPHRASE)
+    env.setdefault("PULUMI_HOME", str(root / ".tools" / "pulumi-home"))
+    env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
+    env["PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"] = "true"
+    env.setdefault("PULUMI_DIY_BACKEND_NO_LEGACY_WARNING", "true")
+    if env["PULUMI_BACKEND_URL"].startswith("file://"):
+        Path(env["PULUMI_BACKEND_URL"][7:]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def run_pulumi(args: list[str], cwd: Path, env: dict[str, str], check: bool = False,
+               timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    cmd = [pulumi_binary(), *args, "--non-interactive"]
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check)
