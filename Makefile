@@ -1,0 +1,40 @@
+# The two commands: `make demo` and `make test`. Both install what they need (virtualenv,
+# Python packages, the Pulumi engine built from the Go module proxy) through `make setup`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-unit test-e2e lint clean
+
+setup: $(VENV)/.installed .tools/bin/pulumi-ready
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# tools/build.sh rebuilds only when the pinned version (tools/go.mod) or our host's source change.
+.tools/bin/pulumi-ready: FORCE
+	bash tools/build.sh
+
+FORCE:
+
+demo: setup
+	$(BIN)/cloudlink demo
+
+lint: setup
+	$(BIN)/lint-imports
+
+test: setup lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-unit: setup
+	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
+
+test-e2e: setup
+	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .tools .state .emulator *.egg-info
