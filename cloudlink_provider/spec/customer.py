@@ -19,6 +19,9 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 PEM = re.compile(r"^-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+\s+-----END CERTIFICATE-----\s*$")
 
 
+_SUBFIELD = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
+
+
 class SpecError(ValueError):
     """An invalid customer spec; `problems` holds one "path: rule" line per failure."""
 
@@ -153,10 +156,10 @@ def problems_of(error: ValidationError, prefix: str = "") -> list[str]:
             msg = f"{e['input']!r} does not have the expected format ({e['ctx']['pattern']})"
         elif e["type"] == "literal_error":
             msg = f"{e['input']!r} is not one of {e['ctx']['expected']}"
-        if ":" in msg.split(" ", 1)[0]:  # model validators name their own sub-field
-            sub, msg = msg.split(":", 1)
-            path = ".".join(p for p in (path, sub) if p)
-            msg = msg.strip()
+        named = _SUBFIELD.match(msg) if e["type"] == "value_error" else None
+        if named:  # model validators name the sub-field they judge
+            path = ".".join(p for p in (path, named.group(1)) if p)
+            msg = named.group(2)
         full = ".".join(p for p in (prefix, path) if p)
         lines.append(f"{full}: {msg}")
     return lines
