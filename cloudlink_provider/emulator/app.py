@@ -11,14 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import routes_admin, routes_auth, routes_controls
+from . import routes_admin, routes_auth, routes_controls, routes_gateway, routes_integrations
 from .common import Settings
 from .controls import Controls
 from .errors import ApiError
 from .gate import Gate
 from .store import Store
 
-ROUTERS = [routes_auth.router, routes_admin.router, routes_controls.router]
+ROUTERS = [routes_auth.router, routes_admin.router, routes_controls.router,
+           routes_gateway.router, routes_gateway.controls, routes_integrations.router]
 
 
 def create_app(db_path: str, settings: Settings | None = None) -> Gate:

@@ -40,6 +40,7 @@ class Settings:
     rate_limit_per_s: float = 200.0  # per partner; generous by default
     rate_burst: int = 400
     base_url: str = ""  # absolute URL the server is reached at, for SCIM and links
+    pbx_connect_s: float = 0.2  # a new or changed PBX link stays CONNECTING this long
 
 
 @dataclass

@@ -62,3 +62,44 @@ class RateLimited(ApiError):
 
 class ConditionalFailed(ApiError):
     status, name = 409, "ConditionalCheckFailedException"
+
+
+# --- gateway and integrations (ours: Mitel publishes no API for these) ---------------------------
+class GatewayAlreadyAssociated(ApiError):
+    status, name = 409, "GatewayAlreadyAssociated"
+
+
+class GatewayHasPbxLink(ApiError):
+    status, name = 409, "GatewayHasPbxLink"
+
+
+class PbxLinkExists(ApiError):
+    status, name = 409, "PbxLinkExists"
+
+
+class PbxNotConnected(ApiError):
+    status, name = 409, "PbxNotConnected"
+
+
+class PbxUserNotFound(ApiError):
+    status, name = 404, "PbxUserNotFound"
+
+
+class RoleNotAllowed(ApiError):
+    status, name = 400, "RoleNotAllowed"
+
+
+class RoleCapacityExceeded(ApiError):
+    status, name = 409, "RoleCapacityExceeded"
+
+
+class IntegrationExists(ApiError):
+    status, name = 409, "IntegrationExists"
+
+
+class IntegrationNotAllowedOnPartnerAccount(ApiError):
+    status, name = 403, "IntegrationNotAllowedOnPartnerAccount"
+
+
+class BidirectionalRequiresMiVoiceBusiness(ApiError):
+    status, name = 400, "BidirectionalRequiresMiVoiceBusiness"

@@ -10,6 +10,8 @@ from .accounts import AccountStore
 from .auth import AuthStore
 from .common import Context, Settings
 from .db import Database
+from .gateways import GatewayStore
+from .integrations import IntegrationStore
 
 DEMO_PARTNER = {"name": "Demo Partner", "client_id": "demo-partner", "client_secret": "demo-partner-secret"}
 
@@ -20,6 +22,8 @@ class Store:
         self.db = self.ctx.db
         self.auth = AuthStore(self.ctx)
         self.accounts = AccountStore(self.ctx)
+        self.gateways = GatewayStore(self.ctx, self.accounts)
+        self.integrations = IntegrationStore(self.ctx, self.accounts, self.gateways)
         if not self.db.list("account"):
             self.seed_demo_partner()
 

@@ -50,8 +50,15 @@ GATEWAY_TYPES = {
     "mbg": "MBG",
 }
 GATEWAY_TYPES_BY_API = {v: k for k, v in GATEWAY_TYPES.items()}
+GATEWAY_STATUSES = ("ASSOCIATED", "ONLINE", "OFFLINE", "UPDATING", "UPDATE_ERROR")
+
+# A PBX link starts CONNECTING (again after a change of host/port/credentials) and ends in one of the others.
+PBX_LINK_STATUSES = ("CONNECTING", "CONNECTED", "FAILED")
 
 TEAMS_MODES = {"unidirectional": "UNIDIRECTIONAL", "bidirectional": "BIDIRECTIONAL"}
+TEAMS_TYPE = "MS_TEAMS"
+# Admin consent moves an integration from CONSENT_PENDING to ENABLED or FAILED; a new clientId needs consent again.
+TEAMS_STATUSES = ("CONSENT_PENDING", "ENABLED", "FAILED")
 
 # [brief] Mitel Assistant readiness: (minimum MiCollab version, what needs it).
 MICOLLAB_READINESS = (
