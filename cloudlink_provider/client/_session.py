@@ -43,7 +43,7 @@ class Session:
         self.tokens = TokenManager(config, self._send)
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
-        self._backoff = wait_exponential_jitter(initial=0.5, max=config.max_wait_s)
+        self._backoff = wait_exponential_jitter(multiplier=0.5, max=config.max_wait_s)
 
     @property
     def calls(self) -> dict[str, int]:
