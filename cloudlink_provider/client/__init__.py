@@ -9,7 +9,10 @@ from .api import CloudLink
 from .config import MITEL_ENDPOINT, ClientConfig
 from .errors import (ApiError, CloudLinkError, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServerError,
                      TransportError, Unauthorized)
+from .gateways import Gateway, PbxConnectError, PbxConnectTimeout, PbxLink, PbxLinkFailed, PbxUser
+from .integrations import TeamsIntegration
 from .models import Account, TokenClaims
+from .roles import PbxRole
 from ._session import create_or_adopt
 
 __all__ = [
@@ -17,4 +20,6 @@ __all__ = [
     "CloudLinkError", "TransportError", "ApiError", "Invalid", "Unauthorized", "Forbidden", "NotFound",
     "Conflict", "RateLimited", "ServerError",
     "Account", "TokenClaims",
+    "Gateway", "PbxLink", "PbxUser", "PbxRole", "TeamsIntegration",
+    "PbxConnectError", "PbxLinkFailed", "PbxConnectTimeout",
 ]

@@ -6,7 +6,10 @@ import httpx
 
 from .accounts import AccountsApi
 from .config import ClientConfig
+from .gateways import GatewaysApi
+from .integrations import IntegrationsApi
 from .models import TokenClaims
+from .roles import RolesApi
 from ._session import Session
 
 
@@ -14,6 +17,9 @@ class CloudLink:
     def __init__(self, config: ClientConfig, transport: httpx.BaseTransport | None = None):
         self.session = Session(config, transport)
         self.accounts = AccountsApi(self.session)
+        self.gateways = GatewaysApi(self.session)
+        self.roles = RolesApi(self.session)
+        self.integrations = IntegrationsApi(self.session)
 
     def whoami(self) -> TokenClaims:
         return TokenClaims.model_validate(self.session.json("authentication", "GET", "/token"))

@@ -1,0 +1,82 @@
+"""Integrations API: the Microsoft Teams integration of a customer account (`/integrations/2017-09-01`).
+
+Thin methods over `Session`; the emulator's `IntegrationStore` uses the same
+verbs. `find_teams` is the natural-key finder (one Teams integration per
+account). The clientSecret is write-only: it is sent, never read back.
+Status: CONSENT_PENDING after create and after a clientId change, then ENABLED
+or FAILED by `grant_consent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+from urllib.parse import quote
+
+from ..spec.rules import TEAMS_TYPE
+from ._session import Session
+from .accounts import odata_quote
+from .errors import NotFound
+from .models import Resource
+
+
+class TeamsIntegration(Resource):
+    integrationId: str
+    accountId: str
+    type: str = TEAMS_TYPE
+    tenantId: str
+    clientId: str
+    mode: str
+    status: str | None = None
+    consentUrl: str | None = None
+
+
+class IntegrationsApi:
+    def __init__(self, session: Session):
+        self._s = session
+
+    @staticmethod
+    def _path(account_id: str, integration_id: str | None = None) -> str:
+        path = f"/accounts/{quote(account_id, safe='')}/integrations"
+        return path + f"/{quote(integration_id, safe='')}" if integration_id else path
+
+    def list(self, account_id: str, filter_: str | None = None) -> Iterator[TeamsIntegration]:
+        params = {"$filter": filter_} if filter_ else None
+        return (TeamsIntegration.model_validate(i)
+                for i in self._s.paged("integrations", self._path(account_id), params))
+
+    def find_teams(self, account_id: str) -> TeamsIntegration | None:
+        """The account's Teams integration, if it has one."""
+        matches = list(self.list(account_id, f"type eq {odata_quote(TEAMS_TYPE)}"))
+        return matches[0] if matches else None
+
+    def get(self, account_id: str, integration_id: str) -> TeamsIntegration | None:
+        try:
+            return TeamsIntegration.model_validate(
+                self._s.json("integrations", "GET", self._path(account_id, integration_id)))
+        except NotFound:
+            return None
+
+    def create(self, account_id: str, fields: dict[str, Any]) -> TeamsIntegration:
+        """`{tenantId, clientId, clientSecret, mode}`; `type` defaults to MS_TEAMS."""
+        body = {"type": TEAMS_TYPE, **fields}
+        return TeamsIntegration.model_validate(
+            self._s.json("integrations", "POST", self._path(account_id), json=body))
+
+    def update(self, account_id: str, integration_id: str, fields: dict[str, Any]) -> TeamsIntegration:
+        """Change clientId, clientSecret or mode; tenantId needs a replacement."""
+        return TeamsIntegration.model_validate(
+            self._s.json("integrations", "PUT", self._path(account_id, integration_id), json=fields))
+
+    def delete(self, account_id: str, integration_id: str) -> bool:
+        try:
+            self._s.request("integrations", "DELETE", self._path(account_id, integration_id))
+            return True
+        except NotFound:
+            return False
+
+    def grant_consent(self, account_id: str, integration_id: str, granted: bool = True) -> TeamsIntegration:
+        """Record the Azure AD admin's answer: ENABLED when granted, FAILED when refused."""
+        # Setting a state, so repeating it is harmless: safe to retry like a PUT.
+        return TeamsIntegration.model_validate(self._s.json(
+            "integrations", "POST", self._path(account_id, integration_id) + "/consent", json={"granted": granted},
+            idempotent=True))

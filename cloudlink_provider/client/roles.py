@@ -1,0 +1,56 @@
+"""Gateway API: CloudLink roles of PBX users (`/gateway/2017-09-01/accounts/{id}/pbx/roles`).
+
+Thin methods over `Session`; the emulator's `GatewayStore` uses the same verbs
+(`list_roles`, `get_role`, `put_role`, `delete_role`). A role is keyed by the
+PBX user's extension and set with an idempotent PUT, so no finder is needed.
+Which role a PBX allows is `spec.rules.role_allowed`; the server enforces it.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+from urllib.parse import quote
+
+from ._session import Session
+from .errors import NotFound
+from .models import Resource
+
+
+class PbxRole(Resource):
+    accountId: str
+    extension: str
+    role: str
+    gatewayId: str | None = None  # the link whose directory lists the extension
+    name: str | None = None
+
+
+class RolesApi:
+    def __init__(self, session: Session):
+        self._s = session
+
+    @staticmethod
+    def _path(account_id: str, extension: str | None = None) -> str:
+        path = f"/accounts/{quote(account_id, safe='')}/pbx/roles"
+        return path + f"/{quote(extension, safe='')}" if extension is not None else path
+
+    def list(self, account_id: str) -> Iterator[PbxRole]:
+        return (PbxRole.model_validate(r) for r in self._s.paged("gateway", self._path(account_id)))
+
+    def get(self, account_id: str, extension: str) -> PbxRole | None:
+        try:
+            return PbxRole.model_validate(self._s.json("gateway", "GET", self._path(account_id, extension)))
+        except NotFound:
+            return None
+
+    def put(self, account_id: str, extension: str, role: str) -> PbxRole:
+        """Give the PBX user this role (creates or replaces; safe to repeat)."""
+        return PbxRole.model_validate(
+            self._s.json("gateway", "PUT", self._path(account_id, extension), json={"role": role}))
+
+    def delete(self, account_id: str, extension: str) -> bool:
+        """Take the role away; False when the extension held none."""
+        try:
+            self._s.request("gateway", "DELETE", self._path(account_id, extension))
+            return True
+        except NotFound:
+            return False
