@@ -7,7 +7,7 @@ import pytest
 import cloudlink_provider.client as cl
 from cloudlink_provider.client import (Conflict, Gateway, Invalid, PbxConnectTimeout, PbxLink, PbxLinkFailed,
                                        create_or_adopt)
-from tests.unit.pbx_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
 
 LINK = {"pbxType": "MIVOICE_5000", "host": "pbx.acme.test", "port": 443, "username": "admin", "password": "pw"}
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from cloudlink_provider.client import Conflict, Forbidden, Invalid, TeamsIntegration
-from tests.unit.pbx_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
 
 TEAMS = {"tenantId": str(uuid.UUID(int=1)), "clientId": str(uuid.UUID(int=2)), "clientSecret": "s",
          "mode": "UNIDIRECTIONAL"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloudlink_provider.client import Conflict, Invalid, NotFound, PbxRole
-from tests.unit.pbx_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
 
 
 def connected_account(client, http, pbx_type: str) -> str:

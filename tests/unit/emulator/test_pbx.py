@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import bearer
-from tests.unit.pbx_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
 from tests.unit.pbx_world import GW, connected_pbx, error, instant_connect, link_body, new_account, new_gateway
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from cloudlink_provider.spec.rules import MAX_ROLE_HOLDERS
 from tests.conftest import bearer
-from tests.unit.pbx_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
 from tests.unit.pbx_world import GW, assumed, connected_pbx, error, link_body, new_account, new_gateway
 
 

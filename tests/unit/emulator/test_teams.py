@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import bearer
-from tests.unit.pbx_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
 from tests.unit.pbx_world import INT, assumed, connected_pbx, error, new_account
 
 TENANT, APP = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
