@@ -1,7 +1,12 @@
 """OAuth2 tokens for the client: obtained with client_credentials, reused, refreshed before expiry.
 
+One token serves every call until shortly before it expires (a minute before,
+or half its lifetime when that is shorter); then the refresh_token grant renews
+it, falling back to client_credentials when the refresh token is no longer
+good. Token grants are retried on 429 (honouring `Retry-After`), 502/503/504
+and transport failures: repeating one is harmless (at worst an unused token).
 Thread-safe: the dynamic-provider process runs several operations at once and
-they share one token.
+they share one token. Knows nothing of the endpoints that use the token.
 """
 
 from __future__ import annotations
@@ -11,25 +16,34 @@ import time
 from typing import Callable
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from .config import ClientConfig
-from .errors import Unauthorized, error_for
+from .errors import RateLimited, ServerError, TransportError, Unauthorized, error_for
 
-REFRESH_MARGIN_S = 60  # renew this long before the access token expires
+REFRESH_MARGIN_S = 60  # renew this long before the access token expires (at most half its lifetime)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return (isinstance(exc, (RateLimited, TransportError))
+            or (isinstance(exc, ServerError) and exc.status in (502, 503, 504)))
 
 
 class TokenManager:
-    def __init__(self, config: ClientConfig, send: Callable[..., httpx.Response]):
-        self._config, self._send = config, send
+    def __init__(self, config: ClientConfig, send: Callable[..., httpx.Response],
+                 clock: Callable[[], float] = time.monotonic):
+        self._config, self._send, self._clock = config, send, clock
         self._lock = threading.Lock()
         self._access: str | None = None
         self._refresh: str | None = None
-        self._expires_at = 0.0
+        self._renew_at = 0.0
         self.issued = 0  # how many tokens this client obtained (benchmarks report it)
+        self.refreshed = 0  # how many of those came from the refresh_token grant
+        self._backoff = wait_exponential_jitter(multiplier=0.5, max=config.max_wait_s)
 
     def bearer(self) -> str:
         with self._lock:
-            if self._access is None or time.monotonic() >= self._expires_at - REFRESH_MARGIN_S:
+            if self._access is None or self._clock() >= self._renew_at:
                 self._renew()
             return self._access  # type: ignore[return-value]
 
@@ -43,6 +57,7 @@ class TokenManager:
         if self._refresh:
             try:
                 self._store(self._grant({"grant_type": "refresh_token", "refresh_token": self._refresh}))
+                self.refreshed += 1
                 return
             except Unauthorized:
                 self._refresh = None  # expired or used: fall back to the client's own credentials
@@ -51,13 +66,25 @@ class TokenManager:
 
     def _grant(self, form: dict[str, str]) -> dict:
         url = self._config.base_url("authentication") + "/token"
-        response = self._send("POST", url, data=form)
-        if response.status_code not in (200, 201):
-            raise error_for(response)
-        return response.json()
+
+        def attempt() -> dict:
+            response = self._send("POST", url, data=form)
+            if response.status_code not in (200, 201):
+                raise error_for(response)
+            return response.json()
+
+        return Retrying(retry=retry_if_exception(_retryable), wait=self._wait, reraise=True,
+                        stop=stop_after_attempt(self._config.max_attempts))(attempt)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return min(exc.retry_after, self._config.max_wait_s)
+        return self._backoff(state)
 
     def _store(self, body: dict) -> None:
+        lifetime = float(body.get("expires_in", 3600))
         self._access = body["access_token"]
         self._refresh = body.get("refresh_token")
-        self._expires_at = time.monotonic() + float(body.get("expires_in", 3600))
+        self._renew_at = self._clock() + lifetime - min(REFRESH_MARGIN_S, lifetime / 2)
         self.issued += 1

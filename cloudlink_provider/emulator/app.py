@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import routes_admin, routes_auth, routes_controls, routes_gateway, routes_integrations
+from . import routes_identity, routes_scim, routes_seed, routes_users
 from .common import Settings
 from .controls import Controls
 from .errors import ApiError
@@ -20,6 +21,8 @@ from .store import Store
 
 ROUTERS = [routes_auth.router, routes_admin.router, routes_controls.router,
            routes_gateway.router, routes_gateway.controls, routes_integrations.router]
+
+ROUTERS += [routes_users.router, routes_identity.router, routes_scim.router, routes_seed.router]
 
 
 def create_app(db_path: str, settings: Settings | None = None) -> Gate:

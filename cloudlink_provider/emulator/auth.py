@@ -1,24 +1,41 @@
 """The Authentication API's state and rules: API clients, tokens, claims, assume-role.
 
-Grants follow Mitel's spec: `client_credentials`, `password` (optional
-`account_id`; 409 MultipleMatching when a username exists in several accounts)
-and `refresh_token`; success is 201. Tokens are opaque random strings stored
-with their claims; a token of a deactivated account stops working.
+Follows Mitel's published spec (`platform-api-admin-token`, 2017-09-01): grants
+`client_credentials` (form fields or HTTP Basic), `password` (username matched
+against userId, email, mobile or loginId; optional `account_id` = accountId or
+accountNumber; 409 `MultipleMatching` when several accounts match) and
+`refresh_token` (also the deprecated `token` field); success is 201 with
+`{token_type, expires_in, access_token, refresh_token, scope}`. Error names are
+the spec's. Tokens are opaque random strings stored with their claims; a token
+stops working when its account (or user, or API client) is deactivated.
+Must not know routes: handlers pass in the parsed form and headers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 from typing import Any
 
-from .common import Caller, Context, new_id, now_iso
-from .errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from ..spec.rules import ROLES_BY_RANK
+from .common import Caller, Context, href, new_id, now_iso
+from .errors import ApiError, BadRequest, Forbidden, InsufficientPermissions, NotFound, Unauthorized
+
+CLIENT, TOKEN, REFRESH = "client", "token", "refresh"
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _same(secret: str, hashed: str | None) -> bool:
+    return hashed is not None and hmac.compare_digest(_hash(secret), hashed)
+
+
+def _inactive_account(account_id: str) -> Forbidden:
+    return Forbidden(f"account {account_id} is not active", name="InactiveAccount")
 
 
 class AuthStore:
@@ -28,62 +45,87 @@ class AuthStore:
 
     # --- API clients (client_credentials) -------------------------------------------------
     def create_client(self, account_id: str, role: str, client_id: str | None = None,
-                      client_secret: str | None = None) -> dict[str, str]:
+                      client_secret: str | None = None, active: bool = True) -> dict[str, Any]:
+        if role not in ROLES_BY_RANK:
+            raise BadRequest(f"unknown role {role!r}", name="InvalidRole")
         client_id = client_id or f"cl-{secrets.token_hex(8)}"
         client_secret = client_secret or secrets.token_urlsafe(24)
-        self.db.put("client", client_id, {
-            "clientId": client_id, "accountId": account_id, "role": role,
+        self.db.put(CLIENT, client_id, {
+            "clientId": client_id, "accountId": account_id, "role": role, "active": active,
             "principalId": f"client:{client_id}", "_secret": _hash(client_secret), "createdOn": now_iso(),
         }, account_id)
-        return {"clientId": client_id, "clientSecret": client_secret}
+        return {"clientId": client_id, "clientSecret": client_secret, "accountId": account_id, "role": role}
 
     def set_password(self, user: dict[str, Any], password: str) -> None:
         user["_password"] = _hash(password)
 
-    # --- /token --------------------------------------------------------------------------
+    # --- POST /token ------------------------------------------------------------------------
     def create_token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
+        if not form and basic is None:
+            raise BadRequest("the request has no body", name="MissingBodyInRequest")
         grant = form.get("grant_type")
+        if not grant:
+            raise BadRequest("grant_type is required", name="MissingParameters")
         if grant == "client_credentials":
-            client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
-            if not client_id or not client_secret:
-                raise BadRequest("client_id and client_secret are required", name="InvalidRequest")
-            client = self.db.get("client", client_id)
-            if client is None or client["_secret"] != _hash(client_secret):
-                raise Unauthorized("invalid client credentials", name="InvalidClient")
-            self._require_active(client["accountId"])
-            return self._issue(client["principalId"], client["accountId"], client["role"])
+            return self._client_grant(form, basic)
         if grant == "password":
             return self._password_grant(form)
         if grant == "refresh_token":
-            return self._refresh_grant(form.get("refresh_token") or "")
-        raise BadRequest(f"unsupported grant_type {grant!r}", name="UnsupportedGrantType")
+            return self._refresh_grant(form.get("refresh_token") or form.get("token") or "")
+        raise BadRequest(f"unsupported grant_type {grant!r}", name="InvalidGrantType")
+
+    def _client_grant(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
+        client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
+        if not client_id or not client_secret:
+            raise BadRequest("client_id and client_secret are required", name="MissingParameters")
+        client = self.db.get(CLIENT, client_id)
+        if client is None:
+            raise Unauthorized("invalid client credentials", name="InvalidLoginCredentials")
+        if not _same(client_secret, client.get("_secret")):
+            raise Unauthorized("invalid client credentials", name="ClientSecretMismatch")
+        if not client.get("active", True):
+            raise Unauthorized(f"client {client_id} is not active", name="ClientNotActive")
+        self._require_active(client["accountId"])
+        return self._issue(client["principalId"], client["accountId"], client["role"])
 
     def _password_grant(self, form: dict[str, str]) -> dict[str, Any]:
         username, password = form.get("username"), form.get("password")
         if not username or not password:
-            raise BadRequest("username and password are required", name="InvalidRequest")
-        wanted_account = form.get("account_id")
+            raise BadRequest("username and password are required", name="MissingParameters")
+        wanted = form.get("account_id")
+        name = username.strip().lower()
         users = [u for u in self.db.list("user")
-                 if username.lower() in (str(u.get("email", "")).lower(), str(u.get("loginId", "")).lower())
-                 and (not wanted_account or u["accountId"] == wanted_account)]
-        users = [u for u in users if u.get("_password") == _hash(password)]
+                 if name in {str(u.get(k) or "").strip().lower() for k in ("userId", "email", "mobile", "loginId")}
+                 and self._in_account(u["accountId"], wanted) and _same(password, u.get("_password"))]
         if not users:
-            raise Unauthorized("invalid username or password", name="InvalidCredentials")
+            raise Unauthorized("invalid username or password", name="InvalidLoginCredentials")
         if len(users) > 1:
-            raise ApiError("the username exists in several accounts; pass account_id",
+            raise ApiError("the username is present in more than one account; pass account_id",
                            status=409, name="MultipleMatching", labels=sorted(u["accountId"] for u in users))
         user = users[0]
-        if user.get("active") is False:
-            raise Forbidden("the user is inactive", name="UserInactive")
         self._require_active(user["accountId"])
+        if user.get("active") is False:
+            raise Forbidden("the user is not active", name="UserNotActive")
         return self._issue(user["userId"], user["accountId"], user.get("role", "USER"))
 
+    def _in_account(self, account_id: str, wanted: str | None) -> bool:
+        """`account_id` may be the accountId or the accountNumber [doc]."""
+        if not wanted:
+            return True
+        if account_id == wanted:
+            return True
+        account = self.db.get("account", account_id) or {}
+        return str(account.get("accountNumber")) == wanted
+
     def _refresh_grant(self, token: str) -> dict[str, Any]:
-        doc = self.db.get("refresh", token)
-        if doc is None or doc["exp"] < time.time():
-            raise Unauthorized("invalid or expired refresh token", name="InvalidGrant")
-        self.db.delete("refresh", token)  # refresh tokens are single-use
+        with self.db.transaction():
+            doc = self.db.get(REFRESH, token) if token else None
+            if doc is None or doc["exp"] < time.time():
+                raise Unauthorized("the refresh token is not valid or has expired", name="InvalidLoginCredentials")
+            self.db.delete(REFRESH, token)  # refresh tokens are single-use
         self._require_active(doc["accountId"])
+        self._require_principal(doc["principalId"], missing=Unauthorized(
+            "the refresh token's principal no longer exists", name="InvalidLoginCredentials"))
         return self._issue(doc["principalId"], doc["accountId"], doc["role"])
 
     def _issue(self, principal_id: str, account_id: str, role: str) -> dict[str, Any]:
@@ -91,48 +133,83 @@ class AuthStore:
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = int(time.time())
         claims = {"principalId": principal_id, "accountId": account_id, "role": role}
-        self.db.put("token", access, {**claims, "exp": now + s.access_ttl_s}, account_id)
-        self.db.put("refresh", refresh, {**claims, "exp": now + s.refresh_ttl_s}, account_id)
-        return {"token_type": "Bearer", "expires_in": s.access_ttl_s, "access_token": access,
+        self.db.put(TOKEN, access, {**claims, "exp": now + int(s.access_ttl_s)}, account_id)
+        self.db.put(REFRESH, refresh, {**claims, "exp": now + int(s.refresh_ttl_s)}, account_id)
+        return {"token_type": "Bearer", "expires_in": int(s.access_ttl_s), "access_token": access,
                 "refresh_token": refresh, "scope": "*"}
 
     def _require_active(self, account_id: str) -> dict[str, Any]:
         account = self.db.get("account", account_id)
         if account is None:
-            raise Unauthorized("the account of these credentials no longer exists", name="InvalidClient")
+            raise Unauthorized("the account of these credentials no longer exists", name="InvalidLoginCredentials")
         if not account.get("active", True):
-            raise Forbidden("the account is inactive", name="AccountInactive")
+            raise _inactive_account(account_id)
         return account
+
+    def _require_principal(self, principal_id: str, missing: ApiError) -> None:
+        """The user or API client behind a token must still exist and be active."""
+        if principal_id.startswith("client:"):
+            client = self.db.get(CLIENT, principal_id[len("client:"):])
+            if client is None:
+                raise missing
+            if not client.get("active", True):
+                raise Unauthorized("the API client is not active", name="ClientNotActive")
+            return
+        user = self.db.get("user", principal_id)
+        if user is None:
+            raise missing
+        if user.get("active") is False:
+            raise Forbidden("the user is not active", name="UserNotActive")
 
     # --- callers ---------------------------------------------------------------------------
     def caller(self, authorization: str | None) -> Caller:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise Unauthorized("a bearer token is required", name="Unauthorized")
-        doc = self.db.get("token", authorization[7:].strip())
+        """The verified identity behind a request's `Authorization: Bearer ...` header."""
+        if not authorization or not authorization.lower().startswith("bearer ") or not authorization[7:].strip():
+            raise BadRequest("a bearer token is required (Authorization: Bearer ...)", name="MissingAuthToken")
+        doc = self.db.get(TOKEN, authorization[7:].strip())
         if doc is None:
             raise Unauthorized("the token is not valid", name="InvalidToken")
         if doc["exp"] < time.time():
             raise Unauthorized("the token has expired", name="TokenExpired")
-        account = self._require_active(doc["accountId"])
+        account = self.db.get("account", doc["accountId"])
+        if account is None:
+            raise Unauthorized("the token's account no longer exists", name="InvalidToken")
+        if not account.get("active", True):
+            raise _inactive_account(doc["accountId"])
+        self._require_principal(doc["principalId"], missing=Unauthorized(
+            "the token's principal no longer exists", name="InvalidToken"))
         return Caller(doc["principalId"], doc["accountId"], doc["role"], doc["exp"], account.get("partnerId"))
 
     def claims(self, caller: Caller) -> dict[str, Any]:
-        return {"principalId": caller.principal_id, "accountId": caller.account_id,
-                "role": caller.role, "exp": caller.exp}
+        """`GET /token`: Mitel's `claims` schema (`exp` is a string there)."""
+        claims = {"principalId": caller.principal_id, "accountId": caller.account_id,
+                  "role": caller.role, "exp": str(caller.exp)}
+        if caller.partner_id:
+            claims["partnerId"] = caller.partner_id
+        return claims
 
-    def assume_role(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-        from ..spec.rules import ROLES_BY_RANK
-        account_id, role = body.get("accountId"), body.get("role", "ACCOUNT_ADMIN")
+    def assume_role(self, caller: Caller, body: Any) -> dict[str, Any]:
+        """A token with the same or a lower role, in the caller's own account or (partner admins)
+        in one of its customer accounts. Never upward: 400 `AssumeRoleHigh`."""
+        if not isinstance(body, dict) or not body:
+            raise BadRequest("the request has no body", name="MissingBodyInRequest")
+        role, account_id = body.get("role"), body.get("accountId") or caller.account_id
+        if not role:
+            raise BadRequest("role is required", name="MissingRoleInRequest")
         if role not in ROLES_BY_RANK:
-            raise BadRequest(f"unknown role {role!r}", name="ValidationError")
-        if ROLES_BY_RANK.index(role) > ROLES_BY_RANK.index("ACCOUNT_ADMIN") or not caller.at_least(role):
-            raise BadRequest(f"cannot assume {role}: roles can only be assumed downward", name="AssumeRoleHigh")
-        caller.require("PARTNER_ADMIN")
-        target = self.db.get("account", account_id or "")
-        if target is None or (caller.role != "GLOBAL_ADMIN" and target.get("partnerId") != caller.account_id):
-            raise NotFound(f"account {account_id} was not found")
-        self._require_active(target["accountId"])
-        return self._issue(caller.principal_id, target["accountId"], role)
+            raise BadRequest(f"unknown role {role!r}", name="InvalidRole")
+        if not caller.at_least(role):
+            raise BadRequest(f"cannot assume {role}: the caller is {caller.role}", name="AssumeRoleHigh")
+        if account_id != caller.account_id:
+            if not caller.at_least("PARTNER_ADMIN"):
+                raise InsufficientPermissions("only partner admins can assume a role in another account")
+            if ROLES_BY_RANK.index(role) > ROLES_BY_RANK.index("ACCOUNT_ADMIN"):
+                raise BadRequest(f"cannot assume {role} in a customer account", name="AssumeRoleHigh")
+            target = self.db.get("account", account_id)
+            if target is None or (caller.role != "GLOBAL_ADMIN" and target.get("partnerId") != caller.account_id):
+                raise NotFound(f"account {account_id} was not found", name="AccountNotFound")
+        self._require_active(account_id)
+        return self._issue(caller.principal_id, account_id, role)
 
     def seed_partner(self, name: str, client_id: str, client_secret: str) -> dict[str, Any]:
         """A partner account with PARTNER_ADMIN API credentials (what Mitel hands a reseller)."""
@@ -141,7 +218,7 @@ class AuthStore:
         account = {"accountId": account_id, "accountNumber": str(self.db.next_value("accountNumber")),
                    "partnerId": None, "isPartner": True, "name": name, "active": True,
                    "createdOn": ts, "createdBy": "system", "modifiedOn": ts, "modifiedBy": "system",
-                   "_links": {"self": {"href": f"/admin/2017-09-01/accounts/{account_id}"}}, "_version": 1}
+                   "_links": {"self": {"href": href("admin", f"/accounts/{account_id}")}}, "_version": 1}
         self.db.put("account", account_id, account, account_id)
         self.create_client(account_id, "PARTNER_ADMIN", client_id, client_secret)
         return account

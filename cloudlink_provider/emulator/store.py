@@ -10,6 +10,10 @@ from .accounts import AccountStore
 from .auth import AuthStore
 from .common import Context, Settings
 from .db import Database
+from .identity import IdentityProviderStore
+from .scim import AzureSyncStore
+from .scim_users import ScimUsers
+from .users import UserStore
 from .gateways import GatewayStore
 from .integrations import IntegrationStore
 
@@ -22,6 +26,10 @@ class Store:
         self.db = self.ctx.db
         self.auth = AuthStore(self.ctx)
         self.accounts = AccountStore(self.ctx)
+        self.users = UserStore(self.ctx, self.accounts)
+        self.identity = IdentityProviderStore(self.ctx, self.accounts)
+        self.scim = AzureSyncStore(self.ctx, self.accounts)
+        self.scim_users = ScimUsers(self.users)
         self.gateways = GatewayStore(self.ctx, self.accounts)
         self.integrations = IntegrationStore(self.ctx, self.accounts, self.gateways)
         if not self.db.list("account"):

@@ -72,3 +72,21 @@ def role_allowed(pbx_api_type: str) -> str | None:
     """The only CloudLink role PBX users may hold behind this PBX type, or None."""
     model = PBX_BY_API_TYPE.get(pbx_api_type)
     return model.role if model else None
+
+
+# --- Users, SSO and Azure AD Sync (SCIM) -------------------------------------------------
+USER_ROLES = ("USER", "ACCOUNT_ADMIN")  # [doc] a user's role changes only between these
+USER_UNIQUE_FIELDS = ("email", "loginId", "extension")  # [doc] unique within an account
+SCIM_UNIQUE_FIELDS = ("email", "loginId", "extension", "mobile", "phone")  # [doc] Azure AD Sync adds these
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EXTENSION_PATTERN = r"^[0-9*#]{1,15}$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{1,30}$"
+
+# [doc] SAML identity provider (Mitel's identityProviderPostRequest): required fields, URL fields.
+SAML_REQUIRED_FIELDS = ("issuerId", "serviceProviderIssuerId", "serviceProviderReplyUrl", "loginUrl", "certificates")
+SAML_URL_FIELDS = ("serviceProviderReplyUrl", "loginUrl", "logoutUrl")
+SAML_FIELDS = (*SAML_REQUIRED_FIELDS, "logoutUrl")
+# [doc] What Azure AD is told about CloudLink: its entity id, and the assertion consumer
+# service (the Authentication API's `POST /saml2/{accountId}/cs`).
+AZURE_SAML_ENTITY_ID = "https://authentication.api.mitel.io/" + API_VERSION + "/saml2/{account_id}"
+AZURE_SAML_REPLY_URL = AZURE_SAML_ENTITY_ID + "/cs"

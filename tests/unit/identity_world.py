@@ -1,0 +1,133 @@
+"""Helpers for the authentication, users, SSO and SCIM tests: one emulator per module, reset
+between tests, and builders for accounts, seeded credentials and SAML settings over HTTP.
+
+Import the fixtures by name: `from tests.unit.identity_world import emulator, fresh_world`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import httpx
+import pytest
+
+from cloudlink_provider.emulator.common import Settings
+from cloudlink_provider.emulator.server import EmulatorServer
+from cloudlink_provider.emulator.store import DEMO_PARTNER
+
+AUTH = "/authentication/2017-09-01"
+ADMIN = "/admin/2017-09-01"
+SCIM = "/scim/2017-09-01"
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+# A real self-signed X.509 certificate (what Azure AD's "Federation Metadata" would hold).
+CERT_PEM = """-----BEGIN CERTIFICATE-----
+MIICRDCCAa2gAwIBAgIUG5C+IruM+E8Xm9RmwDp8qbh4NaIwDQYJKoZIhvcNAQEL
+BQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2Vy
+dGlmaWNhdGUwHhcNMjYxMTI2MTMwNDM5WhcNMzYxMTIzMTMwNDM5WjA0MTIwMAYD
+VQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCB
+nzANBgkqhkiG9w0BAQEFAAOBjQAwgYkCgYEAyM74Wk+l45ieRdULmJds0Lu4SAlW
+ACYPMfC9FlslMxsseOz0HSsmL5xEs0kEfXmfueRkI72UxfMblYnj1PcNcQCMHVL1
+XzVTsZQe3cenQYuBzMDETPo79ugsm3yqof6h/Fc9NnFfIhvRyog58d8OErLn/Odc
+Br827FeVVlrZdhkCAwEAAaNTMFEwHQYDVR0OBBYEFMJyAo8YfWAbE5/qjtle3UOv
+m1R0MB8GA1UdIwQYMBaAFMJyAo8YfWAbE5/qjtle3UOvm1R0MA8GA1UdEwEB/wQF
+MAMBAf8wDQYJKoZIhvcNAQELBQADgYEAGUTKgXQ+cAV3QMORKgF0Z1PsvjXhb5Eg
+TW3gelQ+eq++97vDNjaIzm858I9hpFPQ4IMIA+7jBFSg1XM8tBFy4eOkkWo14oBi
+9BxZcG1x7GP9KXIY1LgaYs6ghicg9X6anl1C6Odln6ejL9HDqjze919M2ilRxlIb
+1QIIYQwXurU=
+-----END CERTIFICATE-----
+"""
+CERT_B64 = "".join(CERT_PEM.splitlines()[1:-1])
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """Overrides the per-test emulator of tests/conftest.py for the modules importing it."""
+    with EmulatorServer(str(tmp_path_factory.mktemp("emulator") / "cloudlink.db")) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def fresh_world(emulator):
+    """Each test starts from the seeded demo partner, default settings, no faults and an empty outbox."""
+    with httpx.Client(base_url=emulator.url) as h:
+        assert h.post("/_emulator/reset").status_code == 204
+        assert h.put("/_emulator/settings", json=asdict(Settings())).status_code == 200
+
+
+def error(r: httpx.Response, status: int, name: str) -> dict:
+    """Assert a CloudLink error: its status AND its `name`."""
+    assert (r.status_code, r.json().get("name")) == (status, name), r.text
+    assert r.headers.get("x-mitel-correlation-id")
+    return r.json()
+
+
+def scim_error(r: httpx.Response, status: int, scim_type: str | None = None) -> dict:
+    """Assert a SCIM error (RFC 7644 §3.12): status, schema, and scimType."""
+    body = r.json()
+    assert r.status_code == status and body["schemas"] == [SCIM_ERROR] and body["status"] == str(status), r.text
+    assert body.get("scimType") == scim_type, r.text
+    assert r.headers["content-type"].startswith("application/scim+json")
+    return body
+
+
+def token(http: httpx.Client, **form: str) -> dict:
+    r = http.post(f"{AUTH}/token", data=form)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def bearer_of(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def partner_auth(http: httpx.Client, client_id: str = DEMO_PARTNER["client_id"],
+                 client_secret: str = DEMO_PARTNER["client_secret"]) -> dict[str, str]:
+    t = token(http, grant_type="client_credentials", client_id=client_id, client_secret=client_secret)
+    return bearer_of(t["access_token"])
+
+
+def whoami(http: httpx.Client, auth: dict[str, str]) -> dict:
+    r = http.get(f"{AUTH}/token", headers=auth)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def new_account(http: httpx.Client, auth: dict[str, str], name: str = "Acme", **fields) -> str:
+    r = http.post(f"{ADMIN}/accounts", json={"name": name, **fields}, headers=auth)
+    assert r.status_code == 201, r.text
+    return r.json()["accountId"]
+
+
+def seed_client(http: httpx.Client, account_id: str, role: str) -> dict[str, str]:
+    """API credentials with `role` in the account; returns a ready Authorization header."""
+    r = http.post("/_emulator/seed/client", json={"accountId": account_id, "role": role})
+    assert r.status_code == 201, r.text
+    return partner_auth(http, r.json()["clientId"], r.json()["clientSecret"])
+
+
+def seed_user(http: httpx.Client, account_id: str, email: str, password: str = "pw-1", role: str = "USER",
+              **fields) -> dict:
+    r = http.post("/_emulator/seed/user", json={"accountId": account_id, "email": email, "password": password,
+                                                "role": role, **fields})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def new_partner(http: httpx.Client, name: str = "Other Partner") -> dict[str, str]:
+    client_id = name.lower().replace(" ", "-")
+    r = http.post("/_emulator/seed/partner", json={"name": name, "clientId": client_id, "clientSecret": "s3cret"})
+    assert r.status_code == 201, r.text
+    return partner_auth(http, client_id, "s3cret")
+
+
+def saml(account_id: str, **overrides) -> dict:
+    """Azure AD SAML settings for an account, as Mitel's identityProviderPostRequest carries them."""
+    return {"issuerId": f"https://sts.windows.net/{TENANT}/",
+            "serviceProviderIssuerId": f"https://authentication.api.mitel.io/2017-09-01/saml2/{account_id}",
+            "serviceProviderReplyUrl": f"https://authentication.api.mitel.io/2017-09-01/saml2/{account_id}/cs",
+            "loginUrl": f"https://login.microsoftonline.com/{TENANT}/saml2",
+            "logoutUrl": f"https://login.microsoftonline.com/{TENANT}/saml2",
+            "certificates": CERT_PEM, **overrides}
