@@ -64,7 +64,7 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT) -> None:
             rows.append((name, outputs.get("accountName", "?"), _summary(first), _summary(second), writes))
             console.print(f"[green]✓[/] {name}")
     table = Table(title="Customers deployed to the emulator")
-    for column in ("stack", "account", "first run", "second run", "second-run writes"):
+    for column in ("stack", "account", "1st run", "2nd run", "2nd-run writes"):
         table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*[str(c) for c in row])

@@ -10,6 +10,10 @@ from __future__ import annotations
 import pulumi
 
 from .resources.account import Account
+from .resources.gateway import Gateway
+from .resources.pbx_connection import PbxConnection
+from .resources.role_assignment import RoleAssignment
+from .resources.teams_integration import TeamsIntegration
 from .spec.customer import CustomerSpec, SpecError, parse_customer, readiness_warnings
 
 
@@ -25,14 +29,39 @@ def load_spec(config: pulumi.Config | None = None) -> CustomerSpec:
         raise pulumi.RunError(str(e)) from None
 
 
-def declare(spec: CustomerSpec) -> dict[str, object]:
-    """Register the customer's resources; returns what the stack exports."""
+def require_secret(config: pulumi.Config, key: str, needed_by: str) -> pulumi.Output[str]:
+    value = config.get_secret(key)
+    if value is None:
+        raise pulumi.RunError(f"{needed_by} needs the secret `cloudlink-fleet:{key}`: "
+                              f"pulumi config set --secret {key} <value> --stack {pulumi.get_stack()}")
+    return value
+
+
+def declare(spec: CustomerSpec, config: pulumi.Config) -> dict[str, object]:
+    """Register the customer's resources; dependencies flow through outputs. Returns the stack's exports."""
     for warning in readiness_warnings(spec):
         pulumi.log.warn(warning)
     account = Account("account", spec.account)
-    return {"accountId": account.accountId, "accountName": spec.account.name}
+    exports: dict[str, object] = {"accountId": account.accountId, "accountName": spec.account.name}
+    if spec.gateway:
+        gateway = Gateway("gateway", spec.gateway, account.accountId)
+        exports["gatewayId"] = gateway.gatewayId
+        if spec.pbx:
+            pbx = PbxConnection("pbx", spec.pbx, account.accountId, gateway.gatewayId,
+                                require_secret(config, "pbxPassword", "customer.pbx"))
+            exports["pbxStatus"] = pbx.status
+            if spec.roles:
+                roles = RoleAssignment("roles", spec.roles, account.accountId, pbx.id)
+                exports["roleHolders"] = roles.roles.apply(len)
+            if spec.teams:
+                teams = TeamsIntegration("teams", spec.teams, account.accountId, pbx.id,
+                                         require_secret(config, "teamsClientSecret", "customer.teams"))
+                exports["teamsStatus"] = teams.status
+                exports["teamsConsentUrl"] = teams.consentUrl
+    return exports
 
 
 def main() -> None:
-    for key, value in declare(load_spec()).items():
+    config = pulumi.Config()
+    for key, value in declare(load_spec(config), config).items():
         pulumi.export(key, value)

@@ -97,4 +97,6 @@ class CloudLinkProvider(ResourceProvider):
                           delete_before_replace=self.delete_before_replace if replaces else None)
 
     def inputs_from(self, props: dict[str, Any]) -> dict[str, Any]:
-        return {f: props.get(f) for f in self.input_fields()}
+        """The resource's inputs, normalised by its model (the engine hands numbers over as floats)."""
+        given = {f: props[f] for f in self.input_fields() if props.get(f) is not None}
+        return self.inputs_model.model_validate(given).model_dump(mode="json")
