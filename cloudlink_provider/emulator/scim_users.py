@@ -38,7 +38,15 @@ class CloudLinkUser(Extension):
     extension: str | None = None
 
 
-ScimUser = User[EnterpriseUser | CloudLinkUser]
+class PlainEmail(Email):
+    """An email whose syntax CloudLink's own rule checks (scim2-models' EmailStr refuses e.g. `.test`)."""
+    value: str | None = None
+
+
+class ScimUser(User[EnterpriseUser | CloudLinkUser]):
+    emails: list[PlainEmail] | None = None
+
+
 # Microsoft Entra sends `add` to filtered paths that match nothing and `remove` with a value.
 ENTRA = ScimPolicy(unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
                    remove_value_as_filter=ScimPolicy.RemoveValue.apply)
@@ -73,7 +81,7 @@ def to_scim(doc: dict[str, Any], base_url: str) -> Any:
     user = ScimUser.model_validate(stored) if stored else ScimUser()
     derived = to_fields(user) if stored else {}
     if derived.get("email") != doc.get("email"):
-        user.emails = [Email(value=doc["email"], type="work", primary=True)]
+        user.emails = [PlainEmail(value=doc["email"], type="work", primary=True)]
     if (derived.get("mobile"), derived.get("phone")) != (doc.get("mobile"), doc.get("phone")):
         phones = [PhoneNumber(value=doc["mobile"], type="mobile")] if doc.get("mobile") else []
         phones += [PhoneNumber(value=doc["phone"], type="work")] if doc.get("phone") else []
