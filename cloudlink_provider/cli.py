@@ -1,11 +1,13 @@
 """The `cloudlink` command: parse, delegate, render. Logic lives in emulator/, fleet/ and demo.
 
-Exit codes (also in the README): 0 success; 1 a failure; 2 bad usage or input.
+Exit codes (also in the README): 0 success; 1 a failure; 2 bad usage or input;
+`cloudlink fleet`: also 3 drift found, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -40,6 +42,159 @@ def demo(port: int = typer.Option(8787, help="port for the embedded emulator (th
     except DemoError as e:
         typer.secho(f"demo failed: {e}", fg="red", err=True)
         raise typer.Exit(1) from None
+
+
+FLEET_EXIT_CODES = "\n".join([
+    "Exit codes:",
+    "0 = every customer clean;",
+    "1 = a customer failed, or the command could not run;",
+    "2 = bad usage (unknown option, no stack matches, bad --shard);",
+    "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
+    "130 = interrupted by Ctrl-C, after cancelling cleanly.",
+])
+
+fleet_app = typer.Typer(help="Every customer stack at once, through Pulumi's Automation API.\n\n" + FLEET_EXIT_CODES,
+                        no_args_is_help=True)
+app.add_typer(fleet_app, name="fleet")
+
+StacksOpt = Annotated[str, typer.Option("--stacks", help="only stacks whose name matches this glob")]
+ParallelOpt = Annotated[Optional[int], typer.Option("--parallel", min=1, show_default=False,
+                                                    help="stacks at once (default: min(4, 2 x CPUs))")]
+ShardOpt = Annotated[Optional[str], typer.Option("--shard", metavar="I/N",
+                                                 help="take shard I of N (1-based) of the sorted stacks, for a CI matrix")]
+ProjectOpt = Annotated[Path, typer.Option("--project-dir", help="the project (Pulumi.yaml and stacks/)")]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", envvar="PULUMI_BACKEND_URL", show_default=False,
+                                                   help="Pulumi DIY backend URL (file://, postgres://, s3://...) "
+                                                        "(default: file://<project>/.state)")]
+JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="write a machine-readable report here")]
+MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a pull-request-comment report here")]
+
+
+def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
+           backend: str | None, json_file: Path | None, markdown_file: Path | None, **options: bool) -> None:
+    from rich.console import Console
+
+    from .fleet.errors import FleetError
+    from .fleet.runner import Fleet, RunOptions, default_parallel
+    from .fleet.stacks import select_stacks
+    from .fleet.view import FleetView
+    from .fleet.workspace import Project
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 140))  # CI logs: room for the table
+    try:
+        run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
+        project = Project(project_dir, backend)
+        names = select_stacks(project.stacks_dir, stacks, shard)
+        view = FleetView(console, names, operation, run_options.parallel)
+        with view:
+            report = Fleet(project, view).run(names, run_options)
+    except FleetError as e:
+        typer.secho(f"cloudlink fleet {operation}: {e}", fg="red", err=True)
+        raise typer.Exit(int(e.exit_code)) from None
+    view.print_report(report)
+    if json_file:
+        report.write_json(json_file)
+    if markdown_file:
+        report.write_markdown(markdown_file)
+    raise typer.Exit(int(report.exit_code))
+
+
+@fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
+def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+                  project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
+                  markdown_file: MarkdownOpt = None,
+                  refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
+                  expect_no_changes: Annotated[bool, typer.Option(
+                      "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False) -> None:
+    """Show what `up` would change, per customer."""
+    _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file,
+           refresh=refresh, expect_no_changes=expect_no_changes)
+
+
+@fleet_app.command("up", epilog=FLEET_EXIT_CODES)
+def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+             project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
+             markdown_file: MarkdownOpt = None,
+             refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False) -> None:
+    """Deploy every customer (creating stacks the backend has not seen yet)."""
+    _fleet("up", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, refresh=refresh)
+
+
+@fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
+def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+                project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
+                markdown_file: MarkdownOpt = None) -> None:
+    """Find changes made behind Pulumi's back (preview --refresh --expect-no-changes); exit 3 on drift."""
+    _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+
+
+@fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
+def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+                  project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
+                  markdown_file: MarkdownOpt = None) -> None:
+    """Make each stack's state match what CloudLink really has (changes nothing in CloudLink)."""
+    _fleet("refresh", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+
+
+@fleet_app.command("destroy", epilog=FLEET_EXIT_CODES)
+def fleet_destroy(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+                  project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
+                  markdown_file: MarkdownOpt = None,
+                  yes: Annotated[bool, typer.Option("--yes", help="required: really delete every selected "
+                                                                 "customer's resources")] = False) -> None:
+    """Delete the selected customers' resources from CloudLink (the stacks and their files stay)."""
+    if not yes:
+        typer.secho("cloudlink fleet destroy deletes customers from CloudLink: add --yes (and narrow it "
+                    "with --stacks)", fg="red", err=True)
+        raise typer.Exit(2)
+    _fleet("destroy", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+
+
+@fleet_app.command("import")
+def fleet_import(
+    account_id: Annotated[Optional[str], typer.Option("--account-id", help="the customer account to import")] = None,
+    all_accounts: Annotated[bool, typer.Option("--all", help="every customer account the credentials can see "
+                                                             "that no stack file manages yet")] = False,
+    name: Annotated[Optional[str], typer.Option("--name", help="stack name (default: from the account name)")] = None,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", envvar="CLOUDLINK_ENDPOINT",
+                                                    help="CloudLink endpoint")] = None,
+    client_id: Annotated[Optional[str], typer.Option("--client-id", envvar="CLOUDLINK_CLIENT_ID",
+                                                     help="partner API client id")] = None,
+    client_secret: Annotated[Optional[str], typer.Option("--client-secret", envvar="CLOUDLINK_CLIENT_SECRET",
+                                                         help="partner API client secret (stored as a "
+                                                              "Pulumi secret)", show_default=False)] = None,
+    project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
+    """Write stacks/Pulumi.<name>.yaml for existing accounts; the next `up` adopts them.
+
+    Exit codes: 0 imported (or nothing left to import); 1 an account could not be imported;
+    2 bad usage (missing credentials, both or neither of --account-id/--all, the stack file exists).
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .fleet.errors import FleetError
+    from .fleet.importer import FAILED, Importer, client_config
+    from .fleet.workspace import Project
+
+    if bool(account_id) == all_accounts or (name and all_accounts):
+        typer.secho("cloudlink fleet import: give either --account-id ID [--name NAME] or --all", fg="red", err=True)
+        raise typer.Exit(2)
+    try:
+        importer = Importer(Project(project_dir, backend), client_config(endpoint, client_id, client_secret))
+        results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
+    except FleetError as e:
+        typer.secho(f"cloudlink fleet import: {e}", fg="red", err=True)
+        raise typer.Exit(int(e.exit_code)) from None
+    table = Table(title="cloudlink fleet import")
+    for column in ("account", "id", "stack file", "result"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.account_name, r.account_id, f"stacks/Pulumi.{r.stack}.yaml" if r.stack else "",
+                      f"{r.status}{': ' + r.reason if r.reason else ''}")
+    Console().print(table)
+    raise typer.Exit(1 if any(r.status == FAILED for r in results) else 0)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ documented demo passphrase that PULUMI_CONFIG_PASSPHRASE overrides.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -52,3 +53,17 @@ def run_pulumi(args: list[str], cwd: Path, env: dict[str, str], check: bool = Fa
                timeout: float = 600) -> subprocess.CompletedProcess[str]:
     cmd = [pulumi_binary(), *args, "--non-interactive"]
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def fleet_env(project_dir: Path, backend_url: str | None = None,
+              base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a fleet over `project_dir`: this install's engine, state in
+    `project_dir/.state` unless `backend_url` or PULUMI_BACKEND_URL names another DIY backend."""
+    source = os.environ if base is None else base
+    url = backend_url or source.get("PULUMI_BACKEND_URL") or (project_dir / ".state").as_uri()
+    return pulumi_env(PROJECT_ROOT, backend_url=url, base=base)
+
+
+def redact_url(url: str) -> str:
+    """A backend URL fit for a report: any password replaced by `***`."""
+    return re.sub(r"^([a-z0-9+.-]+://[^/:@]*:)[^@/]*@", r"\1***@", url, flags=re.IGNORECASE)

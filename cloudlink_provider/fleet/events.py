@@ -1,0 +1,224 @@
+"""One stack's engine events -> what changed, field by field, with secrets masked.
+
+Owns the reading of the Automation API's structured event stream: resource
+steps (`op`, `diffs`/`detailedDiff`, old/new inputs and outputs), refresh
+results (what changed outside Pulumi), error diagnostics and the summary
+counts. It must never let a secret value through: values the engine marks
+secret, config keys that are `secure:` and fields whose name says they hold a
+secret all become `[secret]`. It does not run anything.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.automation import EngineEvent, OpType
+
+SECRET = "[secret]"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker key for a secret value
+SECRETISH = re.compile(r"(secret|password|passphrase|token|privatekey|apikey)$", re.IGNORECASE)
+ANSI = re.compile(r"\x1b\[[0-9;]*m|<\{%[a-z]*%\}>")
+UNCHANGED_OPS = {OpType.SAME.value, OpType.READ.value, OpType.REFRESH.value}
+_COUNTED = {"create": "create", "import": "create", "update": "update", "replace": "replace",
+            "delete": "delete", "same": "same"}
+
+
+@dataclass
+class FieldChange:
+    """One field that differs: `old` is what is there now (state or live), `new` what it becomes."""
+    field: str
+    old: Any = None
+    new: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new}
+
+
+@dataclass
+class ResourceChange:
+    """One resource the engine plans (or performed) a step for."""
+    urn: str
+    type: str
+    name: str
+    op: str
+    fields: list[FieldChange] = field(default_factory=list)
+    outside: list[FieldChange] = field(default_factory=list)  # changed behind Pulumi's back (from refresh)
+    deleted_outside: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"urn": self.urn, "type": self.type, "name": self.name, "op": self.op,
+                "fields": [f.to_json() for f in self.fields],
+                "changedOutside": [f.to_json() for f in self.outside], "deletedOutside": self.deleted_outside}
+
+
+def mask(value: Any) -> Any:
+    """The value with every engine-marked secret replaced by `[secret]`."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return SECRET
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
+
+
+def short_type(type_: str) -> str:
+    """`pulumi-python:dynamic/cloudlink:Account` -> `cloudlink:Account`."""
+    return type_.split("dynamic/", 1)[-1]
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _type_of(urn: str) -> str:
+    parts = urn.split("::")
+    return parts[-2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
+def _root(path: str) -> str:
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
+def _props(state: Any, which: str) -> dict[str, Any]:
+    return dict(getattr(state, which, None) or {}) if state is not None else {}
+
+
+class EventCollector:
+    """Feed it every engine event of one operation (`collector(event)`); read the results after.
+
+    `secret_keys` are the stack's `secure:` config keys (`cloudlink:clientSecret`);
+    fields with those names, bare or namespaced, are always masked.
+    """
+
+    def __init__(self, secret_keys: set[str] | frozenset[str] = frozenset()):
+        self._secret_names = {k for key in secret_keys for k in (key, key.split(":", 1)[-1])}
+        self._lock = threading.Lock()
+        self.steps: dict[str, ResourceChange] = {}
+        self.outside: dict[str, list[FieldChange] | None] = {}  # None: deleted outside
+        self.errors: list[str] = []
+        self.summary: dict[str, int] | None = None
+        self.activity = "starting"
+        self.events_seen = 0
+        self.cancelled = False
+
+    # -- masking ----------------------------------------------------------------------------
+    def _value(self, name: str, value: Any) -> Any:
+        if name in self._secret_names or _root(name) in self._secret_names:
+            return SECRET if value is not None else None
+        if SECRETISH.search(_root(name)) and value not in (None, SECRET):
+            return SECRET
+        return mask(value)
+
+    def _change(self, name: str, old: dict[str, Any], new: dict[str, Any]) -> FieldChange:
+        root = _root(name)
+        return FieldChange(name, self._value(name, old.get(name, old.get(root))),
+                           self._value(name, new.get(name, new.get(root))))
+
+    @staticmethod
+    def _differing(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        return sorted(k for k in old.keys() | new.keys() if not k.startswith("__") and old.get(k) != new.get(k))
+
+    # -- events -----------------------------------------------------------------------------
+    def __call__(self, event: EngineEvent) -> None:
+        with self._lock:
+            self.events_seen += 1
+            if event.resource_pre_event is not None:
+                self._step(event.resource_pre_event.metadata, done=False)
+            elif event.res_outputs_event is not None:
+                self._step(event.res_outputs_event.metadata, done=True)
+            elif event.res_op_failed_event is not None:
+                md = event.res_op_failed_event.metadata
+                self.activity = f"failed {urn_name(md.urn)}"
+            elif event.diagnostic_event is not None:
+                self._diagnostic(event.diagnostic_event)
+            elif event.summary_event is not None:
+                self.summary = {str(k): int(v) for k, v in (event.summary_event.resource_changes or {}).items()}
+                self.activity = "finishing"
+            elif event.cancel_event is not None:
+                self.cancelled = True
+
+    def _diagnostic(self, diag: Any) -> None:
+        if diag.severity != "error":
+            return
+        message = ANSI.sub("", diag.message or "").strip()
+        if message and message not in self.errors:
+            self.errors.append(message)
+
+    def _step(self, md: Any, done: bool) -> None:
+        op = md.op.value if hasattr(md.op, "value") else str(md.op)
+        if op == OpType.REFRESH.value:
+            if done:
+                self._refreshed(md)
+            self.activity = f"refreshing {urn_name(md.urn)}"
+            return
+        if md.type == "pulumi:pulumi:Stack" or (md.type.startswith("pulumi:providers:")
+                                                 and op not in (OpType.UPDATE.value, OpType.REPLACE.value)):
+            return  # the stack itself, and default providers coming and going, are not customer resources
+        verb = {"same": "checked", "create": "creating", "update": "updating", "delete": "deleting",
+                "replace": "replacing"}.get(op, op)
+        self.activity = f"{verb} {urn_name(md.urn)}"
+        if op in UNCHANGED_OPS:
+            return
+        old_in, new_in = _props(md.old, "inputs"), _props(md.new, "inputs")
+        if op in (OpType.CREATE.value, OpType.DELETE.value, OpType.IMPORT.value):
+            names: list[str] = []
+        else:
+            names = [d for d in (md.diffs or []) if not d.startswith("__")] \
+                or sorted(k for k in (md.detailed_diff or {}) if not k.startswith("__")) \
+                or self._differing(old_in, new_in)
+        change = self.steps.get(md.urn)
+        if change is None or change.op in (OpType.DELETE_REPLACED.value, OpType.CREATE_REPLACEMENT.value):
+            op_name = OpType.REPLACE.value if op in (OpType.CREATE_REPLACEMENT.value,
+                                                     OpType.DELETE_REPLACED.value) else op
+            change = ResourceChange(md.urn, short_type(md.type), urn_name(md.urn), op_name)
+            self.steps[md.urn] = change
+        if names and not change.fields:
+            change.fields = [self._change(n, old_in, new_in) for n in names]
+
+    def _refreshed(self, md: Any) -> None:
+        if md.type == "pulumi:pulumi:Stack" or md.type.startswith("pulumi:providers:"):
+            return
+        if md.new is None or not getattr(md.new, "id", None):
+            self.outside[md.urn] = None
+            return
+        old_out, new_out = _props(md.old, "outputs"), _props(md.new, "outputs")
+        names = self._differing(old_out, new_out)
+        if names:
+            self.outside[md.urn] = [self._change(n, old_out, new_out) for n in names]
+
+    # -- results ----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """create/update/replace/delete/same, from the engine's summary (zeros when there is none)."""
+        out = {"create": 0, "update": 0, "replace": 0, "delete": 0, "same": 0}
+        for op, n in (self.summary or {}).items():
+            if op in _COUNTED:
+                out[_COUNTED[op]] += n
+        return out
+
+    def changes(self, include_refresh_only: bool = False) -> list[ResourceChange]:
+        """Resources with a step other than `same`, each with what changed outside Pulumi if known.
+
+        `include_refresh_only` (the `refresh` operation) also lists resources whose
+        state the refresh changed although no step follows.
+        """
+        with self._lock:
+            result = []
+            for urn, change in self.steps.items():
+                outside = self.outside.get(urn, [])
+                change.deleted_outside = urn in self.outside and outside is None
+                change.outside = outside or []
+                result.append(change)
+            if include_refresh_only:
+                for urn, outside in self.outside.items():
+                    if urn not in self.steps:
+                        result.append(ResourceChange(urn, short_type(_type_of(urn)), urn_name(urn), "refresh",
+                                                     outside=outside or [], deleted_outside=outside is None))
+            return result
+
+    def has_changes(self) -> bool:
+        counts = self.counts()
+        return bool(self.steps) or any(counts[k] for k in ("create", "update", "replace", "delete"))

@@ -1,0 +1,139 @@
+"""What a fleet run found, per customer, and how it is written down: JSON, Markdown and the exit code.
+
+Owns the report's shape (`FleetReport`, `StackOutcome`) and its two file
+formats: `--json` for machines (stable keys, documented in the README) and
+`--markdown` for a pull-request comment. Values in it were masked by
+events.py; this module adds nothing secret and runs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import ExitCode
+from .events import ResourceChange
+
+# A stack's status after one operation.
+UNCHANGED = "unchanged"    # nothing to do / nothing done
+CHANGED = "changed"        # preview: changes planned; up/refresh/destroy: changes made
+DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine found changes
+FAILED = "failed"          # the operation failed for this customer; `error` says why
+CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
+STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
+COLUMNS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
+           ("same", "unchanged"))
+
+
+@dataclass
+class StackOutcome:
+    stack: str
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    resources: list[ResourceChange] = field(default_factory=list)
+    error: str | None = None
+    duration_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
+                "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
+                "resources": [r.to_json() for r in self.resources], "error": self.error,
+                "durationSeconds": round(self.duration_s, 2)}
+
+
+@dataclass
+class FleetReport:
+    operation: str
+    backend: str
+    stacks: list[StackOutcome] = field(default_factory=list)
+    interrupted: bool = False
+    started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    duration_s: float = 0.0
+    expect_no_changes: bool = False
+    shard: str | None = None
+    released_locks: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.stacks if s.status == status)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes); else 0."""
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.count(FAILED):
+            return ExitCode.FAILURE
+        if self.count(DRIFTED):
+            return ExitCode.DRIFT
+        return ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation, "startedAt": self.started_at, "durationSeconds": round(self.duration_s, 2),
+            "backend": self.backend, "shard": self.shard, "interrupted": self.interrupted,
+            "exitCode": int(self.exit_code),
+            "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
+            "stacks": [s.to_json() for s in self.stacks],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
+
+    def write_markdown(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(markdown(self))
+
+
+def describe_value(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def describe_resource(change: ResourceChange) -> str:
+    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`."""
+    head = f"{change.name} ({change.type}): {change.op}"
+    if change.deleted_outside:
+        return f"{head} [deleted outside Pulumi]"
+    parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
+    text = f"{head} " + ", ".join(parts) if parts else head
+    if change.outside:
+        text += " [changed outside Pulumi: " + ", ".join(f.field for f in change.outside) + "]"
+    return text
+
+
+def summary_line(report: FleetReport) -> str:
+    parts = [f"{report.count(s)} {s}" for s in STATUSES if report.count(s)]
+    return f"{len(report.stacks)} customer(s): " + (", ".join(parts) or "none")
+
+
+_ICONS = {UNCHANGED: "✅", CHANGED: "📝", DRIFTED: "⚠️", FAILED: "❌", CANCELLED: "⏹️"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(report: FleetReport) -> str:
+    """A report fit for a pull-request comment: a summary line, a table, details per changed customer."""
+    title = f"cloudlink fleet {report.operation}"
+    lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
+             + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
+             "", "| customer | status | created | updated | replaced | deleted | unchanged | notes |",
+             "|---|---|--:|--:|--:|--:|--:|---|"]
+    for s in report.stacks:
+        notes = s.error.splitlines()[0] if s.error else ""
+        counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
+        lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
+                     + f" | {_cell(notes)} |")
+    detailed = [s for s in report.stacks if s.resources or s.error]
+    for s in detailed:
+        lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
+        lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
+        if s.error:
+            lines += ["", "```", s.error.strip(), "```"]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,136 @@
+"""How a fleet run looks in a terminal: a live progress view while it runs, a per-customer table after.
+
+Owns the rich rendering only. On a terminal it is a `Live` table (one row per
+customer: queued, running with the engine's current step, done); elsewhere (CI
+logs, pipes) one line per customer as it finishes. It is told what happens by
+the runner (it is its `Listener`) and never decides anything.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from .report import (CANCELLED, CHANGED, COLUMNS, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome,
+                     describe_resource, summary_line)
+
+STYLE = {UNCHANGED: "green", CHANGED: "cyan", DRIFTED: "yellow", FAILED: "red", CANCELLED: "magenta"}
+MARK = {UNCHANGED: "✓", CHANGED: "~", DRIFTED: "!", FAILED: "✗", CANCELLED: "■"}
+
+
+class FleetView:
+    """The runner's listener: `with view:` shows progress; `print_report()` prints the final table."""
+
+    def __init__(self, console: Console, names: list[str], operation: str, parallel: int):
+        self.console = console
+        self.operation = operation
+        self.parallel = parallel
+        self._lock = threading.Lock()
+        self._rows: dict[str, dict[str, Any]] = {n: {"state": "queued", "text": "", "start": None} for n in names}
+        self._note = ""
+        self._live: Live | None = None
+
+    # -- Listener -----------------------------------------------------------------------------
+    def started(self, stack: str) -> None:
+        with self._lock:
+            self._rows[stack].update(state="running", text="selecting stack", start=time.monotonic())
+
+    def activity(self, stack: str, text: str) -> None:
+        with self._lock:
+            self._rows[stack]["text"] = text
+
+    def finished(self, outcome: StackOutcome) -> None:
+        with self._lock:
+            self._rows[outcome.stack].update(state=outcome.status, text=_brief(outcome))
+        if self._live is None:
+            style = STYLE.get(outcome.status, "")
+            self.console.print(f"[{style}]{MARK.get(outcome.status, '?')}[/] {outcome.stack}: {outcome.status}"
+                               f"{' - ' + _brief(outcome) if _brief(outcome) else ''} ({outcome.duration_s:.1f}s)",
+                               highlight=False)
+
+    def interrupted(self, hard: bool) -> None:
+        with self._lock:
+            self._note = ("second interrupt: terminating the engines now" if hard else
+                          "interrupted: cancelling running operations (Ctrl-C again to terminate)")
+        if self._live is None:
+            self.console.print(f"[magenta]{self._note}[/]")
+
+    def tick(self) -> None:
+        if self._live is not None:
+            self._live.update(self._render())
+
+    # -- live view ----------------------------------------------------------------------------
+    def __enter__(self) -> "FleetView":
+        if self.console.is_terminal:
+            self._live = Live(self._render(), console=self.console, refresh_per_second=8, transient=True)
+            self._live.__enter__()
+        else:
+            self.console.print(f"cloudlink fleet {self.operation}: {len(self._rows)} customer(s), "
+                               f"{self.parallel} at a time", highlight=False)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+            self._live = None
+
+    def _render(self) -> Any:
+        with self._lock:
+            rows = {k: dict(v) for k, v in self._rows.items()}
+            note = self._note
+        done = sum(1 for r in rows.values() if r["state"] not in ("queued", "running"))
+        table = Table(title=f"cloudlink fleet {self.operation}: {done}/{len(rows)} done", expand=False)
+        table.add_column("customer", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        table.add_column("step")
+        table.add_column("time", justify="right", no_wrap=True)
+        now = time.monotonic()
+        for name, row in rows.items():
+            state = row["state"]
+            elapsed = f"{now - row['start']:.0f}s" if row["start"] and state == "running" else ""
+            style = STYLE.get(state, "dim" if state == "queued" else "bold")
+            table.add_row(name, Text(state, style=style), row["text"], elapsed)
+        return Group(table, Text(note, style="magenta")) if note else table
+
+    # -- final report -------------------------------------------------------------------------
+    def print_report(self, report: FleetReport) -> None:
+        table = Table(title=f"cloudlink fleet {report.operation}")
+        table.add_column("customer", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        for _, label in COLUMNS:
+            table.add_column(label, justify="right")
+        table.add_column("drifted", justify="center")
+        table.add_column("failure / notes")
+        for s in report.stacks:
+            table.add_row(s.stack, Text(s.status, style=STYLE.get(s.status, "")),
+                          *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
+                          "yes" if s.status == DRIFTED else "",
+                          _brief(s)[:100] if s.error else "")
+        self.console.print(table)
+        for s in report.stacks:
+            if s.resources:
+                self.console.print(f"[bold]{s.stack}[/]")
+                for change in s.resources:
+                    self.console.print(f"  {describe_resource(change)}", highlight=False, markup=False)
+            if s.error and len(s.error.strip().splitlines()) > 1:
+                self.console.print(f"[bold]{s.stack}[/] [red]failed:[/]")
+                self.console.print(s.error.strip(), highlight=False, markup=False)
+        if report.released_locks:
+            self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks))
+        self.console.print(f"{summary_line(report)}; exit code {int(report.exit_code)} "
+                           f"({report.duration_s:.1f}s)", highlight=False)
+
+
+def _brief(outcome: StackOutcome) -> str:
+    if outcome.error:
+        return outcome.error.strip().splitlines()[0][:160]
+    changed = [f"{outcome.counts.get(op, 0)} {label}" for op, label in COLUMNS[:4] if outcome.counts.get(op)]
+    if outcome.status == DRIFTED and outcome.resources:
+        return "; ".join(describe_resource(r) for r in outcome.resources)[:200]
+    return ", ".join(changed)
