@@ -135,3 +135,21 @@ def new_stack(project, engine_env, emulator):
     def make(name: str = "customer") -> Stack:
         return Stack(project, name, engine_env, emulator)
     return make
+
+
+def sample_stacks() -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+@pytest.fixture
+def sample_stack(project, engine_env, emulator):
+    """A committed sample customer, copied into the scratch project and pointed at this test's emulator."""
+    def make(name: str) -> Stack:
+        data = yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())
+        data["config"]["cloudlink:endpoint"] = emulator.url
+        (project / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        env = {**engine_env, "PULUMI_CONFIG_PASSPHRASE": "cloudlink-demo"}  # the samples' passphrase
+        stack = Stack(project, name, env, emulator)
+        stack.pulumi("stack", "init")
+        return stack
+    return make

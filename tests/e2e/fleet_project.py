@@ -1,0 +1,86 @@
+"""A scratch fleet project for the fleet tests and the benchmark: generated customers, the real CLI.
+
+A copy of Pulumi.yaml and the entry point (with the repository's virtualenv
+linked in), one `stacks/Pulumi.<name>.yaml` per customer pointed at a given
+emulator, and its own `file://` state folder. Generated customers are
+account-only and reuse one sample stack's encryption salt and its encrypted
+client secret (same demo passphrase), so no engine call is needed to make
+them. It starts nothing itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT
+
+CLOUDLINK = str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink")
+SAMPLE = PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml"
+LANGUAGES = ("en-GB", "de-DE", "es-ES", "fr-FR", "en-US")
+
+
+def customer(i: int, prefix: str = "Customer") -> dict[str, Any]:
+    return {"account": {"name": f"{prefix} {i:03d}", "domain": f"{prefix.lower()}{i:03d}.example",
+                        "languageCode": LANGUAGES[i % len(LANGUAGES)]}}
+
+
+def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]] | None = None,
+                 samples: bool = False) -> Path:
+    """A project in `root` with the given customers (stack name -> spec) and/or the four samples."""
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    if not (root / ".venv").exists():
+        os.symlink(PROJECT_ROOT / ".venv", root / ".venv")
+    if samples:
+        for path in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"):
+            data = yaml.safe_load(path.read_text())
+            data["config"]["cloudlink:endpoint"] = endpoint
+            (root / "stacks" / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
+    sample = yaml.safe_load(SAMPLE.read_text())
+    for name, spec in (customers or {}).items():
+        write_stack(root, name, spec, endpoint, sample)
+    return root
+
+
+def write_stack(root: Path, name: str, spec: dict[str, Any], endpoint: str,
+                sample: dict[str, Any] | None = None) -> Path:
+    sample = sample or yaml.safe_load(SAMPLE.read_text())
+    data = {"encryptionsalt": sample["encryptionsalt"],
+            "config": {"cloudlink:endpoint": endpoint, "cloudlink:clientId": "demo-partner",
+                       "cloudlink:clientSecret": sample["config"]["cloudlink:clientSecret"],
+                       "cloudlink-fleet:customer": spec}}
+    path = root / "stacks" / f"Pulumi.{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def generated(count: int, prefix: str = "Customer") -> dict[str, dict[str, Any]]:
+    return {f"{prefix.lower()}-{i:03d}": customer(i, prefix) for i in range(1, count + 1)}
+
+
+def fleet_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The CLI's environment: the demo passphrase, no backend inherited from the caller."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_BACKEND_URL", "CLOUDLINK_"))}
+    env["PULUMI_CONFIG_PASSPHRASE"] = DEMO_PASSPHRASE
+    env["COLUMNS"] = "200"
+    env.update(extra or {})
+    return env
+
+
+def fleet(project: Path, *args: str, env: dict[str, str] | None = None,
+          timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`cloudlink fleet <args> --project-dir <project>` as a user runs it."""
+    return subprocess.run([CLOUDLINK, "fleet", *args, "--project-dir", str(project)], env=env or fleet_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def lock_files(project: Path) -> list[Path]:
+    locks = project / ".state" / ".pulumi" / "locks"
+    return sorted(locks.rglob("*.json")) if locks.exists() else []

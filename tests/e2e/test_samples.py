@@ -1,0 +1,30 @@
+"""Whole-customer scenarios: every sample stack deploys, is idempotent, clean on refresh, and destroys cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import sample_stacks
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("name", sample_stacks())
+def test_sample_customer(name, sample_stack, api):
+    stack = sample_stack(name)
+    stack.up()
+    out = stack.outputs()
+    account = api.http.get(f"/admin/2017-09-01/accounts/{out['accountId']}").json()
+    assert account["name"] == out["accountName"]
+    assert out["pbxStatus"] == "CONNECTED"
+
+    api.clear_journal()
+    stack.up()
+    assert api.writes() == []
+    assert stack.preview("--refresh", "--expect-no-changes").returncode == 0
+    for secret in ("demo-partner-secret", "Pbx-Acme-2026!", "Nordwind#MX1", "Baltic.400.Pbx", "Harbour$MiVB9",
+                   "teams-app-secret-value-0001"):
+        assert secret not in stack.state_text()
+
+    stack.destroy()
+    assert api.http.get("/admin/2017-09-01/accounts").json()["count"] == 0
