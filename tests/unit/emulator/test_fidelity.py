@@ -93,6 +93,9 @@ class Recorder(httpx.BaseTransport):
         self.sent.append(request)
         return self.inner.handle_request(request)
 
+    def close(self) -> None:
+        self.inner.close()
+
 
 # --- requests -----------------------------------------------------------------------------------
 def test_the_clients_requests_follow_the_spec(emulator, http, check):
