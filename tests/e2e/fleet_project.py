@@ -32,7 +32,11 @@ def customer(i: int, prefix: str = "Customer") -> dict[str, Any]:
 
 def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]] | None = None,
                  samples: bool = False) -> Path:
-    """A project in `root` with the given customers (stack name -> spec) and/or the four samples."""
+    """A project in `root` with the given customers (stack name -> spec) and/or the four samples.
+
+    The samples keep their committed salt and secrets but only their account
+    block, so tests do not depend on which other resources the program declares.
+    """
     (root / "stacks").mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(PROJECT_ROOT / name, root / name)
@@ -42,6 +46,8 @@ def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]]
         for path in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"):
             data = yaml.safe_load(path.read_text())
             data["config"]["cloudlink:endpoint"] = endpoint
+            data["config"]["cloudlink-fleet:customer"] = {
+                "account": data["config"]["cloudlink-fleet:customer"]["account"]}
             (root / "stacks" / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
     sample = yaml.safe_load(SAMPLE.read_text())
     for name, spec in (customers or {}).items():

@@ -220,7 +220,7 @@ def test_import_existing_accounts_then_up_adopts_them(tmp_path, emulator, api):
     assert report(tmp_path / "preview.json")["totals"]["unchanged"] == 3
 
 
-def test_samples_preview_plans_every_customers_account(tmp_path, emulator, api):
+def test_the_sample_stacks_with_their_committed_secrets_preview(tmp_path, emulator, api):
     project = make_project(tmp_path / "project", emulator.url, samples=True)
     api.clear_journal()
     result = check(fleet(project, "preview", "--json", str(tmp_path / "preview.json"),
@@ -238,7 +238,7 @@ def test_samples_preview_plans_every_customers_account(tmp_path, emulator, api):
 def test_parallel_fleet_under_a_shared_rate_limit_does_not_storm(tmp_path, emulator, api):
     customers = generated(6, "Rate")
     project = make_project(tmp_path / "project", emulator.url, customers)
-    api.http.put("/_emulator/settings", json={"rate_limit_per_s": 4, "rate_burst": 4})
+    api.http.put("/_emulator/settings", json={"rate_limit_per_s": 2, "rate_burst": 2})
     api.clear_journal()
     check(fleet(project, "up", "--parallel", "4"), 0)
     journal = api.journal()
