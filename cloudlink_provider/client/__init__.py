@@ -11,7 +11,10 @@ from .errors import (ApiError, CloudLinkError, Conflict, Forbidden, Invalid, Not
                      TransportError, Unauthorized)
 from .gateways import Gateway, PbxConnectError, PbxConnectTimeout, PbxLink, PbxLinkFailed, PbxUser
 from .integrations import TeamsIntegration
+from .identity import IdentityProvider, SamlSettings, azure_saml
 from .models import Account, TokenClaims
+from .scim import AzureSync
+from .users import User
 from .roles import PbxRole
 from ._session import create_or_adopt
 
@@ -20,6 +23,7 @@ __all__ = [
     "CloudLinkError", "TransportError", "ApiError", "Invalid", "Unauthorized", "Forbidden", "NotFound",
     "Conflict", "RateLimited", "ServerError",
     "Account", "TokenClaims",
+    "User", "IdentityProvider", "SamlSettings", "azure_saml", "AzureSync",
     "Gateway", "PbxLink", "PbxUser", "PbxRole", "TeamsIntegration",
     "PbxConnectError", "PbxLinkFailed", "PbxConnectTimeout",
 ]

@@ -32,7 +32,8 @@ def _retryable(exc: BaseException) -> bool:
 class TokenManager:
     def __init__(self, config: ClientConfig, send: Callable[..., httpx.Response],
                  clock: Callable[[], float] = time.monotonic):
-        self._config, self._send, self._clock = config, send, clock
+        self._config, self._send = config, send
+        self.clock = clock  # seconds, monotonic; tests may replace it to move time forward
         self._lock = threading.Lock()
         self._access: str | None = None
         self._refresh: str | None = None
@@ -43,7 +44,7 @@ class TokenManager:
 
     def bearer(self) -> str:
         with self._lock:
-            if self._access is None or self._clock() >= self._renew_at:
+            if self._access is None or self.clock() >= self._renew_at:
                 self._renew()
             return self._access  # type: ignore[return-value]
 
@@ -86,5 +87,5 @@ class TokenManager:
         lifetime = float(body.get("expires_in", 3600))
         self._access = body["access_token"]
         self._refresh = body.get("refresh_token")
-        self._renew_at = self._clock() + lifetime - min(REFRESH_MARGIN_S, lifetime / 2)
+        self._renew_at = self.clock() + lifetime - min(REFRESH_MARGIN_S, lifetime / 2)
         self.issued += 1

@@ -6,9 +6,12 @@ import httpx
 
 from .accounts import AccountsApi
 from .config import ClientConfig
+from .identity import IdentityApi
 from .gateways import GatewaysApi
 from .integrations import IntegrationsApi
 from .models import TokenClaims
+from .scim import ScimApi
+from .users import UsersApi
 from .roles import RolesApi
 from ._session import Session
 
@@ -17,6 +20,9 @@ class CloudLink:
     def __init__(self, config: ClientConfig, transport: httpx.BaseTransport | None = None):
         self.session = Session(config, transport)
         self.accounts = AccountsApi(self.session)
+        self.users = UsersApi(self.session)
+        self.identity = IdentityApi(self.session)
+        self.scim = ScimApi(self.session)
         self.gateways = GatewaysApi(self.session)
         self.roles = RolesApi(self.session)
         self.integrations = IntegrationsApi(self.session)

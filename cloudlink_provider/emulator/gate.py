@@ -50,21 +50,23 @@ class Gate:
             return
 
         fault = self.controls.pick_fault(method, path)
-        if fault and not fault.after:
-            status["code"] = await self._fail(fault, send, cid)
-        elif (wait := self._rate_limited(scope)) > 0:
-            body = json.dumps({"name": "TooManyRequests", "message": "rate limit exceeded; retry later"}).encode()
-            await send(_json_start(429, body, cid, {"Retry-After": str(max(1, round(wait)))}))
-            await send({"type": "http.response.body", "body": body})
-            status["code"] = 429
-        elif fault:  # act, then lose the response
-            async def swallow(message: dict) -> None:
-                return None
-            await self.app(scope, receive, swallow)
-            status["code"] = await self._fail(fault, send, cid)
-        else:
-            await self.app(scope, receive, send_tagged)
-        self.controls.record(method, path, status["code"], service)
+        try:
+            if fault and not fault.after:
+                status["code"] = await self._fail(fault, send, cid)
+            elif (wait := self._rate_limited(scope)) > 0:
+                body = json.dumps({"name": "TooManyRequests", "message": "rate limit exceeded; retry later"}).encode()
+                await send(_json_start(429, body, cid, {"Retry-After": str(max(1, round(wait)))}))
+                await send({"type": "http.response.body", "body": body})
+                status["code"] = 429
+            elif fault:  # act, then lose the response
+                async def swallow(message: dict) -> None:
+                    return None
+                await self.app(scope, receive, swallow)
+                status["code"] = await self._fail(fault, send, cid)
+            else:
+                await self.app(scope, receive, send_tagged)
+        finally:  # dropped connections too: the journal shows every request that arrived
+            self.controls.record(method, path, 0 if fault and fault.drop else status["code"], service)
 
     async def _fail(self, fault: Fault, send: Callable, cid: str) -> int:
         if fault.delay_s:

@@ -1,0 +1,63 @@
+"""Azure AD Sync (`/scim/2017-09-01/accounts/{accountId}/azure-sync`): enable, read, rotate, disable.
+
+The SCIM token is returned only by `enable` and `rotate_token`; `get` never
+shows it. A lost `enable` answer therefore loses the token: `enable_or_rotate`
+recovers by rotating (which voids any earlier token). The SCIM `/Users`
+endpoint itself is Azure AD's to call, not ours. Knows no Pulumi.
+"""
+
+from __future__ import annotations
+
+from ._session import Session
+from .errors import Conflict, NotFound, ServerError, TransportError
+from .models import Resource
+
+
+class AzureSync(Resource):
+    accountId: str
+    enabled: bool = True
+    scimBaseUrl: str
+    token: str | None = None  # only right after enable/rotate
+    tokenCreatedOn: str | None = None
+
+
+class ScimApi:
+    def __init__(self, session: Session):
+        self._s = session
+
+    def _path(self, account_id: str) -> str:
+        return f"/accounts/{account_id}/azure-sync"
+
+    def enable(self, account_id: str) -> AzureSync:
+        """Turn Azure AD Sync on; the answer holds the SCIM base URL and the token (shown this once)."""
+        return AzureSync.model_validate(self._s.json("scim", "POST", self._path(account_id)))
+
+    def get(self, account_id: str) -> AzureSync | None:
+        try:
+            return AzureSync.model_validate(self._s.json("scim", "GET", self._path(account_id)))
+        except NotFound:
+            return None
+
+    def rotate_token(self, account_id: str) -> AzureSync:
+        """A new token (the old one stops working). Safe to retry: the last answer's token is the live one."""
+        return AzureSync.model_validate(
+            self._s.json("scim", "POST", self._path(account_id) + "/token", idempotent=True))
+
+    def enable_or_rotate(self, account_id: str) -> AzureSync:
+        """Enabled, with a token in hand, whatever happened before (rotates when it was already on)."""
+        try:
+            return self.enable(account_id)
+        except Conflict:
+            return self.rotate_token(account_id)
+        except (TransportError, ServerError):
+            if self.get(account_id) is None:
+                raise
+            return self.rotate_token(account_id)
+
+    def disable(self, account_id: str) -> bool:
+        """Turn Azure AD Sync off (its token stops working); False when it was off."""
+        try:
+            self._s.request("scim", "DELETE", self._path(account_id))
+            return True
+        except NotFound:
+            return False

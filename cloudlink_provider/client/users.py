@@ -1,0 +1,74 @@
+"""Admin API users (`/admin/2017-09-01/accounts/{accountId}/users`): thin calls through the session.
+
+A user's natural key is its email (unique within the account), so a create
+whose answer was lost can be adopted with `create_or_adopt(lambda:
+users.find_by_email(...), lambda: users.create(...))`. Knows no Pulumi.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ._session import Session
+from .accounts import odata_quote
+from .errors import NotFound
+from .models import Resource
+
+
+class User(Resource):
+    userId: str
+    accountId: str
+    email: str
+    name: str | None = None
+    firstName: str | None = None
+    lastName: str | None = None
+    role: str = "USER"
+    extension: str | None = None
+    mobile: str | None = None
+    phone: str | None = None
+    loginId: str | None = None
+    languageCode: str | None = None
+    active: bool = True
+    source: str | None = None  # API, or SCIM for users Azure AD Sync manages
+
+
+class UsersApi:
+    def __init__(self, session: Session):
+        self._s = session
+
+    def _path(self, account_id: str, user_id: str | None = None) -> str:
+        return f"/accounts/{account_id}/users" + (f"/{user_id}" if user_id else "")
+
+    def list(self, account_id: str, filter_: str | None = None) -> Iterator[User]:
+        params = {"$filter": filter_} if filter_ else None
+        return (User.model_validate(u) for u in self._s.paged("admin", self._path(account_id), params))
+
+    def find_by_email(self, account_id: str, email: str) -> User | None:
+        """The account's user with this email (the natural key), if any."""
+        wanted = email.strip().lower()
+        return next((u for u in self.list(account_id) if u.email.lower() == wanted), None)
+
+    def get(self, account_id: str, user_id: str) -> User | None:
+        try:
+            return User.model_validate(self._s.json("admin", "GET", self._path(account_id, user_id)))
+        except NotFound:
+            return None
+
+    def create(self, account_id: str, fields: dict[str, Any]) -> User:
+        """Create a user; CloudLink sends it the welcome email."""
+        return User.model_validate(self._s.json("admin", "POST", self._path(account_id), json=fields))
+
+    def update(self, account_id: str, user_id: str, fields: dict[str, Any]) -> User:
+        return User.model_validate(self._s.json("admin", "PUT", self._path(account_id, user_id), json=fields))
+
+    def delete(self, account_id: str, user_id: str) -> bool:
+        """Delete; False when it was already gone (deletes are idempotent)."""
+        try:
+            self._s.request("admin", "DELETE", self._path(account_id, user_id))
+            return True
+        except NotFound:
+            return False
+
+    def send_welcome_email(self, account_id: str, user_id: str) -> None:
+        """Send the welcome email again (safe to repeat: at worst a second email)."""
+        self._s.request("admin", "POST", self._path(account_id, user_id) + "/welcome-email", idempotent=True)
