@@ -2,10 +2,13 @@
 
 Like LocalStack for AWS, it is the embedded default for the demo and the tests.
 It imports nothing from the provider side (client, resources, program, fleet):
-it may share only the rules tables in `cloudlink_provider.spec.rules`.
+it may share only `cloudlink_provider.spec`: the rules tables in `spec.rules`
+and pure checks such as `spec.sso` (SAML URLs and certificates).
 
 Modules: `errors` (the API's error shape), `store` (all state and every rule),
-`auth` (tokens and callers), `routes_*` (thin handlers per service),
+`auth` (tokens and callers), `users` (admin users, the outbox), `identity`
+(SSO identity providers), `scim` (Azure AD Sync, SCIM auth and errors),
+`scim_users` and `scim_filter` (SCIM 2.0 /Users), `routes_*` (thin handlers per service),
 `controls` (the `/_emulator/` test controls), `app` (assembly and middleware),
 `server` (run it in a thread or in the foreground).
 """
