@@ -103,7 +103,7 @@ class EventCollector:
         self.summary: dict[str, int] | None = None
         self.activity = "starting"
         self.events_seen = 0
-        self.cancelled = False
+        self.ended = False  # the engine sent its final (cancel) event: done, or cancelled
 
     # -- masking ----------------------------------------------------------------------------
     def _value(self, name: str, value: Any) -> Any:
@@ -139,7 +139,7 @@ class EventCollector:
                 self.summary = {str(k): int(v) for k, v in (event.summary_event.resource_changes or {}).items()}
                 self.activity = "finishing"
             elif event.cancel_event is not None:
-                self.cancelled = True
+                self.ended = True
 
     def _diagnostic(self, diag: Any) -> None:
         if diag.severity != "error":

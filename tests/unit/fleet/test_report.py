@@ -1,0 +1,55 @@
+"""The report: exit-code precedence, the JSON contract, a Markdown table that survives odd text."""
+
+from __future__ import annotations
+
+import json
+
+from cloudlink_provider.fleet.engine import redact_url
+from cloudlink_provider.fleet.events import FieldChange, ResourceChange
+from cloudlink_provider.fleet.report import (CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport,
+                                             StackOutcome, markdown)
+
+
+def outcome(name: str, status: str, **kw) -> StackOutcome:
+    return StackOutcome(name, status, {"update": 1 if status == DRIFTED else 0, "same": 1}, **kw)
+
+
+def test_exit_code_precedence():
+    assert FleetReport("drift", "file:///s", [outcome("a", UNCHANGED)]).exit_code == 0
+    assert FleetReport("preview", "file:///s", [outcome("a", CHANGED)]).exit_code == 0
+    assert FleetReport("drift", "file:///s", [outcome("a", DRIFTED), outcome("b", UNCHANGED)]).exit_code == 3
+    assert FleetReport("drift", "file:///s", [outcome("a", DRIFTED), outcome("b", FAILED)]).exit_code == 1
+    assert FleetReport("up", "file:///s", [outcome("a", CANCELLED)], interrupted=True).exit_code == 130
+    assert FleetReport("up", "file:///s", []).exit_code == 0
+
+
+def test_json_contract(tmp_path):
+    change = ResourceChange("urn:x", "cloudlink:Account", "account", "update",
+                            [FieldChange("domain", "evil.example", "acme.example")],
+                            outside=[FieldChange("domain", "acme.example", "evil.example")])
+    report = FleetReport("drift", "file:///s", [outcome("acme", DRIFTED, resources=[change]),
+                                                outcome("baltic", FAILED, error="boom")])
+    report.write_json(tmp_path / "r" / "report.json")
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert data["exitCode"] == 1 and data["totals"] == {"stacks": 2, "unchanged": 0, "changed": 0, "drifted": 1,
+                                                        "failed": 1, "cancelled": 0}
+    acme = data["stacks"][0]
+    assert acme["drifted"] is True
+    assert acme["changes"] == {"created": 0, "updated": 1, "replaced": 0, "deleted": 0, "unchanged": 1}
+    assert acme["resources"][0]["fields"] == [{"field": "domain", "old": "evil.example", "new": "acme.example"}]
+    assert acme["resources"][0]["changedOutside"][0]["new"] == "evil.example"
+    assert data["stacks"][1]["error"] == "boom"
+
+
+def test_markdown_table_escapes_pipes_and_newlines():
+    text = markdown(FleetReport("preview", "file:///s", [outcome("a", FAILED, error="bad | value\nsecond line")]))
+    row = next(line for line in text.splitlines() if line.startswith("| `a`"))
+    assert row.count(" | ") == 7 and "bad \\| value" in row and "second line" not in row
+    assert "```\nbad | value\nsecond line\n```" in text
+
+
+def test_backend_passwords_never_reach_a_report():
+    assert redact_url("postgres://pulumi:s3cret@db:5432/state?sslmode=disable") == \
+        "postgres://pulumi:***@db:5432/state?sslmode=disable"
+    assert redact_url("file:///home/me/.state") == "file:///home/me/.state"
+    assert redact_url("s3://bucket/prefix") == "s3://bucket/prefix"

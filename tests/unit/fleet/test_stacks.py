@@ -1,0 +1,46 @@
+"""Stack selection: the glob, and the deterministic --shard split a CI matrix relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloudlink_provider.fleet.errors import ExitCode, FleetError
+from cloudlink_provider.fleet.stacks import parse_shard, select_stacks, shard
+
+
+def test_shards_are_disjoint_cover_everything_and_are_balanced():
+    names = [f"c{i:02d}" for i in range(11)]
+    parts = [shard(list(reversed(names)), i, 3) for i in (1, 2, 3)]
+    assert sorted(n for part in parts for n in part) == names
+    assert all(not set(a) & set(b) for a in parts for b in parts if a is not b)
+    assert sorted(len(p) for p in parts) == [3, 4, 4]
+    assert parts[0] == ["c00", "c03", "c06", "c09"]  # the sorted list, round-robin: the same on every runner
+    assert shard(names, 1, 1) == names
+
+
+@pytest.mark.parametrize("text", ["", "1", "0/2", "3/2", "1/0", "a/b", "-1/2", "1/2/3"])
+def test_a_bad_shard_is_bad_usage(text):
+    with pytest.raises(FleetError) as e:
+        parse_shard(text)
+    assert e.value.exit_code == ExitCode.USAGE
+
+
+def test_parse_shard():
+    assert parse_shard("2/4") == (2, 4) and parse_shard(" 1 / 1 ") == (1, 1)
+
+
+def test_selection_glob_and_empty_shard(tmp_path):
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    for name in ("acme", "baltic", "harbour"):
+        (stacks / f"Pulumi.{name}.yaml").write_text("config: {}\n")
+    (stacks / "notes.yaml").write_text("")
+    assert select_stacks(stacks) == ["acme", "baltic", "harbour"]
+    assert select_stacks(stacks, "*a*r*") == ["harbour"]
+    assert select_stacks(stacks, "acme", "2/2") == []  # an empty shard of a matching fleet is fine
+    with pytest.raises(FleetError) as e:
+        select_stacks(stacks, "zzz*")
+    assert e.value.exit_code == ExitCode.USAGE
+    with pytest.raises(FleetError) as e:
+        select_stacks(tmp_path / "nowhere")
+    assert e.value.exit_code == ExitCode.USAGE
