@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ._session import Session
-from .accounts import odata_quote
 from .errors import NotFound
 from .models import Resource
 

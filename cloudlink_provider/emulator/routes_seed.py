@@ -37,7 +37,8 @@ def seed_client(request: Request, body: dict[str, Any] = Body(...)) -> dict[str,
                                                 active=bool(body.get("active", True)))
 
 
-@router.post("/seed/user", status_code=201, summary="Add a user who can log in: {accountId, email, password, role?, ...}")
+@router.post("/seed/user", status_code=201,
+             summary="Add a user who can log in: {accountId, email, password, role?, ...}")
 def seed_user(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     store = store_of(request)
     fields = dict(body)

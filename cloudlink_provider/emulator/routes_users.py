@@ -22,7 +22,8 @@ def list_users(account_id: str, request: Request, who: Caller = Depends(caller),
 
 
 @router.post("/accounts/{account_id}/users", status_code=201, summary="Create a user (sends the welcome email)")
-def create_user(account_id: str, request: Request, body: Any = Body(...), who: Caller = Depends(caller)) -> JSONResponse:
+def create_user(account_id: str, request: Request, body: Any = Body(...),
+                who: Caller = Depends(caller)) -> JSONResponse:
     return one(store_of(request).users.create_user(who, account_id, body), 201)
 
 

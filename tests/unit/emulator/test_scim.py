@@ -270,3 +270,10 @@ def test_service_provider_config(scim):
     r = scim.get("/ServiceProviderConfig")
     assert r.status_code == 200 and r.json()["patch"]["supported"] is True
     assert r.json()["filter"] == {"supported": True, "maxResults": 200}
+
+
+def test_scim_stops_when_the_account_is_deactivated(http, auth, account, scim):
+    assert scim.get("/Users").status_code == 200
+    assert http.put(f"{ADMIN}/accounts/{account}", json={"active": False}, headers=auth).status_code == 200
+    scim_error(scim.get("/Users"), 403)
+    scim_error(scim.post("/Users", json=azure_user("zed")), 403)

@@ -98,6 +98,7 @@ def test_an_assumed_account_admin_token_is_confined_to_that_account(http, world)
     sibling = new_account(http, partner, "Sibling")
     r = http.post(f"{AUTH}/assume-role/token", json={"accountId": account, "role": "ACCOUNT_ADMIN"}, headers=partner)
     assumed = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    assert http.post(f"{ADMIN}/accounts/{account}/users", json={"email": "a@x.test"}, headers=assumed).status_code == 201
+    r = http.post(f"{ADMIN}/accounts/{account}/users", json={"email": "a@x.test"}, headers=assumed)
+    assert r.status_code == 201
     error(http.get(f"{ADMIN}/accounts/{sibling}", headers=assumed), 404, "NotFound")
     error(http.post(f"{ADMIN}/accounts", json={"name": "Nope"}, headers=assumed), 403, "InsufficientPermissions")
