@@ -13,6 +13,7 @@ from .resources.account import Account
 from .resources.gateway import Gateway
 from .resources.pbx_connection import PbxConnection
 from .resources.role_assignment import RoleAssignment
+from .resources.sso_scim_integration import SsoScimIntegration
 from .resources.teams_integration import TeamsIntegration
 from .spec.customer import CustomerSpec, SpecError, parse_customer, readiness_warnings
 
@@ -58,6 +59,13 @@ def declare(spec: CustomerSpec, config: pulumi.Config) -> dict[str, object]:
                                          require_secret(config, "teamsClientSecret", "customer.teams"))
                 exports["teamsStatus"] = teams.status
                 exports["teamsConsentUrl"] = teams.consentUrl
+    if spec.sso:
+        sso = SsoScimIntegration("sso", spec.sso, account.accountId)
+        exports["ssoEntityId"] = sso.serviceProviderEntityId
+        exports["ssoReplyUrl"] = sso.replyUrl
+        if spec.sso.scim:
+            exports["scimBaseUrl"] = sso.scimBaseUrl
+            exports["scimToken"] = sso.scimToken  # a secret: `pulumi stack output --show-secrets scimToken`
     return exports
 
 

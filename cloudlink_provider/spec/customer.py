@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .sso import https_url_problem, pem_certificates
 from .rules import MAX_ROLE_HOLDERS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PBX_MODELS
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-PEM = re.compile(r"^-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+\s+-----END CERTIFICATE-----\s*$")
 
 
 _SUBFIELD = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
@@ -90,16 +90,23 @@ class TeamsSpec(Strict):
 class SsoSpec(Strict):
     provider: Literal["azure-ad"] = "azure-ad"
     issuerId: str = Field(min_length=1)
-    loginUrl: str = Field(pattern=r"^https://[^\s/]+(/\S*)?$")
-    logoutUrl: str | None = Field(default=None, pattern=r"^https://[^\s/]+(/\S*)?$")
+    loginUrl: str
+    logoutUrl: str | None = None
     certificate: str
     scim: bool = False
+
+    @field_validator("loginUrl", "logoutUrl")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        problem = None if value is None else https_url_problem(value)
+        if problem:
+            raise ValueError(f"{value!r} {problem}")
+        return value
 
     @field_validator("certificate")
     @classmethod
     def _pem(cls, value: str) -> str:
-        if not PEM.match(value.strip() + "\n"):
-            raise ValueError("must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+        pem_certificates(value)  # raises ValueError naming what is wrong
         return value.strip() + "\n"
 
 

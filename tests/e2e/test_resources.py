@@ -5,8 +5,12 @@ out-of-band change detected and undone -> out-of-band delete re-created -> destr
 from __future__ import annotations
 
 import copy
+import json
 
+import httpx
 import pytest
+
+from cloudlink_provider.fleet.engine import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -192,5 +196,56 @@ def test_teams_integration_acceptance(new_stack, api):
     assert api.http.get(f"{INTEGRATIONS}/{acct}/integrations").json()["count"] == 1
 
     assert "teams-Secret-1" not in stack.state_text()
+    stack.destroy()
+    assert api.http.get(f"/admin/2017-09-01/accounts/{acct}").status_code == 404
+
+
+def _cert() -> str:
+    return (PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml").read_text().split("certificate: |\n")[1] \
+        .split("      scim:")[0].replace("        ", "")
+
+
+def test_sso_scim_acceptance(new_stack, api):
+    tenant = "https://login.microsoftonline.com/5b1f6c7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/saml2"
+    sso = {"issuerId": "https://sts.windows.net/5b1f6c7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/", "loginUrl": tenant,
+           "certificate": _cert(), "scim": True}
+    spec = {"account": {"name": "SSO Co"}, "sso": sso}
+    stack = new_stack("sso").init(spec)
+    stack.up()
+    out = json.loads(stack.pulumi("stack", "output", "--json", "--show-secrets").stdout)
+    acct, token = out["accountId"], out["scimToken"]
+    assert out["ssoEntityId"].endswith(f"/saml2/{acct}")
+    idp = api.http.get(f"/authentication/2017-09-01/identityProviders/{acct}").json()
+    assert idp["saml"]["loginUrl"] == tenant
+    # The token is the one Azure AD would use: it works against the SCIM endpoint.
+    users = httpx.get(out["scimBaseUrl"] + "/Users", headers={"Authorization": f"Bearer {token}"})
+    assert users.status_code == 200 and users.json()["totalResults"] == 0
+    assert stack.outputs()["scimToken"] == "[secret]"
+    no_op_and_clean(stack, api)
+
+    spec = edit(spec, "sso.loginUrl", tenant + "/v2")  # in place
+    stack.set_customer(spec)
+    stack.up()
+    assert api.http.get(f"/authentication/2017-09-01/identityProviders/{acct}").json()["saml"]["loginUrl"] == \
+        tenant + "/v2"
+
+    stack.set_customer(edit(spec, "sso.scim", False))  # sync off: the token stops working
+    stack.up()
+    assert api.http.get(f"/scim/2017-09-01/accounts/{acct}/azure-sync").status_code == 404
+    stack.set_customer(spec)  # on again: a fresh token
+    stack.up()
+    fresh = json.loads(stack.pulumi("stack", "output", "--json", "--show-secrets").stdout)["scimToken"]
+    assert fresh and fresh != token
+    assert httpx.get(out["scimBaseUrl"] + "/Users", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+    drift_is_reported_then_undone(stack, api, "PUT", f"/authentication/2017-09-01/identityProviders/{acct}",
+                                  {"saml": {"loginUrl": "https://evil.example/saml2"}}, "evil.example")
+
+    api.http.delete(f"/authentication/2017-09-01/identityProviders/{acct}")
+    stack.up("--refresh")
+    assert api.http.get(f"/authentication/2017-09-01/identityProviders/{acct}").status_code == 200
+
+    state = stack.state_text()
+    assert token not in state and fresh not in state
     stack.destroy()
     assert api.http.get(f"/admin/2017-09-01/accounts/{acct}").status_code == 404

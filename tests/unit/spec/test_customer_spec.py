@@ -83,10 +83,13 @@ def test_teams_guids_and_bidirectional_needs_mivoice_business():
 def test_sso_urls_and_certificate():
     sso = {"issuerId": "https://sts.windows.net/x/", "loginUrl": "http://login.example/saml2",
            "certificate": "not a certificate"}
-    lines = problems(spec(sso=sso))
-    assert any(line.startswith("customer.sso.loginUrl: 'http://login.example/saml2' does not have the expected")
-               for line in lines)
-    assert "customer.sso.certificate: must be a PEM certificate" in " ".join(lines)
+    assert sorted(problems(spec(sso=sso))) == [
+        "customer.sso.certificate: certificates must be one or more PEM blocks (-----BEGIN CERTIFICATE----- ... "
+        "-----END CERTIFICATE-----) and nothing else",
+        "customer.sso.loginUrl: 'http://login.example/saml2' must be an https URL"]
+    fake_body = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+    assert problems(spec(sso={**sso, "loginUrl": "https://login.example/saml2", "certificate": fake_body})) == [
+        "customer.sso.certificate: a certificate is not a DER-encoded X.509 certificate"]
 
 
 def test_unknown_keys_are_rejected_by_path():

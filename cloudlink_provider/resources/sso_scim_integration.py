@@ -1,0 +1,116 @@
+"""The `SsoScimIntegration` resource: Azure AD single sign-on, and optionally Azure AD Sync (SCIM).
+
+SSO is the account's identity provider on the Authentication API; its id is the
+account id, so writing it is idempotent and a lost create is simply written
+again. SCIM yields a base URL and a token CloudLink shows only once: the token
+is a secret output, and whenever we cannot know the live token (sync switched
+back on, or enabled by someone else) we rotate it so the output is usable.
+Everything changes in place; only another account forces replacement.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pydantic import Field
+
+from ..spec.customer import SsoSpec
+from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from ..spec.sso import pem_certificates
+from ._base import CloudLinkProvider
+
+SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")
+
+
+class SsoScimInputs(SsoSpec):
+    accountId: str = Field(min_length=1)
+
+
+def _saml(inputs: dict[str, Any]) -> dict[str, Any]:
+    account_id = inputs["accountId"]
+    saml = {"issuerId": inputs["issuerId"],
+            "serviceProviderIssuerId": AZURE_SAML_ENTITY_ID.format(account_id=account_id),
+            "serviceProviderReplyUrl": AZURE_SAML_REPLY_URL.format(account_id=account_id),
+            "loginUrl": inputs["loginUrl"], "certificates": inputs["certificate"]}
+    if inputs.get("logoutUrl"):
+        saml["logoutUrl"] = inputs["logoutUrl"]
+    return saml
+
+
+def _pem(bodies: list[str]) -> str:
+    return "".join("-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(b, 64)) +
+                   "\n-----END CERTIFICATE-----\n" for b in bodies)
+
+
+class SsoScimProvider(CloudLinkProvider):
+    inputs_model = SsoScimInputs
+    replace_on = frozenset({"accountId"})
+
+    @staticmethod
+    def _outputs(inputs: dict[str, Any], sync: Any, token: str | None) -> dict[str, Any]:
+        account_id = inputs["accountId"]
+        return {**inputs, "serviceProviderEntityId": AZURE_SAML_ENTITY_ID.format(account_id=account_id),
+                "replyUrl": AZURE_SAML_REPLY_URL.format(account_id=account_id),
+                "scimBaseUrl": sync.scimBaseUrl if sync else None, "scimToken": token if sync else None}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self.inputs_from(props)
+        account_id = inputs["accountId"]
+        self.client.identity.put(account_id, _saml(inputs))
+        sync = self.client.scim.enable_or_rotate(account_id) if inputs["scim"] else None
+        if not inputs["scim"]:
+            self.client.scim.disable(account_id)  # adopting an account where someone switched it on
+        return CreateResult(account_id, self._outputs(inputs, sync, sync.token if sync else None))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = self.inputs_from(props)
+        idp = self.client.identity.get(inputs["accountId"])
+        if idp is None or idp.saml is None:
+            return ReadResult(None, {})
+        saml = idp.saml
+        live_certs = list(saml.certificates)
+        same_certs = pem_certificates(inputs["certificate"]) == live_certs
+        inputs.update(issuerId=saml.issuerId, loginUrl=saml.loginUrl, logoutUrl=saml.logoutUrl,
+                      certificate=inputs["certificate"] if same_certs else _pem(live_certs))
+        sync = self.client.scim.get(inputs["accountId"])
+        inputs["scim"] = bool(sync and sync.enabled)
+        return ReadResult(id_, self._outputs(inputs, sync, props.get("scimToken")), inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = self.inputs_from(news)
+        account_id = inputs["accountId"]
+        changed = self.changed_fields(olds, news)
+        if any(f in changed for f in SAML_INPUTS):
+            self.client.identity.put(account_id, _saml(inputs))
+        token = olds.get("scimToken")
+        if inputs["scim"] and ("scim" in changed or not token):
+            sync = self.client.scim.enable_or_rotate(account_id)
+            token = sync.token
+        elif inputs["scim"]:
+            sync = self.client.scim.get(account_id) or self.client.scim.enable_or_rotate(account_id)
+            token = sync.token or token
+        else:
+            self.client.scim.disable(account_id)
+            sync = None
+        return UpdateResult(self._outputs(inputs, sync, token))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.client.scim.disable(props["accountId"])
+        self.client.identity.delete(props["accountId"])
+
+
+class SsoScimIntegration(Resource, module="cloudlink", name="SsoScimIntegration"):
+    serviceProviderEntityId: pulumi.Output[str]
+    replyUrl: pulumi.Output[str]
+    scimBaseUrl: pulumi.Output[str]
+    scimToken: pulumi.Output[str]
+
+    def __init__(self, name: str, spec: SsoSpec, account_id: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions | None = None):
+        props = {**spec.model_dump(), "accountId": account_id, "serviceProviderEntityId": None, "replyUrl": None,
+                 "scimBaseUrl": None, "scimToken": None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["scimToken"]))
+        super().__init__(SsoScimProvider(), name, props, opts)
