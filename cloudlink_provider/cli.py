@@ -93,6 +93,8 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
     except FleetError as e:
         typer.secho(f"cloudlink fleet {operation}: {e}", fg="red", err=True)
         raise typer.Exit(int(e.exit_code)) from None
+    except KeyboardInterrupt:  # before any engine started: nothing to cancel
+        raise typer.Exit(130) from None
     view.print_report(report)
     if json_file:
         report.write_json(json_file)
