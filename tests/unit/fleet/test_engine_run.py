@@ -71,3 +71,23 @@ def test_a_finished_process_is_not_signalled_and_a_signal_death_counts_as_killed
     assert proc.signals == []
     run.detach(proc, -signal.SIGINT)  # type: ignore[arg-type]
     assert run.killed and run.pids == {4242}
+
+
+def test_only_locks_our_dead_engines_held_are_released(tmp_path):
+    import json
+    import socket
+
+    from cloudlink_provider.fleet.workspace import Project
+
+    (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\n")
+    project = Project(tmp_path, (tmp_path / "state").as_uri())
+    locks = tmp_path / "state" / ".pulumi" / "locks" / "organization" / "cloudlink-fleet"
+    here = socket.gethostname()
+    for stack, pid, host in (("acme", 4242, here), ("baltic", 999, here), ("harbour", 4242, "elsewhere")):
+        (locks / stack).mkdir(parents=True)
+        (locks / stack / "l.json").write_text(json.dumps({"pid": pid, "hostname": host, "username": "ci"}))
+    run, proc = running()
+    proc.returncode = -signal.SIGINT
+    run.detach(proc, -signal.SIGINT)  # type: ignore[arg-type]
+    assert project.release_orphaned_locks([run]) == ["acme"]
+    assert sorted(p.parent.name for p in project.lock_files()) == ["baltic", "harbour"]
