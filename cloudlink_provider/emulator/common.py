@@ -109,6 +109,8 @@ def parse_filter(expr: str | None) -> Callable[[dict[str, Any]], bool]:
         if not m:
             raise ValidationFailed(f"unsupported $filter term: {part!r} (supported: field eq 'value', joined by and)")
         name, text, literal = m.group(1), m.group(2), m.group(3)
+        if name.startswith("_"):  # internal fields (hashes, versions) are not part of the API
+            raise ValidationFailed(f"unknown $filter field {name!r}")
         if text is not None:
             value: Any = text.replace("''", "'")
         elif literal.lower() in ("true", "false"):

@@ -162,3 +162,9 @@ def test_seeded_user_email_must_still_be_unique(http, account):
     error(http.post("/_emulator/seed/user", json={"accountId": "nope", "email": "s@acme.test"}), 404,
           "AccountNotFound")
     error(http.post("/_emulator/seed/client", json={"accountId": account, "role": "KING"}), 400, "InvalidRole")
+
+
+def test_filter_cannot_probe_internal_fields(http, auth, account):
+    create(http, auth, account, email="ann@acme.test")
+    r = http.get(users(account), params={"$filter": "_password eq 'x'"}, headers=auth)
+    assert r.status_code == 400 and r.json()["name"] == "ValidationError"
