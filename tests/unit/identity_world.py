@@ -1,22 +1,17 @@
-"""Helpers for the authentication, users, SSO and SCIM tests: one emulator per module, reset
-between tests, and builders for accounts, seeded credentials and SAML settings over HTTP.
+"""Builders for the authentication, users, SSO and SCIM tests: seeded credentials and SAML settings.
 
-Import the fixtures by name: `from tests.unit.identity_world import emulator, fresh_world`.
+The shared world (one emulator per module, reset before each test) comes from tests.unit.world
+and is re-exported: `from tests.unit.identity_world import emulator, fresh_world`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import httpx
-import pytest
 
-from cloudlink_provider.emulator.common import Settings
-from cloudlink_provider.emulator.server import EmulatorServer
 from cloudlink_provider.emulator.store import DEMO_PARTNER
+from tests.unit.world import ADMIN, account, auth, emulator, error, fresh_world, http, new_account  # noqa: F401,E501
 
 AUTH = "/authentication/2017-09-01"
-ADMIN = "/admin/2017-09-01"
 SCIM = "/scim/2017-09-01"
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -40,28 +35,6 @@ TW3gelQ+eq++97vDNjaIzm858I9hpFPQ4IMIA+7jBFSg1XM8tBFy4eOkkWo14oBi
 """
 CERT_B64 = "".join(CERT_PEM.splitlines()[1:-1])
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """Overrides the per-test emulator of tests/conftest.py for the modules importing it."""
-    with EmulatorServer(str(tmp_path_factory.mktemp("emulator") / "cloudlink.db")) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh_world(emulator):
-    """Each test starts from the seeded demo partner, default settings, no faults and an empty outbox."""
-    with httpx.Client(base_url=emulator.url) as h:
-        assert h.post("/_emulator/reset").status_code == 204
-        assert h.put("/_emulator/settings", json=asdict(Settings())).status_code == 200
-
-
-def error(r: httpx.Response, status: int, name: str) -> dict:
-    """Assert a CloudLink error: its status AND its `name`."""
-    assert (r.status_code, r.json().get("name")) == (status, name), r.text
-    assert r.headers.get("x-mitel-correlation-id")
-    return r.json()
 
 
 def scim_error(r: httpx.Response, status: int, scim_type: str | None = None) -> dict:
@@ -93,12 +66,6 @@ def whoami(http: httpx.Client, auth: dict[str, str]) -> dict:
     r = http.get(f"{AUTH}/token", headers=auth)
     assert r.status_code == 200, r.text
     return r.json()
-
-
-def new_account(http: httpx.Client, auth: dict[str, str], name: str = "Acme", **fields) -> str:
-    r = http.post(f"{ADMIN}/accounts", json={"name": name, **fields}, headers=auth)
-    assert r.status_code == 201, r.text
-    return r.json()["accountId"]
 
 
 def seed_client(http: httpx.Client, account_id: str, role: str) -> dict[str, str]:

@@ -1,51 +1,17 @@
-"""Helpers for the gateway/integrations tests: one emulator per module, reset between tests, and
-builders for an account, a gateway and a connected PBX over HTTP.
+"""Builders for the gateway/integrations tests: a gateway and a connected PBX over HTTP.
 
-One real server per module (reset to a fresh world before each test) keeps these
-suites at a few seconds; starting uvicorn per test costs about a quarter second.
-Import the fixtures by name: `from tests.unit.pbx_world import emulator, fresh_world, http`.
+The shared world (one emulator per module, reset before each test) comes from tests.unit.world
+and is re-exported: `from tests.unit.pbx_world import emulator, fresh_world, http`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import httpx
-import pytest
 
-from cloudlink_provider.emulator.common import Settings
-from cloudlink_provider.emulator.server import EmulatorServer
+from tests.unit.world import ADMIN, account, auth, emulator, error, fresh_world, http, new_account  # noqa: F401,E501
 
 GW = "/gateway/2017-09-01"
 INT = "/integrations/2017-09-01"
-ADMIN = "/admin/2017-09-01"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """Overrides the per-test emulator of tests/conftest.py for the modules importing it."""
-    with EmulatorServer(str(tmp_path_factory.mktemp("emulator") / "cloudlink.db")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def http(emulator):
-    """One raw HTTP client per module too: building an httpx.Client costs ~25 ms (its SSL context)."""
-    with httpx.Client(base_url=emulator.url, timeout=30) as h:
-        yield h
-
-
-@pytest.fixture(autouse=True)
-def fresh_world(http):
-    """Each test starts from the seeded demo partner and default settings, as with a new server."""
-    assert http.post("/_emulator/reset").status_code == 204
-    assert http.put("/_emulator/settings", json=asdict(Settings())).status_code == 200
-
-
-def new_account(http: httpx.Client, auth: dict[str, str], name: str = "Acme") -> str:
-    r = http.post(f"{ADMIN}/accounts", json={"name": name}, headers=auth)
-    assert r.status_code == 201, r.text
-    return r.json()["accountId"]
 
 
 def new_gateway(http: httpx.Client, auth: dict[str, str], account_id: str, serial: str = "GW-0001",
@@ -84,8 +50,3 @@ def assumed(http: httpx.Client, auth: dict[str, str], account_id: str, role: str
                   headers=auth)
     assert r.status_code == 201, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def error(r: httpx.Response, status: int, name: str) -> dict:
-    assert (r.status_code, r.json().get("name")) == (status, name), r.text
-    return r.json()

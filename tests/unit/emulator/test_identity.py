@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.identity_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.identity_world import account, auth, emulator, fresh_world  # noqa: F401  (shared world)
 from tests.unit.identity_world import (ADMIN, AUTH, CERT_B64, CERT_PEM, error, new_account, new_partner,
                                        partner_auth, saml, seed_client, whoami)
 
 IDP = f"{AUTH}/identityProviders"
 
 
-@pytest.fixture
-def auth(http):
-    return partner_auth(http)
-
-
-@pytest.fixture
-def account(http, auth):
-    return new_account(http, auth)
 
 
 def create(http, auth, account, **body) -> dict:

@@ -6,18 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import bearer
-from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
+from tests.unit.pbx_world import account, auth, emulator, fresh_world, http  # noqa: F401  (shared world)
 from tests.unit.pbx_world import GW, connected_pbx, error, instant_connect, link_body, new_account, new_gateway
 
 
-@pytest.fixture
-def auth(http):
-    return bearer(http)
-
-
-@pytest.fixture
-def account(http, auth):
-    return new_account(http, auth)
 
 
 @pytest.fixture

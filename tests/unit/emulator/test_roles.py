@@ -6,18 +6,10 @@ import pytest
 
 from cloudlink_provider.spec.rules import MAX_ROLE_HOLDERS
 from tests.conftest import bearer
-from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
+from tests.unit.pbx_world import account, auth, emulator, fresh_world, http  # noqa: F401  (shared world)
 from tests.unit.pbx_world import GW, assumed, connected_pbx, error, link_body, new_account, new_gateway
 
 
-@pytest.fixture
-def auth(http):
-    return bearer(http)
-
-
-@pytest.fixture
-def account(http, auth):
-    return new_account(http, auth)
 
 
 def roles_url(account: str, extension: str = "") -> str:

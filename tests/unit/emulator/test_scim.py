@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from tests.unit.identity_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.identity_world import account, auth, emulator, fresh_world  # noqa: F401  (shared world)
 from tests.unit.identity_world import (ADMIN, CORE_USER, SCIM, bearer_of, error, new_account, new_partner,
                                        partner_auth, scim_error, seed_client, whoami)
 
@@ -16,14 +16,6 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-@pytest.fixture
-def auth(http):
-    return partner_auth(http)
-
-
-@pytest.fixture
-def account(http, auth):
-    return new_account(http, auth)
 
 
 def sync_path(account: str) -> str:

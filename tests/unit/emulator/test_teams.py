@@ -8,20 +8,12 @@ import uuid
 import pytest
 
 from tests.conftest import bearer
-from tests.unit.pbx_world import emulator, fresh_world, http  # noqa: F401  (one server per module)
+from tests.unit.pbx_world import account, auth, emulator, fresh_world, http  # noqa: F401  (shared world)
 from tests.unit.pbx_world import INT, assumed, connected_pbx, error, new_account
 
 TENANT, APP = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
 
 
-@pytest.fixture
-def auth(http):
-    return bearer(http)
-
-
-@pytest.fixture
-def account(http, auth):
-    return new_account(http, auth)
 
 
 def teams(**extra) -> dict:

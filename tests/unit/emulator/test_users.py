@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.identity_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
+from tests.unit.identity_world import account, auth, emulator, fresh_world  # noqa: F401  (shared world)
 from tests.unit.identity_world import (ADMIN, bearer_of, error, new_account, partner_auth, seed_client, seed_user,
                                        token)
 
 
-@pytest.fixture
-def auth(http):
-    return partner_auth(http)
-
-
-@pytest.fixture
-def account(http, auth):
-    return new_account(http, auth)
 
 
 def users(account: str, user_id: str = "") -> str:
