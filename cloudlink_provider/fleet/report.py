@@ -74,6 +74,7 @@ class FleetReport:
         return {
             "operation": self.operation, "startedAt": self.started_at, "durationSeconds": round(self.duration_s, 2),
             "backend": self.backend, "shard": self.shard, "interrupted": self.interrupted,
+            "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
             "stacks": [s.to_json() for s in self.stacks],

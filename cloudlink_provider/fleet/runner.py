@@ -98,7 +98,6 @@ class Fleet:
         self.project = project
         self.listener: Listener = listener or NullListener()
         self._cancelled = threading.Event()
-        self._hard = False
         self._runs: list[EngineRun] = []
         self._runs_lock = threading.Lock()
 
@@ -106,7 +105,6 @@ class Fleet:
     def cancel(self, hard: bool = False) -> None:
         """Stop: queued stacks do not start; running engines cancel gracefully (`hard`: terminate)."""
         self._cancelled.set()
-        self._hard = self._hard or hard
         with self._runs_lock:
             runs = list(self._runs)
         for run in runs:
