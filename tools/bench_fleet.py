@@ -6,9 +6,10 @@ free port), generates a scratch project with N customers (tests/e2e/fleet_projec
 and runs the real CLI twice, each run inside a small wrapper process so that
 its resource usage is its own. Printed per run: wall time, peak memory (the
 largest single process among the CLI, the engines and the Pulumi programs:
-`getrusage(RUSAGE_CHILDREN).ru_maxrss` in the wrapper), CPU seconds of all of
-them, and the API calls the emulator saw (its journal's `byService`, and how
-many were answered 429).
+`getrusage(RUSAGE_CHILDREN).ru_maxrss` in the wrapper; and the whole process
+tree's peak, sampled from /proc), CPU seconds of all of them, and the API
+calls the emulator saw (its journal's `byService`, and how many were answered
+429).
 
     .venv/bin/python tools/bench_fleet.py              # N = 10 and 50, default --parallel
     .venv/bin/python tools/bench_fleet.py --sizes 10 --parallel 2
@@ -33,16 +34,47 @@ from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
 from tests.e2e.fleet_project import CLOUDLINK, fleet_env, generated, make_project  # noqa: E402
 
 
+WRAPPER = r"""
+import json, os, resource, subprocess, sys, time
+
+def tree_rss_kb(root):
+    # Resident memory of `root` and all its descendants, from /proc (Linux).
+    parents, rss = {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parents[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/status") as f:
+                rss[int(pid)] = next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [p for p, pp in parents.items() if pp in frontier and p not in tree]
+        tree.update(children)
+        frontier = children
+    return sum(rss.get(p, 0) for p in tree)
+
+t = time.monotonic()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+peak_tree = 0
+while proc.poll() is None:
+    peak_tree = max(peak_tree, tree_rss_kb(proc.pid))
+    time.sleep(0.2)  # a sampling interval, not synchronisation
+wall = time.monotonic() - t
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"exit": proc.returncode, "wall_s": wall, "peak_rss_mb": r.ru_maxrss / 1024,
+                  "peak_tree_mb": peak_tree / 1024, "cpu_s": r.ru_utime + r.ru_stime}))
+"""
+
+
 def measure(cmd: list[str]) -> dict:
-    """Run `cmd` in a wrapper process; return its exit code, wall time, peak RSS and CPU time."""
-    wrapper = ("import json, resource, subprocess, sys, time\n"
-               "t = time.monotonic()\n"
-               "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
-               "wall = time.monotonic() - t\n"
-               "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-               "print(json.dumps({'exit': code, 'wall_s': wall, 'peak_rss_mb': r.ru_maxrss / 1024,\n"
-               "                  'cpu_s': r.ru_utime + r.ru_stime}))\n")
-    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, env=fleet_env())
+    """Run `cmd` in a wrapper process; its exit code, wall time, peak memory and CPU time.
+
+    `peak_rss_mb`: the largest single process (getrusage RUSAGE_CHILDREN ru_maxrss);
+    `peak_tree_mb`: the most the whole process tree held at once (sampled from /proc).
+    """
+    out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], capture_output=True, text=True, env=fleet_env())
     return json.loads(out.stdout)
 
 
@@ -76,11 +108,12 @@ def main() -> None:
             start = time.monotonic()
             rows += bench(size, args.parallel, Path(tmp))
             print(f"N={size} done in {time.monotonic() - start:.0f}s", file=sys.stderr)
-    print(f"{'N':>4} {'operation':<9} {'exit':>4} {'wall s':>7} {'s/cust':>6} {'peak MB':>8} {'cpu s':>7} "
-          f"{'API calls':>9} {'429s':>5}  by service / outcome")
+    print(f"{'N':>4} {'operation':<9} {'exit':>4} {'wall s':>7} {'s/cust':>6} {'proc MB':>8} {'tree MB':>8} "
+          f"{'cpu s':>7} {'API calls':>9} {'429s':>5}  by service / outcome")
     for r in rows:
         print(f"{r['customers']:>4} {r['operation']:<9} {r['exit']:>4} {r['wall_s']:>7.1f} "
-              f"{r['wall_s'] / r['customers']:>6.2f} {r['peak_rss_mb']:>8.0f} {r['cpu_s']:>7.1f} "
+              f"{r['wall_s'] / r['customers']:>6.2f} {r['peak_rss_mb']:>8.0f} {r['peak_tree_mb']:>8.0f} "
+              f"{r['cpu_s']:>7.1f} "
               f"{r['api_calls']:>9} {r['rate_limited']:>5}  {r['by_service']} {r['statuses']}")
 
 
