@@ -13,6 +13,7 @@ import os
 import threading
 from typing import Any, ClassVar
 
+from pulumi.output import Unknown
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 from pydantic import BaseModel, ValidationError
 
@@ -51,7 +52,8 @@ def shared_client(config: ClientConfig) -> CloudLink:
 
 
 def is_unknown(value: Any) -> bool:
-    return value == UNKNOWN
+    """Whether the engine marked this value unknown (it depends on a resource not created yet)."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
 
 class CloudLinkProvider(ResourceProvider):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
+
+from cloudlink_provider.fleet.engine import PROJECT_ROOT
 
 from .conftest import sample_stacks
 
@@ -28,3 +33,15 @@ def test_sample_customer(name, sample_stack, api):
 
     stack.destroy()
     assert api.http.get("/admin/2017-09-01/accounts").json()["count"] == 0
+
+
+@pytest.mark.parametrize("name", sample_stacks())
+def test_preview_of_a_new_customer_shows_every_create_and_writes_nothing(name, sample_stack, api):
+    spec = yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"][
+        "cloudlink-fleet:customer"]
+    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso") if spec.get(b)]
+    stack = sample_stack(name)
+    api.clear_journal()
+    preview = stack.preview()
+    assert re.search(rf"\+ {len(blocks) + 1} to create", preview.stdout), preview.stdout  # + the stack itself
+    assert api.writes() == []

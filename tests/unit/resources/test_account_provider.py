@@ -59,3 +59,14 @@ def test_a_service_url_can_be_overridden_alone():
     config = ClientConfig("http://emu", "id", "s", service_urls={"gateway": "https://gw.partner.example/v1/"})
     assert config.base_url("gateway") == "https://gw.partner.example/v1"
     assert config.base_url("admin") == "http://emu/admin/2017-09-01"
+
+
+def test_check_skips_fields_unknown_at_preview_in_either_form():
+    from pulumi.output import Unknown
+
+    from cloudlink_provider.resources.gateway import GatewayProvider
+    news = {"serialNumber": "CLGW-0001", "type": "appliance", "name": "HQ", "__provider": "x"}
+    assert GatewayProvider().check({}, {**news, "accountId": Unknown()}).failures == []
+    assert GatewayProvider().check({}, {**news, "accountId": UNKNOWN}).failures == []
+    [failure] = GatewayProvider().check({}, {**news, "accountId": Unknown(), "type": "hardware"}).failures
+    assert failure.property == "type"
