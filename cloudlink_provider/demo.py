@@ -83,7 +83,7 @@ def _ensure_stack(name: str, root: Path, env: dict[str, str]) -> None:
 
 
 def _up(name: str, root: Path, env: dict[str, str], refresh: bool) -> dict[str, int]:
-    args = ["up", "--yes", "--skip-preview", "--json", "--stack", name] + (["--refresh"] if refresh else [])
+    args = ["up", "--yes", "--json", "--stack", name] + (["--refresh"] if refresh else [])
     result = run_pulumi(args, root, env)
     if result.returncode != 0:
         raise DemoError(f"{name}: pulumi up failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
