@@ -160,6 +160,14 @@ def fleet_import(
     all_accounts: Annotated[bool, typer.Option("--all", help="every customer account the credentials can see "
                                                              "that no stack file manages yet")] = False,
     name: Annotated[Optional[str], typer.Option("--name", help="stack name (default: from the account name)")] = None,
+    pbx_password_env: Annotated[Optional[str], typer.Option(
+        "--pbx-password-env", metavar="VAR", show_default=False,
+        help="read the PBX password from this environment variable and store it as the stack's "
+             "pbxPassword secret (for customers with a PBX link)")] = None,
+    teams_secret_env: Annotated[Optional[str], typer.Option(
+        "--teams-secret-env", metavar="VAR", show_default=False,
+        help="read the Teams client secret from this environment variable and store it as the stack's "
+             "teamsClientSecret secret (for customers with a Teams integration)")] = None,
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", envvar="CLOUDLINK_ENDPOINT",
                                                     help="CloudLink endpoint")] = None,
     client_id: Annotated[Optional[str], typer.Option("--client-id", envvar="CLOUDLINK_CLIENT_ID",
@@ -168,34 +176,52 @@ def fleet_import(
                                                          help="partner API client secret (stored as a "
                                                               "Pulumi secret)", show_default=False)] = None,
     project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
-    """Write stacks/Pulumi.<name>.yaml for existing accounts; the next `up` adopts them.
+    """Write stacks/Pulumi.<name>.yaml for existing customers; the next `up` adopts them.
 
-    Exit codes: 0 imported (or nothing left to import); 1 an account could not be imported;
-    2 bad usage (missing credentials, both or neither of --account-id/--all, the stack file exists).
+    Imports the whole customer: account, gateway, PBX link, roles, Teams and SSO (with Azure AD Sync).
+    CloudLink never returns the PBX password or the Teams client secret: pass them with
+    --pbx-password-env/--teams-secret-env, or set them afterwards with the commands printed.
+
+    Exit codes: 0 imported (or nothing left to import); 1 a customer could not be imported;
+    2 bad usage (missing credentials or secret variables, both or neither of --account-id/--all,
+    the stack file exists).
     """
     from rich.console import Console
     from rich.table import Table
 
     from .fleet.errors import FleetError
-    from .fleet.importer import FAILED, Importer, client_config
+    from .fleet.importer import FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, client_config, secrets_from_env
     from .fleet.workspace import Project
 
     if bool(account_id) == all_accounts or (name and all_accounts):
         typer.secho("cloudlink fleet import: give either --account-id ID [--name NAME] or --all", fg="red", err=True)
         raise typer.Exit(2)
     try:
-        importer = Importer(Project(project_dir, backend), client_config(endpoint, client_id, client_secret))
+        secrets = secrets_from_env({PBX_PASSWORD: pbx_password_env, TEAMS_SECRET: teams_secret_env})
+        importer = Importer(Project(project_dir, backend), client_config(endpoint, client_id, client_secret),
+                            secrets)
         results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
     except FleetError as e:
         typer.secho(f"cloudlink fleet import: {e}", fg="red", err=True)
         raise typer.Exit(int(e.exit_code)) from None
     table = Table(title="cloudlink fleet import")
-    for column in ("account", "id", "stack file", "result"):
+    for column in ("account", "id", "stack file", "blocks", "result"):
         table.add_column(column)
     for r in results:
         table.add_row(r.account_name, r.account_id, f"stacks/Pulumi.{r.stack}.yaml" if r.stack else "",
-                      f"{r.status}{': ' + r.reason if r.reason else ''}")
+                      ", ".join(r.blocks), f"{r.status}{': ' + r.reason if r.reason else ''}")
     Console().print(table)
+    for r in results:
+        for warning in r.warnings:
+            typer.secho(f"warning: {r.stack or r.account_name}: {warning}", fg="yellow", err=True)
+    needing = [r for r in results if r.status != FAILED and r.missing_secrets]
+    if needing:
+        typer.echo("\nWrite-only secrets CloudLink cannot return; set them before `cloudlink fleet up` "
+                   "(run in the project directory, with the same backend and passphrase):")
+        for r in needing:
+            typer.echo(f"  {r.stack}:")
+            for command in r.secret_commands():
+                typer.echo(f"    {command}")
     raise typer.Exit(1 if any(r.status == FAILED for r in results) else 0)
 
 

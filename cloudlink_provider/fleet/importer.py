@@ -1,34 +1,61 @@
-"""`cloudlink fleet import`: bring customer accounts that already exist in CloudLink under management.
+"""`cloudlink fleet import`: bring customers that already exist in CloudLink under management.
 
-Owns turning a live account (read with the typed client) into a new stack:
-`stacks/Pulumi.<name>.yaml` with the provider config (the client secret stored
-as a Pulumi secret through the Automation API, in a stack created with the
-passphrase provider) and a customer spec whose account block carries
-`adoptAccountId`, so the next `up` adopts the account instead of creating one
-and the following preview shows no changes. The spec is a plain YAML mapping
-under `cloudlink-fleet:customer`, ready for gateway/pbx/roles/teams/sso blocks.
-It never overwrites an existing stack file and never deploys anything.
+Owns turning a live customer (read with the typed client: the account, its
+gateway, the gateway's PBX link, the PBX roles, the Teams integration, the SSO
+identity provider and Azure AD Sync) into a new stack: `stacks/Pulumi.<name>.yaml`
+with the provider config (the client secret stored as a Pulumi secret through
+the Automation API, in a stack created with the passphrase provider) and a
+customer spec in the spec block format (spec names, not API enums) whose
+account block carries `adoptAccountId`. Every resource's create adopts the live
+object by its natural key, so the next `up` creates nothing and the following
+preview shows no changes. The spec is validated with `parse_customer` before
+anything is written; a customer whose live data breaks a spec rule fails with
+that rule's message.
+
+Write-only secrets (the PBX password, the Teams client secret) cannot be read
+back: they are stored only when the caller hands them over (from environment
+variables), otherwise the result lists the `pulumi config set --secret`
+commands still needed (and the program refuses to run without them). Never
+invents a value, never overwrites an existing stack file, never deploys.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import textwrap
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import yaml
 from pulumi import automation as auto
 
-from ..client import Account, ClientConfig, CloudLink, CloudLinkError
+from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
+                      PbxLink, PbxRole, TeamsIntegration)
 from ..spec.customer import SpecError, parse_customer
+from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL, GATEWAY_TYPES_BY_API, PBX_MODELS, TEAMS_MODES
 from .errors import FleetError, usage
 from .stacks import STACK_NAME, discover_stacks, stack_file
 from .workspace import Project
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped", "failed"
-CUSTOMER_KEY = "cloudlink-fleet:customer"
+NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
+CUSTOMER_KEY = f"{NAMESPACE}:customer"
+# The write-only secrets a spec block needs (program.require_secret), as stack config keys.
+PBX_PASSWORD, TEAMS_SECRET = "pbxPassword", "teamsClientSecret"
+SECRET_OF_BLOCK = {"pbx": PBX_PASSWORD, "teams": TEAMS_SECRET}
+BLOCKS = ("account", "gateway", "pbx", "roles", "teams", "sso")
+PBX_BY_API = {model.api_type: name for name, model in PBX_MODELS.items()}
+TEAMS_MODES_BY_API = {v: k for k, v in TEAMS_MODES.items()}
+SSO_PROVIDERS_BY_API = {"AZURE": "azure-ad"}
+
+
+def secret_command(key: str, stack: str) -> str:
+    """The command that sets a missing secret (the same one the program names when it is missing)."""
+    return f"pulumi config set --secret {key} <value> --stack {stack}"
 
 
 @dataclass
@@ -38,6 +65,35 @@ class ImportResult:
     stack: str | None
     status: str
     reason: str = ""
+    blocks: list[str] = field(default_factory=list)  # the spec blocks written
+    warnings: list[str] = field(default_factory=list)
+    missing_secrets: list[str] = field(default_factory=list)  # config keys `up` still needs
+
+    def secret_commands(self) -> list[str]:
+        return [secret_command(key, self.stack or "<stack>") for key in self.missing_secrets]
+
+
+@dataclass
+class LiveCustomer:
+    """What CloudLink holds for one customer, as the client reads it."""
+    account: Account
+    gateways: list[Gateway] = field(default_factory=list)  # oldest first
+    pbx_link: PbxLink | None = None  # the first gateway's
+    roles: list[PbxRole] = field(default_factory=list)
+    teams: TeamsIntegration | None = None
+    identity: IdentityProvider | None = None
+    sync: AzureSync | None = None
+
+
+@dataclass
+class ImportedSpec:
+    """A live customer in the spec block format, and what the reader should know about it."""
+    spec: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def needed_secrets(self) -> list[str]:
+        return [key for block, key in SECRET_OF_BLOCK.items() if block in self.spec]
 
 
 def client_config(endpoint: str | None, client_id: str | None, client_secret: str | None) -> ClientConfig:
@@ -68,10 +124,133 @@ def account_block(account: Account) -> dict[str, Any]:
     return block
 
 
+def pem_text(bodies: list[str]) -> str:
+    """PEM text from the Base64 DER strings CloudLink lists certificates as (64-character lines)."""
+    return "".join("-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(body, 64)) +
+                   "\n-----END CERTIFICATE-----\n" for body in bodies)
+
+
+def _extension_order(role: PbxRole) -> tuple[int, str]:
+    return len(role.extension), role.extension
+
+
+def read_customer(client: CloudLink, account: Account) -> LiveCustomer:
+    """Everything of the customer that a spec can describe (GET calls only)."""
+    account_id = account.accountId
+    # Creation order; a stable sort keeps the API's own order for equal timestamps.
+    gateways = sorted(client.gateways.list(account_id), key=lambda g: g.createdOn or "")
+    link = client.gateways.get_pbx_link(account_id, gateways[0].gatewayId) if gateways else None
+    model = PBX_MODELS.get(PBX_BY_API.get(link.pbxType, "")) if link else None
+    roles = list(client.roles.list(account_id)) if model and model.role else []
+    identity = client.identity.get(account_id)
+    return LiveCustomer(account=account, gateways=gateways, pbx_link=link, roles=roles,
+                        teams=client.integrations.find_teams(account_id), identity=identity,
+                        sync=client.scim.get(account_id))
+
+
+def customer_spec(live: LiveCustomer) -> ImportedSpec:
+    """The customer spec (spec names, not API enums) that adopts exactly what is live.
+
+    Not validated here: `parse_customer` judges it, so a live customer that
+    breaks a spec rule fails with that rule's message. Left out on purpose:
+    the PBX's `users`/`bhcc` and `micollabVersion` (planning numbers CloudLink
+    does not store: their defaults apply) and the write-only secrets.
+    """
+    spec: dict[str, Any] = {"account": account_block(live.account)}
+    warnings: list[str] = []
+    if live.gateways:
+        gateway = live.gateways[0]
+        if len(live.gateways) > 1:
+            others = ", ".join(g.serialNumber for g in live.gateways[1:])
+            warnings.append(f"the account has {len(live.gateways)} gateways; imported the first by creation order "
+                            f"({gateway.serialNumber}); not imported (a stack manages one): {others}")
+        spec["gateway"] = _without_none({"serialNumber": gateway.serialNumber,
+                                         "type": GATEWAY_TYPES_BY_API.get(gateway.type, gateway.type),
+                                         "name": gateway.name})
+        link = live.pbx_link
+        if link is not None:
+            pbx_type = PBX_BY_API.get(link.pbxType, link.pbxType)
+            spec["pbx"] = _without_none({"type": pbx_type, "host": link.host, "port": link.port,
+                                         "username": link.username})
+            if link.status == "FAILED":
+                warnings.append(f"the PBX link to {link.host} is FAILED: `up` re-sends its credentials and fails "
+                                "unless the gateway then connects")
+            model = PBX_MODELS.get(pbx_type)
+            if model and model.role:
+                held = [r for r in live.roles if r.gatewayId in (None, gateway.gatewayId)]
+                if len(held) < len(live.roles):
+                    warnings.append(f"{len(live.roles) - len(held)} PBX role(s) held through other gateways are "
+                                    "not imported (and left alone)")
+                if held:
+                    spec["roles"] = [{"extension": r.extension, "role": r.role}
+                                     for r in sorted(held, key=_extension_order)]
+    if live.teams is not None:
+        teams = live.teams
+        spec["teams"] = {"tenantId": teams.tenantId.lower(), "clientId": teams.clientId.lower(),
+                         "mode": TEAMS_MODES_BY_API.get(teams.mode, teams.mode)}
+    syncing = bool(live.sync and live.sync.enabled)
+    identity = live.identity
+    if identity is not None and identity.saml is not None:
+        saml = identity.saml
+        account_id = live.account.accountId
+        sso: dict[str, Any] = {"provider": SSO_PROVIDERS_BY_API.get(identity.type or "AZURE", identity.type),
+                               "issuerId": saml.issuerId, "loginUrl": saml.loginUrl}
+        if saml.logoutUrl:
+            sso["logoutUrl"] = saml.logoutUrl
+        sso["certificate"] = pem_text(list(saml.certificates))
+        if syncing:
+            sso["scim"] = True
+        spec["sso"] = sso
+        if not identity.active:
+            warnings.append("the SSO identity provider is inactive: `up` activates it")
+        if (saml.serviceProviderIssuerId, saml.serviceProviderReplyUrl) != (
+                AZURE_SAML_ENTITY_ID.format(account_id=account_id), AZURE_SAML_REPLY_URL.format(account_id=account_id)):
+            warnings.append("the SSO identity provider names another service provider entity id or reply URL: "
+                            "`up` sets CloudLink's own")
+        if syncing:
+            warnings.append("Azure AD Sync is on: `up` rotates its SCIM token (the old one cannot be read back); "
+                            "give Azure AD the new one: `pulumi stack output --show-secrets scimToken`")
+    elif syncing:
+        warnings.append("Azure AD Sync is on but the account has no SSO identity provider: a spec describes sync "
+                        "only under sso, so it is not imported (and left alone)")
+    return ImportedSpec(spec, warnings)
+
+
+def _without_none(block: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in block.items() if v is not None}
+
+
+def secrets_from_env(env_vars: Mapping[str, str | None], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{config key: secret} from `{config key: environment variable name}`; an unset variable is bad usage."""
+    environ = os.environ if environ is None else environ
+    secrets = {}
+    for key, var in env_vars.items():
+        if not var:
+            continue
+        value = environ.get(var)
+        if not value:
+            raise usage(f"the environment variable {var} (the {key} to store) is not set or empty")
+        secrets[key] = value
+    return secrets
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML with multi-line strings (PEM certificates) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 class Importer:
-    def __init__(self, project: Project, config: ClientConfig):
+    def __init__(self, project: Project, config: ClientConfig, secrets: Mapping[str, str] | None = None):
         self.project = project
         self.config = config
+        self.secrets = dict(secrets or {})  # config key -> value, stored where a customer needs it
 
     # -- what is already managed ---------------------------------------------------------------
     def _managed(self) -> tuple[set[str], set[str]]:
@@ -91,24 +270,32 @@ class Importer:
 
     # -- the two forms -------------------------------------------------------------------------
     def import_one(self, account_id: str, name: str | None = None) -> ImportResult:
-        """One account by id; any problem is a `FleetError`."""
+        """One customer by account id; any problem is a `FleetError`."""
         if name is not None and not STACK_NAME.match(name):
             raise usage(f"--name {name!r}: a stack name is letters, digits, '-', '_' and '.' only")
-        account = self._call(lambda client: client.accounts.get(account_id))
-        if account is None:
+
+        def read(client: CloudLink) -> LiveCustomer | None:
+            account = client.accounts.get(account_id)
+            return None if account is None else read_customer(client, account)
+
+        live = self._call(read)
+        if live is None:
             raise FleetError(f"no customer account {account_id} is visible to client {self.config.client_id} "
                              f"at {self.config.endpoint}")
-        stack = name or stack_name_for(account.name)
+        stack = name or stack_name_for(live.account.name)
         if stack_file(self.project.stacks_dir, stack).exists():
             raise usage(f"{stack_file(self.project.stacks_dir, stack)} already exists; choose another --name")
-        result = self._write(account, stack)
+        result = self._write(live, stack)
         if result.status == FAILED:
             raise FleetError(f"account {account_id}: {result.reason}")
         return result
 
     def import_all(self) -> list[ImportResult]:
-        """Every customer account the credentials can see, skipping those a stack file already manages."""
-        accounts = self._call(lambda client: list(client.accounts.list()))
+        """Every customer the credentials can see, skipping those a stack file already manages."""
+        return self._call(self._import_all)
+
+    def _import_all(self, client: CloudLink) -> list[ImportResult]:
+        accounts = list(client.accounts.list())
         ids, names = self._managed()
         taken = set(discover_stacks(self.project.stacks_dir))
         results = []
@@ -124,8 +311,14 @@ class Importer:
                 results.append(ImportResult(account.accountId, account.name, stack, SKIPPED,
                                             f"a stack file named {stack} already exists"))
                 continue
+            try:
+                live = read_customer(client, account)
+            except CloudLinkError as e:  # this customer fails; the others go on
+                results.append(ImportResult(account.accountId, account.name, stack, FAILED,
+                                            f"reading it from CloudLink: {e}"))
+                continue
             taken.add(stack)
-            results.append(self._write(account, stack))
+            results.append(self._write(live, stack))
         return results
 
     # -- the work ------------------------------------------------------------------------------
@@ -136,12 +329,19 @@ class Importer:
         except CloudLinkError as e:
             raise FleetError(f"CloudLink at {self.config.endpoint}: {e}") from None
 
-    def _write(self, account: Account, stack: str) -> ImportResult:
-        block = account_block(account)
+    def _write(self, live: LiveCustomer, stack: str) -> ImportResult:
+        account = live.account
+        imported = customer_spec(live)
+        blocks = [b for b in BLOCKS if b in imported.spec]
+        result = ImportResult(account.accountId, account.name, stack, IMPORTED, blocks=blocks,
+                              warnings=imported.warnings)
         try:
-            parse_customer({"account": block})
+            parse_customer(imported.spec)
         except SpecError as e:
-            return ImportResult(account.accountId, account.name, stack, FAILED, str(e))
+            result.status, result.reason = FAILED, str(e)
+            return result
+        stored = {key: self.secrets[key] for key in imported.needed_secrets if key in self.secrets}
+        result.missing_secrets = [key for key in imported.needed_secrets if key not in stored]
         path = stack_file(self.project.stacks_dir, stack)
         try:
             created = auto.Stack.create(stack, self.project.workspace())
@@ -149,23 +349,29 @@ class Importer:
                 "cloudlink:endpoint": auto.ConfigValue(self.config.endpoint),
                 "cloudlink:clientId": auto.ConfigValue(self.config.client_id),
                 "cloudlink:clientSecret": auto.ConfigValue(self.config.client_secret, secret=True),
+                **{f"{NAMESPACE}:{key}": auto.ConfigValue(value, secret=True) for key, value in stored.items()},
             })
         except auto.StackAlreadyExistsError:
-            return ImportResult(account.accountId, account.name, stack, FAILED,
-                                f"the backend already has a stack named {stack}; choose another --name")
+            result.status, result.reason = FAILED, (f"the backend already has a stack named {stack}; "
+                                                    "choose another --name")
+            return result
         except auto.CommandError as e:
-            return ImportResult(account.accountId, account.name, stack, FAILED,
-                                str(e).strip().splitlines()[-1][:300])
+            result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
+            return result
         data = yaml.safe_load(path.read_text()) or {}
         config = data.get("config") or {}
-        ordered = {k: config[k] for k in ("cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret")
-                   if k in config}
+        first = ("cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret",
+                 *(f"{NAMESPACE}:{key}" for key in SECRET_OF_BLOCK.values()))
+        ordered = {k: config[k] for k in first if k in config}
         ordered.update({k: v for k, v in config.items() if k not in ordered})
-        ordered[CUSTOMER_KEY] = {"account": block}
+        ordered[CUSTOMER_KEY] = imported.spec
         header = (f"# Imported from CloudLink account {account.accountId} ({account.name}) by "
-                  f"`cloudlink fleet import` on {datetime.now(timezone.utc):%Y-%m-%d}.\n"
-                  f"# Add gateway, pbx, roles, teams and sso blocks under {CUSTOMER_KEY} as the customer grows.\n")
+                  f"`cloudlink fleet import` on {datetime.now(timezone.utc):%Y-%m-%d}.\n")
+        if "pbx" in imported.spec:
+            header += ("# pbx.users and pbx.bhcc are planning numbers CloudLink does not store: add them to have "
+                       "the PBX's capacity checked.\n")
         body = {k: v for k, v in data.items() if k != "config"}
         body["config"] = ordered
-        path.write_text(header + yaml.safe_dump(body, sort_keys=False, default_flow_style=False, width=100, allow_unicode=True))
-        return ImportResult(account.accountId, account.name, stack, IMPORTED)
+        path.write_text(header + yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                                           width=100, allow_unicode=True))
+        return result

@@ -44,7 +44,8 @@ class AccountProvider(CloudLinkProvider):
             if existing is None:
                 raise ValueError(f"adoptAccountId {inputs['adoptAccountId']}: no such customer account is visible "
                                  "to these credentials")
-            account = api.update(existing.accountId, self._drifted(existing, inputs))
+            drifted = self._drifted(existing, inputs)
+            account = api.update(existing.accountId, drifted) if drifted else existing
         else:
             account, adopted = create_or_adopt(lambda: api.find_by_name(inputs["name"]),
                                                lambda: api.create(self._fields(inputs)))

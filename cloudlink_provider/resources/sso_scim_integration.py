@@ -45,6 +45,17 @@ def _pem(bodies: list[str]) -> str:
                    "\n-----END CERTIFICATE-----\n" for b in bodies)
 
 
+def _is_live(idp: Any, inputs: dict[str, Any]) -> bool:
+    """Whether the account's identity provider already is exactly what `_saml(inputs)` would write."""
+    if idp is None or idp.saml is None or not idp.active or idp.type != "AZURE":
+        return False
+    want, saml = _saml(inputs), idp.saml
+    return (all(getattr(saml, k) == want[k] for k in ("issuerId", "serviceProviderIssuerId",
+                                                       "serviceProviderReplyUrl", "loginUrl"))
+            and (saml.logoutUrl or None) == (want.get("logoutUrl") or None)
+            and list(saml.certificates) == pem_certificates(want["certificates"]))
+
+
 class SsoScimProvider(CloudLinkProvider):
     inputs_model = SsoScimInputs
     replace_on = frozenset({"accountId"})
@@ -59,10 +70,18 @@ class SsoScimProvider(CloudLinkProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)
         account_id = inputs["accountId"]
-        self.client.identity.put(account_id, _saml(inputs))
-        sync = self.client.scim.enable_or_rotate(account_id) if inputs["scim"] else None
-        if not inputs["scim"]:
-            self.client.scim.disable(account_id)  # adopting an account where someone switched it on
+        if not _is_live(self.client.identity.get(account_id), inputs):  # adopting one as it is: no write
+            self.client.identity.put(account_id, _saml(inputs))
+        scim = self.client.scim
+        live_sync = scim.get(account_id)
+        if inputs["scim"]:
+            # Adopting sync that is on: its token cannot be read back, so rotate it to know it.
+            sync = scim.rotate_token(account_id) if live_sync and live_sync.enabled \
+                else scim.enable_or_rotate(account_id)
+        else:
+            sync = None
+            if live_sync:
+                scim.disable(account_id)  # adopting an account where someone switched it on
         return CreateResult(account_id, self._outputs(inputs, sync, sync.token if sync else None))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -1,14 +1,21 @@
-"""Turning a live account into a stack spec: names, the account block, credentials."""
+"""Turning a live customer into a stack spec: names, every spec block, secrets, credentials."""
 
 from __future__ import annotations
 
 import pytest
 
-from cloudlink_provider.client import Account
+from cloudlink_provider.client import (Account, AzureSync, Gateway, IdentityProvider, PbxLink, PbxRole,
+                                      TeamsIntegration)
 from cloudlink_provider.fleet.errors import ExitCode, FleetError
-from cloudlink_provider.fleet.importer import account_block, client_config, stack_name_for
+from cloudlink_provider.fleet.importer import (FAILED, Importer, LiveCustomer, account_block, client_config,
+                                               customer_spec, pem_text, secret_command, secrets_from_env,
+                                               stack_name_for)
 from cloudlink_provider.fleet.stacks import STACK_NAME
-from cloudlink_provider.spec.customer import parse_customer
+from cloudlink_provider.fleet.workspace import Project
+from cloudlink_provider.spec.customer import SpecError, parse_customer
+from cloudlink_provider.spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from cloudlink_provider.spec.sso import pem_certificates
+from tests.unit.identity_world import CERT_B64, CERT_PEM
 
 
 @pytest.mark.parametrize("name, stack", [("ACME Iberia", "acme-iberia"), ("Café Müller GmbH", "cafe-muller-gmbh"),
@@ -35,3 +42,160 @@ def test_missing_credentials_are_bad_usage_naming_every_missing_one():
     assert "CLOUDLINK_CLIENT_ID" in str(e.value) and "CLOUDLINK_CLIENT_SECRET" in str(e.value)
     assert "CLOUDLINK_ENDPOINT" not in str(e.value)
     assert client_config("http://x", "id", "secret").client_id == "id"
+
+
+# --- the whole customer: API objects -> spec blocks ---------------------------------------------
+
+ACCOUNT = Account(accountId="acc-1", name="Alpha Clinics", domain="alpha.example", languageCode="pt-PT")
+TENANT = "5b1f6c7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f"
+
+
+def gateway(serial: str, created: str, gateway_type: str = "APPLIANCE", name: str | None = "HQ") -> Gateway:
+    return Gateway(gatewayId=f"gw-{serial}", accountId="acc-1", serialNumber=serial, type=gateway_type, name=name,
+                   createdOn=created)
+
+
+def link(pbx_type: str, gateway_id: str = "gw-CLGW-0001", status: str = "CONNECTED") -> PbxLink:
+    return PbxLink(gatewayId=gateway_id, accountId="acc-1", pbxType=pbx_type, host="pbx.alpha.example", port=5061,
+                   username="cloudlink", status=status)
+
+
+def identity(account_id: str = "acc-1", **changes) -> IdentityProvider:
+    saml = {"issuerId": f"https://sts.windows.net/{TENANT}/",
+            "serviceProviderIssuerId": AZURE_SAML_ENTITY_ID.format(account_id=account_id),
+            "serviceProviderReplyUrl": AZURE_SAML_REPLY_URL.format(account_id=account_id),
+            "loginUrl": f"https://login.microsoftonline.com/{TENANT}/saml2", "certificates": [CERT_B64]}
+    return IdentityProvider(accountId=account_id, type=changes.pop("type", "AZURE"),
+                            active=changes.pop("active", True), saml={**saml, **changes})
+
+
+def sync(enabled: bool = True) -> AzureSync:
+    return AzureSync(accountId="acc-1", enabled=enabled, scimBaseUrl="https://scim.example/acc-1/v2")
+
+
+def test_a_whole_customer_becomes_spec_blocks_that_parse_customer_accepts():
+    live = LiveCustomer(
+        account=ACCOUNT,
+        gateways=sorted([gateway("CLGW-0002", "2026-01-02T00:00:00.000Z", "VIRTUAL", "DR"),
+                         gateway("CLGW-0001", "2026-01-01T00:00:00.000Z")], key=lambda g: g.createdOn or ""),
+        pbx_link=link("MIVOICE_5000"),
+        roles=[PbxRole(accountId="acc-1", extension="2010", role="CTI", gatewayId="gw-CLGW-0001"),
+               PbxRole(accountId="acc-1", extension="201", role="CTI", gatewayId="gw-CLGW-0001"),
+               PbxRole(accountId="acc-1", extension="3001", role="CTI", gatewayId="gw-CLGW-0002")],
+        identity=identity(logoutUrl=f"https://login.microsoftonline.com/{TENANT}/saml2/logout"),
+        sync=sync())
+    imported = customer_spec(live)
+    assert imported.spec == {
+        "account": {"name": "Alpha Clinics", "domain": "alpha.example", "languageCode": "pt-PT",
+                    "adoptAccountId": "acc-1"},
+        "gateway": {"serialNumber": "CLGW-0001", "type": "appliance", "name": "HQ"},
+        "pbx": {"type": "mivoice-5000", "host": "pbx.alpha.example", "port": 5061, "username": "cloudlink"},
+        "roles": [{"extension": "201", "role": "CTI"}, {"extension": "2010", "role": "CTI"}],
+        "sso": {"provider": "azure-ad", "issuerId": f"https://sts.windows.net/{TENANT}/",
+                "loginUrl": f"https://login.microsoftonline.com/{TENANT}/saml2",
+                "logoutUrl": f"https://login.microsoftonline.com/{TENANT}/saml2/logout",
+                "certificate": CERT_PEM, "scim": True}}
+    spec = parse_customer(imported.spec)
+    assert (spec.pbx.users, spec.pbx.bhcc, spec.pbx.micollabVersion) == (0, 0, None)  # defaults apply
+    assert imported.needed_secrets == ["pbxPassword"]
+    text = " ".join(imported.warnings)
+    assert "2 gateways; imported the first by creation order (CLGW-0001)" in text and "CLGW-0002" in text
+    assert "1 PBX role(s) held through other gateways" in text
+    assert "rotates its SCIM token" in text
+
+
+def test_teams_on_mivoice_business_with_api_enums_and_upper_case_guids():
+    live = LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t", "EMBEDDED_SMBC")],
+                        pbx_link=link("MIVOICE_BUSINESS"),
+                        teams=TeamsIntegration(integrationId="it-1", accountId="acc-1", tenantId=TENANT.upper(),
+                                               clientId="3F2E1D0C-9B8A-4765-8432-10FEDCBA9876", mode="BIDIRECTIONAL"))
+    imported = customer_spec(live)
+    assert imported.spec["gateway"]["type"] == "embedded-smbc"
+    assert imported.spec["pbx"]["type"] == "mivoice-business" and "roles" not in imported.spec
+    assert imported.spec["teams"] == {"tenantId": TENANT, "clientId": "3f2e1d0c-9b8a-4765-8432-10fedcba9876",
+                                      "mode": "bidirectional"}
+    assert imported.warnings == []
+    assert imported.needed_secrets == ["pbxPassword", "teamsClientSecret"]
+    assert parse_customer(imported.spec).teams.mode == "bidirectional"
+
+
+@pytest.mark.parametrize("pbx_type, spec_name", [("MIVOICE_OFFICE_400", "mivoice-office-400"),
+                                                 ("MX_ONE", "mx-one")])
+def test_a_pbx_without_roles_gives_no_roles_block(pbx_type, spec_name):
+    imported = customer_spec(LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t", "MBG")],
+                                          pbx_link=link(pbx_type)))
+    assert imported.spec["gateway"]["type"] == "mbg"
+    assert imported.spec["pbx"]["type"] == spec_name and "roles" not in imported.spec
+    parse_customer(imported.spec)
+
+
+def test_an_account_alone_needs_no_secret():
+    imported = customer_spec(LiveCustomer(account=Account(accountId="acc-2", name="Bare")))
+    assert imported.spec == {"account": {"name": "Bare", "adoptAccountId": "acc-2"}}
+    assert imported.needed_secrets == [] and imported.warnings == []
+
+
+def test_sso_without_sync_inactive_or_foreign_and_sync_without_sso():
+    quiet = customer_spec(LiveCustomer(account=ACCOUNT, identity=identity(), sync=None)).spec["sso"]
+    assert "scim" not in quiet and "logoutUrl" not in quiet
+    assert parse_customer({"account": {"name": "A"}, "sso": quiet}).sso.scim is False
+    foreign = identity(active=False, serviceProviderReplyUrl="https://x.example/cs")
+    odd = customer_spec(LiveCustomer(account=ACCOUNT, identity=foreign))
+    assert any("inactive" in w for w in odd.warnings) and any("reply URL" in w for w in odd.warnings)
+    orphan = customer_spec(LiveCustomer(account=ACCOUNT, sync=sync()))
+    assert "sso" not in orphan.spec and any("Azure AD Sync is on but" in w for w in orphan.warnings)
+
+
+@pytest.mark.parametrize("live, rule", [
+    (LiveCustomer(account=ACCOUNT, teams=TeamsIntegration(integrationId="i", accountId="acc-1", tenantId=TENANT,
+                                                          clientId=TENANT, mode="UNIDIRECTIONAL")),
+     "customer.teams: Teams presence needs a connected PBX"),
+    (LiveCustomer(account=ACCOUNT, identity=identity(type="OKTA")), "customer.sso.provider: 'OKTA' is not one of"),
+    (LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t", name=None)]), "customer.gateway.name"),
+    (LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t")], pbx_link=link("MX_ONE"),
+                  roles=[PbxRole(accountId="acc-1", extension="2001", role="CTI")]),
+     "customer.roles[0].role: MiVoice MX-ONE users take role USER, not CTI"),
+])
+def test_live_data_that_breaks_a_spec_rule_fails_with_the_rules_message(live, rule):
+    with pytest.raises(SpecError) as e:
+        parse_customer(customer_spec(live).spec)
+    assert rule in str(e.value)
+
+
+def test_certificates_come_back_as_the_pem_cloudlink_was_given():
+    assert pem_text([CERT_B64]) == CERT_PEM
+    assert pem_certificates(pem_text([CERT_B64, CERT_B64])) == [CERT_B64, CERT_B64]
+
+
+def test_secrets_come_from_the_named_environment_variables_only():
+    assert secrets_from_env({"pbxPassword": "PW", "teamsClientSecret": None}, {"PW": "s3cret"}) == \
+        {"pbxPassword": "s3cret"}
+    for environ in ({}, {"PW": ""}):
+        with pytest.raises(FleetError) as e:
+            secrets_from_env({"pbxPassword": "PW"}, environ)
+        assert e.value.exit_code == ExitCode.USAGE and "PW" in str(e.value) and "s3cret" not in str(e.value)
+    assert secret_command("pbxPassword", "alpha") == "pulumi config set --secret pbxPassword <value> --stack alpha"
+
+
+class _Reads:
+    """A CloudLink client that only reads, holding one customer whose Teams integration has no PBX."""
+
+    def __init__(self):
+        teams = TeamsIntegration(integrationId="i", accountId="acc-1", tenantId=TENANT, clientId=TENANT,
+                                 mode="UNIDIRECTIONAL")
+        self.accounts = type("Accounts", (), {"list": lambda _self: iter([ACCOUNT])})()
+        self.gateways = type("Gateways", (), {"list": lambda _self, _a: iter([])})()
+        self.roles = type("Roles", (), {"list": lambda _self, _a: iter([])})()
+        self.integrations = type("Integrations", (), {"find_teams": lambda _self, _a: teams})()
+        self.identity = type("Identity", (), {"get": lambda _self, _a: None})()
+        self.scim = type("Scim", (), {"get": lambda _self, _a: None})()
+
+
+def test_a_customer_breaking_a_spec_rule_fails_alone_and_nothing_is_written(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
+    importer = Importer(Project(tmp_path), client_config("http://x", "id", "secret"), {"pbxPassword": "pw"})
+    [result] = importer._import_all(_Reads())  # type: ignore[arg-type]
+    assert result.status == FAILED and result.stack == "alpha-clinics"
+    assert "customer.teams: Teams presence needs a connected PBX" in result.reason
+    assert list((tmp_path / "stacks").iterdir()) == [] and not (tmp_path / ".state" / ".pulumi").exists()

@@ -1,0 +1,163 @@
+"""`cloudlink fleet import` of whole customers: built out of band, imported, then adopted exactly by `up`.
+
+The customers are made over raw HTTP, as a colleague clicking in the console
+would (never through the provider), then `cloudlink fleet import` writes their
+stacks and the real engine adopts them. The emulator's request journal says
+exactly which writes the first `up` makes: only the re-sent write-only secrets
+(PBX link, Teams) and the SCIM token rotation that adopting Azure AD Sync needs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import httpx
+import pytest
+import yaml
+
+from cloudlink_provider.emulator.store import DEMO_PARTNER
+from cloudlink_provider.fleet.engine import pulumi_env, run_pulumi
+from cloudlink_provider.spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from tests.unit.identity_world import CERT_PEM
+
+from .fleet_project import fleet, fleet_env, make_project
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "/admin/2017-09-01/accounts"
+GW = "/gateway/2017-09-01/accounts"
+INTEGRATIONS = "/integrations/2017-09-01/accounts"
+IDP = "/authentication/2017-09-01/identityProviders"
+SCIM = "/scim/2017-09-01/accounts"
+TENANT = "5b1f6c7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f"
+TEAMS_TENANT, TEAMS_APP = "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f", "3f2e1d0c-9b8a-4765-8432-10fedcba9876"
+PBX_PASSWORD, TEAMS_SECRET = "pbx-Secret-1", "teams-Secret-1"
+
+
+def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout}"
+                                       f"\n--- stderr\n{result.stderr}")
+    return result
+
+
+def created(response: httpx.Response) -> dict:
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def customer_with_pbx(api, name: str, serials: list[tuple[str, str, str]], pbx_type: str, host: str) -> dict:
+    """An account, its gateways (the first gets the PBX link) and a connected PBX link; returns the ids."""
+    account = created(api.http.post(ADMIN, json={"name": name, "domain": host.split(".", 1)[1],
+                                                 "languageCode": "pt-PT"}))["accountId"]
+    gateways = [created(api.http.post(f"{GW}/{account}/gateways",
+                                      json={"serialNumber": s, "type": t, "name": n}))["gatewayId"]
+                for s, t, n in serials]
+    created(api.http.post(f"{GW}/{account}/gateways/{gateways[0]}/pbx-link", json={
+        "pbxType": pbx_type, "host": host, "port": 443, "username": "cloudlink", "password": PBX_PASSWORD}))
+    return {"account": account, "gateway": gateways[0]}
+
+
+def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emulator, api):
+    api.http.put("/_emulator/settings", json={"pbx_connect_s": 0})  # a new link connects at once
+    # Alpha: two gateways (the first is imported), MiVoice 5000 with CTI roles, SSO with Azure AD Sync
+    alpha = customer_with_pbx(api, "Alpha Clinics", [("CLGW-ALPHA-0001", "APPLIANCE", "Lisbon HQ"),
+                                                     ("CLGW-ALPHA-0002", "VIRTUAL", "Porto DR")],
+                              "MIVOICE_5000", "pbx.alpha.example")
+    for extension in ("2010", "2001", "2002"):
+        created(api.http.put(f"{GW}/{alpha['account']}/pbx/roles/{extension}", json={"role": "CTI"}))
+    created(api.http.post(IDP, json={"accountId": alpha["account"], "type": "AZURE", "active": True, "saml": {
+        "issuerId": f"https://sts.windows.net/{TENANT}/",
+        "serviceProviderIssuerId": AZURE_SAML_ENTITY_ID.format(account_id=alpha["account"]),
+        "serviceProviderReplyUrl": AZURE_SAML_REPLY_URL.format(account_id=alpha["account"]),
+        "loginUrl": f"https://login.microsoftonline.com/{TENANT}/saml2",
+        "logoutUrl": f"https://login.microsoftonline.com/{TENANT}/saml2/logout", "certificates": CERT_PEM}}))
+    sync = created(api.http.post(f"{SCIM}/{alpha['account']}/azure-sync"))
+    # Beta: MiVoice Business with two-way Teams presence
+    beta = customer_with_pbx(api, "Beta Logistics", [("CLGW-BETA-0001", "EMBEDDED_SMBC", "Warehouse")],
+                             "MIVOICE_BUSINESS", "pbx.beta.example")
+    beta["teams"] = created(api.http.post(f"{INTEGRATIONS}/{beta['account']}/integrations", json={
+        "type": "MS_TEAMS", "tenantId": TEAMS_TENANT, "clientId": TEAMS_APP, "clientSecret": TEAMS_SECRET,
+        "mode": "BIDIRECTIONAL"}))["integrationId"]
+
+    project = make_project(tmp_path / "project", emulator.url)
+    env = fleet_env({"CLOUDLINK_ENDPOINT": emulator.url, "CLOUDLINK_CLIENT_ID": DEMO_PARTNER["client_id"],
+                     "CLOUDLINK_CLIENT_SECRET": DEMO_PARTNER["client_secret"],
+                     "PBX_PW": PBX_PASSWORD, "TEAMS_SECRET": TEAMS_SECRET})
+    check(fleet(project, "import", "--all", "--pbx-password-env", "UNSET_VAR", env=env), 2)
+    result = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW",
+                         "--teams-secret-env", "TEAMS_SECRET", env=env), 0)
+    assert "2 gateways; imported the first by creation order (CLGW-ALPHA-0001)" in " ".join(result.stderr.split())
+    assert "pulumi config set" not in result.stdout  # every secret needed was handed over
+
+    files = {p.name: p.read_text() for p in (project / "stacks").glob("*.yaml")}
+    assert sorted(files) == ["Pulumi.alpha-clinics.yaml", "Pulumi.beta-logistics.yaml"]
+    for text in files.values():
+        assert PBX_PASSWORD not in text and TEAMS_SECRET not in text and DEMO_PARTNER["client_secret"] not in text
+    alpha_config = yaml.safe_load(files["Pulumi.alpha-clinics.yaml"])["config"]
+    beta_config = yaml.safe_load(files["Pulumi.beta-logistics.yaml"])["config"]
+    assert set(alpha_config["cloudlink-fleet:pbxPassword"]) == {"secure"}
+    assert "cloudlink-fleet:teamsClientSecret" not in alpha_config  # no Teams, no secret for it
+    assert set(beta_config["cloudlink-fleet:teamsClientSecret"]) == {"secure"}
+    assert alpha_config["cloudlink-fleet:customer"] == {
+        "account": {"name": "Alpha Clinics", "domain": "alpha.example", "languageCode": "pt-PT",
+                    "adoptAccountId": alpha["account"]},
+        "gateway": {"serialNumber": "CLGW-ALPHA-0001", "type": "appliance", "name": "Lisbon HQ"},
+        "pbx": {"type": "mivoice-5000", "host": "pbx.alpha.example", "port": 443, "username": "cloudlink"},
+        "roles": [{"extension": e, "role": "CTI"} for e in ("2001", "2002", "2010")],
+        "sso": {"provider": "azure-ad", "issuerId": f"https://sts.windows.net/{TENANT}/",
+                "loginUrl": f"https://login.microsoftonline.com/{TENANT}/saml2",
+                "logoutUrl": f"https://login.microsoftonline.com/{TENANT}/saml2/logout",
+                "certificate": CERT_PEM, "scim": True}}
+    assert beta_config["cloudlink-fleet:customer"] == {
+        "account": {"name": "Beta Logistics", "domain": "beta.example", "languageCode": "pt-PT",
+                    "adoptAccountId": beta["account"]},
+        "gateway": {"serialNumber": "CLGW-BETA-0001", "type": "embedded-smbc", "name": "Warehouse"},
+        "pbx": {"type": "mivoice-business", "host": "pbx.beta.example", "port": 443, "username": "cloudlink"},
+        "teams": {"tenantId": TEAMS_TENANT, "clientId": TEAMS_APP, "mode": "bidirectional"}}
+
+    # The first up adopts everything: no create, and the only writes are the re-sent write-only secrets
+    # and the SCIM token rotation (the live token cannot be read back).
+    api.clear_journal()
+    check(fleet(project, "up", env=env), 0)
+    assert sorted((w["method"], w["path"], w["status"]) for w in api.writes()) == sorted([
+        ("PUT", f"{GW}/{alpha['account']}/gateways/{alpha['gateway']}/pbx-link", 200),
+        ("POST", f"{SCIM}/{alpha['account']}/azure-sync/token", 201),
+        ("PUT", f"{GW}/{beta['account']}/gateways/{beta['gateway']}/pbx-link", 200),
+        ("PUT", f"{INTEGRATIONS}/{beta['account']}/integrations/{beta['teams']}", 200)])
+    old_token = httpx.get(f"{sync['scimBaseUrl']}/Users", headers={"Authorization": f"Bearer {sync['token']}"})
+    assert old_token.status_code == 401  # rotated: Azure AD needs the stack's scimToken output now
+
+    api.clear_journal()
+    check(fleet(project, "preview", "--expect-no-changes", env=env), 0)
+    check(fleet(project, "drift", env=env), 0)  # and what CloudLink reports matches the state
+    assert api.writes() == []
+
+
+def test_import_without_the_secrets_names_the_commands_and_up_refuses_until_they_are_set(tmp_path, emulator, api):
+    api.http.put("/_emulator/settings", json={"pbx_connect_s": 0})
+    gamma = customer_with_pbx(api, "Gamma Freight", [("CLGW-GAMMA-0001", "MBG", "Depot")], "MX_ONE",
+                              "pbx.gamma.example")
+    project = make_project(tmp_path / "project", emulator.url)
+    env = fleet_env({"CLOUDLINK_ENDPOINT": emulator.url, "CLOUDLINK_CLIENT_ID": DEMO_PARTNER["client_id"],
+                     "CLOUDLINK_CLIENT_SECRET": DEMO_PARTNER["client_secret"]})
+    result = check(fleet(project, "import", "--account-id", gamma["account"], "--name", "gamma", env=env), 0)
+    command = "pulumi config set --secret pbxPassword <value> --stack gamma"
+    assert command in result.stdout and "teamsClientSecret" not in result.stdout
+    config = yaml.safe_load((project / "stacks" / "Pulumi.gamma.yaml").read_text())["config"]
+    assert "cloudlink-fleet:pbxPassword" not in config and "roles" not in config["cloudlink-fleet:customer"]
+
+    # the program's own check is the safety net: nothing is written without the secret
+    api.clear_journal()
+    refused = check(fleet(project, "up", env=env), 1)
+    assert command in " ".join(refused.stdout.split())
+    assert api.writes() == []
+
+    # the printed command, as printed (with the value filled in), is all it takes
+    engine = {**pulumi_env(backend_url=(project / ".state").as_uri()), "PULUMI_CONFIG_PASSPHRASE": env[
+        "PULUMI_CONFIG_PASSPHRASE"]}
+    argv = command.replace("<value>", PBX_PASSWORD).split()[1:]
+    assert run_pulumi(argv, project, engine).returncode == 0
+    check(fleet(project, "up", env=env), 0)
+    assert [(w["method"], w["path"]) for w in api.writes()] == [
+        ("PUT", f"{GW}/{gamma['account']}/gateways/{gamma['gateway']}/pbx-link")]
+    check(fleet(project, "preview", "--expect-no-changes", env=env), 0)
