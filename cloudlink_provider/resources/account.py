@@ -40,17 +40,16 @@ class AccountProvider(CloudLinkProvider):
         inputs = self.inputs_from(props)
         api = self.client.accounts
         if inputs.get("adoptAccountId"):
-            existing = api.get(inputs["adoptAccountId"])
-            if existing is None:
+            account = api.get(inputs["adoptAccountId"])
+            if account is None:
                 raise ValueError(f"adoptAccountId {inputs['adoptAccountId']}: no such customer account is visible "
                                  "to these credentials")
-            drifted = self._drifted(existing, inputs)
-            account = api.update(existing.accountId, drifted) if drifted else existing
         else:
-            account, adopted = create_or_adopt(lambda: api.find_by_name(inputs["name"]),
-                                               lambda: api.create(self._fields(inputs)))
-            if adopted and self._drifted(account, inputs):
-                account = api.update(account.accountId, self._drifted(account, inputs))
+            account, _ = create_or_adopt(lambda: api.find_by_name(inputs["name"]),
+                                         lambda: api.create(self._fields(inputs)))
+        drifted = self._drifted(account, inputs)  # only an adopted account can differ from the spec
+        if drifted:
+            account = api.update(account.accountId, drifted)
         return CreateResult(account.accountId, self._outputs(inputs, account))
 
     def _drifted(self, account: ApiAccount, inputs: dict[str, Any]) -> dict[str, Any]:
