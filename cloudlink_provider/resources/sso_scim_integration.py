@@ -112,7 +112,8 @@ class SsoScimProvider(CloudLinkProvider):
             sync = self.client.scim.get(account_id) or self.client.scim.enable_or_rotate(account_id)
             token = sync.token or token
         else:
-            self.client.scim.disable(account_id)
+            if "scim" in changed:
+                self.client.scim.disable(account_id)
             sync = None
         return UpdateResult(self._outputs(inputs, sync, token))
 
