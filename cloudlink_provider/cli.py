@@ -188,6 +188,7 @@ def fleet_import(
     """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from .fleet.errors import FleetError
     from .fleet.importer import FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, client_config, secrets_from_env
@@ -208,8 +209,9 @@ def fleet_import(
     for column in ("account", "id", "stack file", "blocks", "result"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.account_name, r.account_id, f"stacks/Pulumi.{r.stack}.yaml" if r.stack else "",
-                      ", ".join(r.blocks), f"{r.status}{': ' + r.reason if r.reason else ''}")
+        cells = (r.account_name, r.account_id, f"stacks/Pulumi.{r.stack}.yaml" if r.stack else "",
+                 ", ".join(r.blocks), f"{r.status}{': ' + r.reason if r.reason else ''}")
+        table.add_row(*(Text(cell) for cell in cells))  # CloudLink's text, never rich markup
     Console().print(table)
     for r in results:
         for warning in r.warnings:

@@ -49,17 +49,17 @@ class FleetView:
         with self._lock:
             self._rows[outcome.stack].update(state=outcome.status, text=_brief(outcome))
         if self._live is None:
-            style = STYLE.get(outcome.status, "")
-            self.console.print(f"[{style}]{MARK.get(outcome.status, '?')}[/] {outcome.stack}: {outcome.status}"
-                               f"{' - ' + _brief(outcome) if _brief(outcome) else ''} ({outcome.duration_s:.1f}s)",
-                               highlight=False)
+            brief = _brief(outcome)
+            self.console.print(Text.assemble((MARK.get(outcome.status, "?"), STYLE.get(outcome.status, "")),
+                                             f" {outcome.stack}: {outcome.status}"
+                                             f"{' - ' + brief if brief else ''} ({outcome.duration_s:.1f}s)"))
 
     def interrupted(self, hard: bool) -> None:
         with self._lock:
             self._note = ("second interrupt: terminating the engines now" if hard else
                           "interrupted: cancelling running operations (Ctrl-C again to terminate)")
         if self._live is None:
-            self.console.print(f"[magenta]{self._note}[/]")
+            self.console.print(Text(self._note, style="magenta"))
 
     def tick(self) -> None:
         if self._live is not None:
@@ -72,7 +72,7 @@ class FleetView:
             self._live.__enter__()
         else:
             self.console.print(f"cloudlink fleet {self.operation}: {len(self._rows)} customer(s), "
-                               f"{self.parallel} at a time", highlight=False)
+                               f"{self.parallel} at a time", highlight=False, markup=False)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -95,7 +95,7 @@ class FleetView:
             state = row["state"]
             elapsed = f"{now - row['start']:.0f}s" if row["start"] and state == "running" else ""
             style = STYLE.get(state, "dim" if state == "queued" else "bold")
-            table.add_row(name, Text(state, style=style), row["text"], elapsed)
+            table.add_row(Text(name), Text(state, style=style), Text(row["text"]), elapsed)
         return Group(table, Text(note, style="magenta")) if note else table
 
     # -- final report -------------------------------------------------------------------------
@@ -108,23 +108,24 @@ class FleetView:
         table.add_column("drifted", justify="center")
         table.add_column("failure / notes")
         for s in report.stacks:
-            table.add_row(s.stack, Text(s.status, style=STYLE.get(s.status, "")),
+            table.add_row(Text(s.stack), Text(s.status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
-                          _brief(s)[:100] if s.error else "")
+                          Text(_brief(s)[:100] if s.error else ""))
         self.console.print(table)
         for s in report.stacks:
             if s.resources:
-                self.console.print(f"[bold]{s.stack}[/]")
+                self.console.print(Text(s.stack, style="bold"))
                 for change in s.resources:
                     self.console.print(f"  {describe_resource(change)}", highlight=False, markup=False)
             if s.error and len(s.error.strip().splitlines()) > 1:
-                self.console.print(f"[bold]{s.stack}[/] [red]failed:[/]")
+                self.console.print(Text.assemble((s.stack, "bold"), " ", ("failed:", "red")))
                 self.console.print(s.error.strip(), highlight=False, markup=False)
         if report.released_locks:
-            self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks))
+            self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
+                               markup=False)
         self.console.print(f"{summary_line(report)}; exit code {int(report.exit_code)} "
-                           f"({report.duration_s:.1f}s)", highlight=False)
+                           f"({report.duration_s:.1f}s)", highlight=False, markup=False)
 
 
 def _brief(outcome: StackOutcome) -> str:
