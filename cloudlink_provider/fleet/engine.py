@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSPHRASE = "cloudlink-demo"
@@ -32,20 +33,34 @@ def pulumi_binary(root: Path = PROJECT_ROOT) -> str:
     return found
 
 
+def file_backend_dir(url: str) -> Path | None:
+    """The directory a `file://` backend URL names (percent-decoded, query dropped, `~` expanded as the
+    engine does); None for other backends."""
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.netloc + parsed.path)).expanduser()
+
+
 def pulumi_env(root: Path = PROJECT_ROOT, backend_url: str | None = None,
-               base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment every pulumi invocation gets."""
+               base: dict[str, str] | None = None, state_dir: Path | None = None) -> dict[str, str]:
+    """The environment every pulumi invocation gets.
+
+    The backend is `backend_url`, else PULUMI_BACKEND_URL, else `state_dir` (default `root/.state`).
+    """
     env = dict(os.environ if base is None else base)
     venv_bin = Path(os.environ.get("VIRTUAL_ENV", root / ".venv")) / "bin"
     env["PATH"] = os.pathsep.join([str(tools_bin(root)), str(venv_bin), env.get("PATH", "")])
-    env["PULUMI_BACKEND_URL"] = backend_url or env.get("PULUMI_BACKEND_URL") or (root / ".state").as_uri()
+    env["PULUMI_BACKEND_URL"] = (backend_url or env.get("PULUMI_BACKEND_URL")
+                                 or (state_dir or root / ".state").as_uri())
     env.setdefault("PULUMI_CONFIG_PASSPHRASE", DEMO_PASSPHRASE)
     env.setdefault("PULUMI_HOME", str(root / ".tools" / "pulumi-home"))
     env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
     env["PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"] = "true"
     env.setdefault("PULUMI_DIY_BACKEND_NO_LEGACY_WARNING", "true")
-    if env["PULUMI_BACKEND_URL"].startswith("file://"):
-        Path(env["PULUMI_BACKEND_URL"][7:]).mkdir(parents=True, exist_ok=True)
+    state = file_backend_dir(env["PULUMI_BACKEND_URL"])
+    if state is not None:
+        state.mkdir(parents=True, exist_ok=True)
     return env
 
 
@@ -59,9 +74,7 @@ def fleet_env(project_dir: Path, backend_url: str | None = None,
               base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a fleet over `project_dir`: this install's engine, state in
     `project_dir/.state` unless `backend_url` or PULUMI_BACKEND_URL names another DIY backend."""
-    source = os.environ if base is None else base
-    url = backend_url or source.get("PULUMI_BACKEND_URL") or (project_dir / ".state").as_uri()
-    return pulumi_env(PROJECT_ROOT, backend_url=url, base=base)
+    return pulumi_env(PROJECT_ROOT, backend_url=backend_url, base=base, state_dir=project_dir / ".state")
 
 
 def redact_url(url: str) -> str:

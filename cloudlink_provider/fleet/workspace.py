@@ -24,7 +24,7 @@ from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult, OnOutput, _fixup_path
 from pulumi.automation.errors import create_command_error
 
-from .engine import fleet_env, pulumi_binary
+from .engine import file_backend_dir, fleet_env, pulumi_binary
 from .errors import FleetError, usage
 
 SECRETS_PROVIDER = "passphrase"
@@ -185,9 +185,10 @@ class Project:
     # -- locks (file:// backends) ------------------------------------------------------------
     def lock_files(self) -> list[Path]:
         """Every stack lock in a file:// backend (`.pulumi/locks/...`); [] for other backends."""
-        if not self.backend_url.startswith("file://"):
+        state = file_backend_dir(self.backend_url)
+        if state is None:
             return []
-        root = Path(self.backend_url[len("file://"):].split("?", 1)[0]) / ".pulumi" / "locks"
+        root = state / ".pulumi" / "locks"
         return sorted(root.rglob("*.json")) if root.is_dir() else []
 
     def release_orphaned_locks(self, runs: list[EngineRun]) -> list[str]:
@@ -201,7 +202,7 @@ class Project:
         released: list[str] = []
         host = socket.gethostname()
         ours = {pid: run for run in runs for pid in run.pids}
-        if self.backend_url.startswith("file://"):
+        if file_backend_dir(self.backend_url) is not None:
             for path in self.lock_files():
                 try:
                     content = json.loads(path.read_text())

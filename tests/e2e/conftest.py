@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
-from cloudlink_provider.fleet.engine import PROJECT_ROOT, pulumi_env, run_pulumi
+from cloudlink_provider.fleet.engine import PROJECT_ROOT, file_backend_dir, pulumi_env, run_pulumi
 
 PASSPHRASE = "e2e-passphrase"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -75,7 +75,8 @@ class Stack:
 
     def state_text(self) -> str:
         """Every file of the backend's state for this project, as text."""
-        root = Path(self.env["PULUMI_BACKEND_URL"][len("file://"):])
+        root = file_backend_dir(self.env["PULUMI_BACKEND_URL"])
+        assert root is not None
         return "\n".join(p.read_text(errors="replace") for p in root.rglob("*") if p.is_file())
 
     def export(self) -> dict[str, Any]:
