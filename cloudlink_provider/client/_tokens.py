@@ -4,7 +4,12 @@ One token serves every call until shortly before it expires (a minute before,
 or half its lifetime when that is shorter); then the refresh_token grant renews
 it, falling back to client_credentials when the refresh token is no longer
 good. Token grants are retried on 429 (honouring `Retry-After`), 502/503/504
-and transport failures: repeating one is harmless (at worst an unused token).
+and transport failures. Repeating a client_credentials grant is harmless (at
+worst an unused token); repeating a refresh_token grant is not, since a refresh
+token is single-use: the server may have spent it on an attempt whose answer
+was lost. So the refresh token is taken out before it is sent (never offered
+twice), and any 4xx answer to the refresh grant (400 invalid_grant for a spent
+one, 401 for an expired one) falls back to client_credentials.
 Thread-safe: the dynamic-provider process runs several operations at once and
 they share one token. Knows nothing of the endpoints that use the token.
 """
@@ -19,7 +24,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from .config import ClientConfig
-from .errors import RateLimited, ServerError, TransportError, Unauthorized, error_for
+from .errors import ApiError, RateLimited, ServerError, TransportError, error_for
 
 REFRESH_MARGIN_S = 60  # renew this long before the access token expires (at most half its lifetime)
 
@@ -55,13 +60,16 @@ class TokenManager:
                 self._access = None
 
     def _renew(self) -> None:
-        if self._refresh:
+        refresh, self._refresh = self._refresh, None  # single-use: whatever happens, never send it again
+        if refresh:
             try:
-                self._store(self._grant({"grant_type": "refresh_token", "refresh_token": self._refresh}))
+                self._store(self._grant({"grant_type": "refresh_token", "refresh_token": refresh}))
                 self.refreshed += 1
                 return
-            except Unauthorized:
-                self._refresh = None  # expired or used: fall back to the client's own credentials
+            except ApiError as e:
+                if not 400 <= e.status < 500:
+                    raise
+                # spent (400 invalid_grant), expired or revoked: fall back to the client's own credentials
         self._store(self._grant({"grant_type": "client_credentials", "client_id": self._config.client_id,
                                  "client_secret": self._config.client_secret}))
 
