@@ -102,8 +102,6 @@ class EventCollector:
         self.errors: list[str] = []
         self.summary: dict[str, int] | None = None
         self.activity = "starting"
-        self.events_seen = 0
-        self.ended = False  # the engine sent its final (cancel) event: done, or cancelled
 
     # -- masking ----------------------------------------------------------------------------
     def _value(self, name: str, value: Any) -> Any:
@@ -125,7 +123,6 @@ class EventCollector:
     # -- events -----------------------------------------------------------------------------
     def __call__(self, event: EngineEvent) -> None:
         with self._lock:
-            self.events_seen += 1
             if event.resource_pre_event is not None:
                 self._step(event.resource_pre_event.metadata, done=False)
             elif event.res_outputs_event is not None:
@@ -138,8 +135,6 @@ class EventCollector:
             elif event.summary_event is not None:
                 self.summary = {str(k): int(v) for k, v in (event.summary_event.resource_changes or {}).items()}
                 self.activity = "finishing"
-            elif event.cancel_event is not None:
-                self.ended = True
 
     def _diagnostic(self, diag: Any) -> None:
         if diag.severity != "error":

@@ -26,6 +26,7 @@ from pulumi.automation.errors import create_command_error
 
 from .engine import file_backend_dir, fleet_env, pulumi_binary
 from .errors import FleetError, usage
+from .stacks import stack_file
 
 SECRETS_PROVIDER = "passphrase"
 _current = threading.local()
@@ -175,9 +176,8 @@ class Project:
         """The stack's `secure:` config keys (read from its file; no decryption)."""
         import yaml
 
-        path = self.stacks_dir / f"Pulumi.{name}.yaml"
         try:
-            config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+            config = (yaml.safe_load(stack_file(self.stacks_dir, name).read_text()) or {}).get("config") or {}
         except (OSError, yaml.YAMLError):
             return set()
         return {k for k, v in config.items() if isinstance(v, dict) and "secure" in v}
