@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import Caller, Context, check_if_match, href, new_id, require_found, stamp_modified, stamp_new
+from .common import Caller, Context, check_if_match, href, new_id, stamp_modified, stamp_new
 from .errors import ApiError, NotFound, ValidationFailed
 
 MUTABLE = {"name", "domain", "languageCode", "active", "userLimit", "location", "contacts", "description"}

@@ -50,7 +50,4 @@ def create_app(db_path: str, settings: Settings | None = None) -> Gate:
                                  "message": f"no route for {request.method} {request.url.path}"}, status_code=404)
         return JSONResponse({"name": "HttpError", "message": str(exc.detail)}, status_code=exc.status_code)
 
-    gate = Gate(api, store, controls)
-    gate.api = api  # type: ignore[attr-defined]
-    gate.store = store  # type: ignore[attr-defined]
-    return gate
+    return Gate(api, store, controls)

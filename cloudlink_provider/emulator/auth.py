@@ -13,7 +13,6 @@ Must not know routes: handlers pass in the parsed form and headers.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -22,16 +21,13 @@ from typing import Any
 from ..spec.rules import ROLES_BY_RANK
 from .common import Caller, Context, href, new_id, now_iso
 from .errors import ApiError, BadRequest, Forbidden, InsufficientPermissions, NotFound, Unauthorized
+from .writes import secret_hash
 
 CLIENT, TOKEN, REFRESH = "client", "token", "refresh"
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def _same(secret: str, hashed: str | None) -> bool:
-    return hashed is not None and hmac.compare_digest(_hash(secret), hashed)
+    return hashed is not None and hmac.compare_digest(secret_hash(secret), hashed)
 
 
 def _inactive_account(account_id: str) -> Forbidden:
@@ -52,12 +48,12 @@ class AuthStore:
         client_secret = client_secret or secrets.token_urlsafe(24)
         self.db.put(CLIENT, client_id, {
             "clientId": client_id, "accountId": account_id, "role": role, "active": active,
-            "principalId": f"client:{client_id}", "_secret": _hash(client_secret), "createdOn": now_iso(),
+            "principalId": f"client:{client_id}", "_secret": secret_hash(client_secret), "createdOn": now_iso(),
         }, account_id)
         return {"clientId": client_id, "clientSecret": client_secret, "accountId": account_id, "role": role}
 
     def set_password(self, user: dict[str, Any], password: str) -> None:
-        user["_password"] = _hash(password)
+        user["_password"] = secret_hash(password)
 
     # --- POST /token ------------------------------------------------------------------------
     def create_token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:

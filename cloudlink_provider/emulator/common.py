@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from ..spec.rules import ACCESS_TOKEN_TTL_S, API_VERSION, REFRESH_TOKEN_TTL_S, ROLES_BY_RANK
 from .db import Database
-from .errors import ConditionalFailed, InsufficientPermissions, NotFound, ValidationFailed
+from .errors import ConditionalFailed, InsufficientPermissions, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,6 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if not k.startswith("_") or k == "_links"}
 
 
-def require_found(doc: dict[str, Any] | None, what: str, id_: str) -> dict[str, Any]:
-    if doc is None:
-        raise NotFound(f"{what} {id_} was not found")
-    return doc
-
-
 _FILTER_TERM = re.compile(r"^\s*(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false|\d+))\s*$", re.IGNORECASE)
 
 
@@ -124,10 +118,11 @@ def parse_filter(expr: str | None) -> Callable[[dict[str, Any]], bool]:
 def page(items: Iterable[dict[str, Any]], self_href: str, top: int | None, skip: int | None,
          filter_expr: str | None = None) -> dict[str, Any]:
     """A HAL list: `{count, _links: {self, next?}, _embedded: {items}}` with `$top`/`$skip` paging."""
-    matching = [public(d) for d in items if parse_filter(filter_expr)(d)]
+    keep = parse_filter(filter_expr)
+    matching = [d for d in items if keep(d)]
     skip = max(skip or 0, 0)
     top = min(max(top or 100, 1), 1000)
-    chunk = matching[skip: skip + top]
+    chunk = [public(d) for d in matching[skip: skip + top]]
     links: dict[str, Any] = {"self": {"href": self_href}}
     if skip + top < len(matching):
         base = re.sub(r"[?&]\$(top|skip)=[^&]*", "", self_href)

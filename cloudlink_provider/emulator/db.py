@@ -83,12 +83,14 @@ class Database:
             rows = self._conn.execute(sql + " ORDER BY seq", args).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def select(self, kind: str, account_id: str, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Documents of one account matching a SQL condition over `data` (json_extract), oldest first.
+    def select(self, kind: str, account_id: str | None, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Documents (of one account, or of all with None) matching a SQL condition over `data`
+        (json_extract), oldest first.
 
         `where` must be built from trusted fragments only; values go in `params` (`:name` placeholders).
         """
-        sql = f"SELECT data FROM records WHERE kind = :_kind AND account_id = :_account AND ({where}) ORDER BY seq"
+        owner = "" if account_id is None else "AND account_id = :_account "
+        sql = f"SELECT data FROM records WHERE kind = :_kind {owner}AND ({where}) ORDER BY seq"
         with self.lock:
             rows = self._conn.execute(sql, {**params, "_kind": kind, "_account": account_id}).fetchall()
         return [json.loads(r[0]) for r in rows]

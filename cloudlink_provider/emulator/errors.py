@@ -56,9 +56,6 @@ class Conflict(ApiError):
     status, name = 409, "Conflict"
 
 
-class RateLimited(ApiError):
-    status, name = 429, "TooManyRequests"
-
 
 class ConditionalFailed(ApiError):
     status, name = 409, "ConditionalCheckFailedException"

@@ -28,6 +28,7 @@ def _json_start(status: int, body: bytes, cid: str, extra: dict[str, str] | None
 class Gate:
     def __init__(self, app: Callable, store: Store, controls: Controls):
         self.app, self.store, self.controls = app, store, controls
+        self._partner_by_token: dict[str, str] = {}
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -84,14 +85,22 @@ class Gate:
         await send({"type": "http.response.body", "body": body})
         return code
 
+    def _partner_of(self, token: str) -> str | None:
+        """The partner a token's calls count against; cached, since claims and partnerId never change."""
+        if token not in self._partner_by_token:
+            claims = self.store.db.get("token", token)
+            if claims is None:
+                return None
+            account = self.store.db.get("account", claims["accountId"]) or {}
+            self._partner_by_token[token] = account.get("partnerId") or claims["accountId"]
+        return self._partner_by_token[token]
+
     def _rate_limited(self, scope: dict) -> float:
         auth = dict(scope.get("headers") or []).get(b"authorization", b"").decode()
         if not auth.lower().startswith("bearer "):
             return 0.0
-        token = self.store.db.get("token", auth[7:].strip())
-        if token is None:
+        partner = self._partner_of(auth[7:].strip())
+        if partner is None:
             return 0.0
-        account = self.store.db.get("account", token["accountId"]) or {}
-        partner = account.get("partnerId") or token["accountId"]
         s = self.store.ctx.settings
         return self.controls.take_token(partner, s.rate_limit_per_s, s.rate_burst)

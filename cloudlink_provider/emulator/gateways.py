@@ -72,7 +72,9 @@ class GatewayStore:
             check_fields(body, writable={"serialNumber", "type", "name"}, server_set=GATEWAY_SERVER_SET)
             serial, name = text(body, "serialNumber"), text(body, "name")
             gateway_type = one_of(body, "type", set(GATEWAY_TYPES_BY_API))
-            holder = next((g for g in self.db.list("gateway") if g["serialNumber"] == serial), None)
+            holders = self.db.select("gateway", None, "json_extract(data, '$.serialNumber') = :serial",
+                                     {"serial": serial})
+            holder = holders[0] if holders else None
             if holder is not None:
                 if holder["accountId"] == account_id:
                     raise GatewayAlreadyAssociated(f"gateway {serial} is already associated with this account",

@@ -76,5 +76,24 @@ def put_settings(request: Request, body: dict[str, Any] = Body(...)) -> dict[str
     if set(body) - known:
         raise ValidationFailed(f"unknown setting(s): {', '.join(sorted(set(body) - known))}")
     for key, value in body.items():
+        _check_setting(key, value, getattr(settings, key))
+    for key, value in body.items():
         setattr(settings, key, value)
     return asdict(settings)
+
+
+# A zero rate would break every later request; token lifetimes may be negative (born expired, for tests).
+_POSITIVE = {"rate_limit_per_s", "rate_burst"}
+_NOT_NEGATIVE = {"pbx_connect_s"}
+
+
+def _check_setting(key: str, value: Any, current: Any) -> None:
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationFailed(f"{key} must be a number")
+        if key in _POSITIVE and value <= 0:
+            raise ValidationFailed(f"{key} must be greater than 0")
+        if key in _NOT_NEGATIVE and value < 0:
+            raise ValidationFailed(f"{key} must be at least 0")
+    elif not isinstance(value, type(current)):
+        raise ValidationFailed(f"{key} must be a {type(current).__name__}")

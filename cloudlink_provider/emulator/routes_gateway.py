@@ -20,17 +20,12 @@ router = APIRouter(prefix=f"/gateway/{API_VERSION}/accounts/{{account_id}}", tag
 controls = APIRouter(prefix="/_emulator", tags=["emulator controls"])
 
 
-def _list(request: Request, items: list[dict[str, Any]], top: int | None, skip: int | None,
-          filter_: str | None) -> dict[str, Any]:
-    return page(items, self_href(request), top, skip, filter_)
-
-
 # --- gateways ------------------------------------------------------------------------------------
 @router.get("/gateways", summary="List the account's gateways ($filter=serialNumber eq '...')")
 def list_gateways(account_id: str, request: Request, who: Caller = Depends(caller),
                   top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
                   filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return _list(request, store_of(request).gateways.list_gateways(who, account_id), top, skip, filter_)
+    return page(store_of(request).gateways.list_gateways(who, account_id), self_href(request), top, skip, filter_)
 
 
 @router.post("/gateways", status_code=201, summary="Associate a gateway (by serial number) with the account")
@@ -86,14 +81,14 @@ def delete_pbx_link(account_id: str, gateway_id: str, request: Request, who: Cal
 def list_pbx_users(account_id: str, request: Request, who: Caller = Depends(caller),
                    top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
                    filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return _list(request, store_of(request).gateways.list_pbx_users(who, account_id), top, skip, filter_)
+    return page(store_of(request).gateways.list_pbx_users(who, account_id), self_href(request), top, skip, filter_)
 
 
 @router.get("/pbx/roles", summary="The PBX users holding a CloudLink role")
 def list_roles(account_id: str, request: Request, who: Caller = Depends(caller),
                top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
                filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return _list(request, store_of(request).gateways.list_roles(who, account_id), top, skip, filter_)
+    return page(store_of(request).gateways.list_roles(who, account_id), self_href(request), top, skip, filter_)
 
 
 @router.get("/pbx/roles/{extension}", summary="The role of one PBX user")

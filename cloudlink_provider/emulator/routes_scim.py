@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..spec.rules import API_VERSION
-from .common import Caller, etag, public
-from .deps import caller, store_of
+from .common import Caller
+from .deps import caller, one, store_of
 from .scim import SCIM_CONTENT_TYPE, ScimError
 from .scim_users import service_provider_config
 
@@ -28,25 +28,21 @@ def base_url(request: Request) -> str:
     return store_of(request).ctx.settings.base_url or str(request.base_url)
 
 
-def _sync(doc: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(public(doc), status_code=status, headers={"ETag": etag(doc)})
-
-
 @router.post("/accounts/{account_id}/azure-sync", status_code=201,
              summary="Enable Azure AD Sync: returns the SCIM base URL and its token (shown only now)")
 def enable_azure_sync(account_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
-    return _sync(store_of(request).scim.enable_azure_sync(who, account_id, base_url(request)), 201)
+    return one(store_of(request).scim.enable_azure_sync(who, account_id, base_url(request)), 201)
 
 
 @router.get("/accounts/{account_id}/azure-sync", summary="Azure AD Sync settings (never the token)")
 def get_azure_sync(account_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
-    return _sync(store_of(request).scim.get_azure_sync(who, account_id, base_url(request)))
+    return one(store_of(request).scim.get_azure_sync(who, account_id, base_url(request)))
 
 
 @router.post("/accounts/{account_id}/azure-sync/token", status_code=201,
              summary="Rotate the Azure AD Sync token: the old one stops working, the new one is shown once")
 def rotate_azure_sync_token(account_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
-    return _sync(store_of(request).scim.rotate_azure_sync_token(who, account_id, base_url(request)), 201)
+    return one(store_of(request).scim.rotate_azure_sync_token(who, account_id, base_url(request)), 201)
 
 
 @router.delete("/accounts/{account_id}/azure-sync", status_code=204, summary="Disable Azure AD Sync")

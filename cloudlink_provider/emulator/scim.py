@@ -13,7 +13,6 @@ resources: `scim_users` maps those onto the user store.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -25,6 +24,7 @@ from .accounts import AccountStore
 from .common import Caller, Context, href, now_iso, stamp_modified, stamp_new
 from .errors import ApiError, Conflict, Forbidden, NotFound
 from .users import AZURE_SYNC
+from .writes import secret_hash
 
 SCIM_PRINCIPAL = "scim:azure-ad-sync"
 SCIM_CONTENT_TYPE = "application/scim+json"
@@ -43,10 +43,6 @@ class ScimError(ApiError):
 
 def scim_base_url(base_url: str, account_id: str) -> str:
     return f"{base_url.rstrip('/')}/scim/{API_VERSION}/{account_id}/v2"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AzureSyncStore:
@@ -83,7 +79,7 @@ class AzureSyncStore:
                 raise Conflict(f"Azure AD Sync is already enabled on account {account_id}; "
                                "rotate its token to get a new one", name="AzureSyncExists")
             token = secrets.token_urlsafe(32)
-            doc = {"accountId": account_id, "enabled": True, "tokenCreatedOn": now_iso(), "_tokenHash": _hash(token)}
+            doc = {"accountId": account_id, "enabled": True, "tokenCreatedOn": now_iso(), "_tokenHash": secret_hash(token)}
             stamp_new(doc, caller, href("scim", f"/accounts/{account_id}/azure-sync"))
             self.db.put(AZURE_SYNC, account_id, doc, account_id)
             return self.view(doc, base_url, token)
@@ -97,7 +93,7 @@ class AzureSyncStore:
             self._customer(caller, account_id)
             doc = self._sync(account_id)
             token = secrets.token_urlsafe(32)
-            doc.update(tokenCreatedOn=now_iso(), _tokenHash=_hash(token))
+            doc.update(tokenCreatedOn=now_iso(), _tokenHash=secret_hash(token))
             stamp_modified(doc, caller)
             self.db.put(AZURE_SYNC, account_id, doc, account_id)
             return self.view(doc, base_url, token)
@@ -113,7 +109,7 @@ class AzureSyncStore:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise ScimError(401, "a bearer token (the Azure AD Sync token) is required")
         doc = self.db.get(AZURE_SYNC, account_id)
-        if doc is None or not hmac.compare_digest(doc["_tokenHash"], _hash(authorization[7:].strip())):
+        if doc is None or not hmac.compare_digest(doc["_tokenHash"], secret_hash(authorization[7:].strip())):
             raise ScimError(401, "the token is not valid for this SCIM endpoint")
         account = self.db.get("account", account_id) or {}
         if not account.get("active", True):

@@ -165,21 +165,23 @@ class ScimUsers:
         return self._dump(to_scim(doc, base_url), Context.RESOURCE_CREATION_RESPONSE)
 
     def replace_user(self, caller: Caller, user_id: str, body: Any, base_url: str) -> dict[str, Any]:
-        self._doc(caller, user_id)
-        user = _parse(ScimUser, body, Context.RESOURCE_REPLACEMENT_REQUEST)
-        if user.id not in (None, user_id):
-            raise ScimError(400, "id is immutable", "mutability")
-        return self._write(caller, user_id, user, base_url, Context.RESOURCE_REPLACEMENT_RESPONSE)
+        with self.db.transaction():  # read, check and write as one: a concurrent write is not lost
+            self._doc(caller, user_id)
+            user = _parse(ScimUser, body, Context.RESOURCE_REPLACEMENT_REQUEST)
+            if user.id not in (None, user_id):
+                raise ScimError(400, "id is immutable", "mutability")
+            return self._write(caller, user_id, user, base_url, Context.RESOURCE_REPLACEMENT_RESPONSE)
 
     def patch_user(self, caller: Caller, user_id: str, body: Any, base_url: str) -> dict[str, Any]:
-        user = to_scim(self._doc(caller, user_id), base_url)
-        patch = _parse(PatchOp[ScimUser], body, Context.RESOURCE_PATCH_REQUEST)
-        try:
-            with ENTRA:
-                patch.patch(user)
-        except SCIMException as e:
-            raise ScimError(e.status, e.detail, e.scim_type or None) from None
-        return self._write(caller, user_id, user, base_url, Context.RESOURCE_PATCH_RESPONSE)
+        with self.db.transaction():  # read, patch and write as one: a concurrent write is not lost
+            user = to_scim(self._doc(caller, user_id), base_url)
+            patch = _parse(PatchOp[ScimUser], body, Context.RESOURCE_PATCH_REQUEST)
+            try:
+                with ENTRA:
+                    patch.patch(user)
+            except SCIMException as e:
+                raise ScimError(e.status, e.detail, e.scim_type or None) from None
+            return self._write(caller, user_id, user, base_url, Context.RESOURCE_PATCH_RESPONSE)
 
     def delete_user(self, caller: Caller, user_id: str) -> None:
         self._doc(caller, user_id)

@@ -74,3 +74,12 @@ def test_the_rate_limiter_answers_429_with_retry_after(http):
     error(limited, 429, "TooManyRequests")
     assert int(limited.headers["retry-after"]) >= 1
     assert http.get("/_emulator/requests").status_code == 200  # controls are never limited
+
+
+def test_settings_reject_values_that_would_break_the_server(http):
+    for body in ({"rate_limit_per_s": 0}, {"rate_burst": "many"}, {"pbx_connect_s": -1}, {"pbx_connect_s": True},
+                 {"base_url": 3}):
+        r = http.put("/_emulator/settings", json=body)
+        assert (r.status_code, r.json()["name"]) == (400, "ValidationError"), body
+    assert http.put("/_emulator/settings", json={"pbx_connect_s": 0, "rate_limit_per_s": 2.5}).status_code == 200
+    assert http.get("/admin/2017-09-01/accounts").status_code == 400  # the server still answers (no token)
