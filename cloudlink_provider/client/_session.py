@@ -1,8 +1,8 @@
 """The one choke point every API call goes through: build, authenticate, send, retry, map errors.
 
-Retries (tenacity) only where safe: 429 always (the server did nothing) honouring
-`Retry-After`; 502/503/504 and transport failures only on idempotent calls
-(GET, PUT, DELETE). A POST is never blindly re-sent: creates go through
+Retries (`_retry`, shared with token grants) only where safe: 429 always (the
+server did nothing) honouring `Retry-After`; 502/503/504 and transport failures
+only on idempotent calls (GET, PUT, DELETE). A POST is never blindly re-sent: creates go through
 `create_or_adopt`, which looks the object up by its natural key instead.
 """
 
@@ -14,25 +14,14 @@ from collections import Counter
 from typing import Any, Callable, TypeVar
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
-
 from .config import ClientConfig
-from .errors import ApiError, CloudLinkError, RateLimited, ServerError, TransportError, Unauthorized, error_for
+from .errors import ApiError, CloudLinkError, ServerError, TransportError, Unauthorized, error_for
+from ._retry import retrying
 from ._tokens import TokenManager
 
 log = logging.getLogger("cloudlink.client")
 T = TypeVar("T")
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-
-
-def _retryable(idempotent: bool) -> Callable[[BaseException], bool]:
-    def check(exc: BaseException) -> bool:
-        if isinstance(exc, RateLimited):
-            return True
-        if isinstance(exc, ServerError):
-            return idempotent and exc.status in (502, 503, 504)
-        return idempotent and isinstance(exc, TransportError)
-    return check
 
 
 class Session:
@@ -43,7 +32,6 @@ class Session:
         self.tokens = TokenManager(config, self._send)
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
-        self._backoff = wait_exponential_jitter(multiplier=0.5, max=config.max_wait_s)
 
     @property
     def calls(self) -> dict[str, int]:
@@ -61,12 +49,6 @@ class Session:
             return self._http.request(method, url, **kwargs)
         except httpx.TransportError as e:
             raise TransportError(f"{method} {url}: {type(e).__name__}: {e}") from e
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            return min(exc.retry_after, self.config.max_wait_s)
-        return self._backoff(state)
 
     def request(self, service: str, method: str, path: str, *, json: Any = None,
                 params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
@@ -88,10 +70,8 @@ class Session:
                 raise error
             return response
 
-        retrying = Retrying(retry=retry_if_exception(_retryable(safe)), wait=self._wait,
-                            stop=stop_after_attempt(self.config.max_attempts), reraise=True)
         try:
-            return retrying(attempt)
+            return retrying(self.config, safe)(attempt)
         except Unauthorized:
             # A token revoked server-side: one more try with a fresh one.
             return attempt()

@@ -21,17 +21,12 @@ import time
 from typing import Callable
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from .config import ClientConfig
-from .errors import ApiError, RateLimited, ServerError, TransportError, error_for
+from .errors import ApiError, error_for
+from ._retry import retrying
 
 REFRESH_MARGIN_S = 60  # renew this long before the access token expires (at most half its lifetime)
-
-
-def _retryable(exc: BaseException) -> bool:
-    return (isinstance(exc, (RateLimited, TransportError))
-            or (isinstance(exc, ServerError) and exc.status in (502, 503, 504)))
 
 
 class TokenManager:
@@ -45,7 +40,6 @@ class TokenManager:
         self._renew_at = 0.0
         self.issued = 0  # how many tokens this client obtained (benchmarks report it)
         self.refreshed = 0  # how many of those came from the refresh_token grant
-        self._backoff = wait_exponential_jitter(multiplier=0.5, max=config.max_wait_s)
 
     def bearer(self) -> str:
         with self._lock:
@@ -82,14 +76,8 @@ class TokenManager:
                 raise error_for(response)
             return response.json()
 
-        return Retrying(retry=retry_if_exception(_retryable), wait=self._wait, reraise=True,
-                        stop=stop_after_attempt(self._config.max_attempts))(attempt)
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            return min(exc.retry_after, self._config.max_wait_s)
-        return self._backoff(state)
+        # A grant is retried like an idempotent call (see the module docstring for the refresh grant).
+        return retrying(self._config, idempotent=True)(attempt)
 
     def _store(self, body: dict) -> None:
         lifetime = float(body.get("expires_in", 3600))
