@@ -2,18 +2,18 @@
 
 Retries (`_retry`, shared with token grants) only where safe: 429 always (the
 server did nothing) honouring `Retry-After`; 502/503/504 and transport failures
-only on idempotent calls (GET, PUT, DELETE). A POST is never blindly re-sent: creates go through
-`create_or_adopt`, which looks the object up by its natural key instead.
+only on idempotent calls (GET, PUT, DELETE). A POST is never blindly re-sent:
+creates go through `create_or_adopt`, which looks the object up by its natural
+key instead.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import Counter
 from typing import Any, Callable, TypeVar
 
 import httpx
+
 from .config import ClientConfig
 from .errors import ApiError, CloudLinkError, ServerError, TransportError, Unauthorized, error_for
 from ._retry import retrying
@@ -30,21 +30,11 @@ class Session:
         self._http = httpx.Client(timeout=config.timeout_s, transport=transport,
                                   headers={"X-Mitel-App": config.app_name, "Accept": "application/json"})
         self.tokens = TokenManager(config, self._send)
-        self._counts: Counter[str] = Counter()
-        self._counts_lock = threading.Lock()
-
-    @property
-    def calls(self) -> dict[str, int]:
-        """API calls sent so far, by method (retries included)."""
-        with self._counts_lock:
-            return dict(self._counts)
 
     def close(self) -> None:
         self._http.close()
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        with self._counts_lock:
-            self._counts[method] += 1
         try:
             return self._http.request(method, url, **kwargs)
         except httpx.TransportError as e:
