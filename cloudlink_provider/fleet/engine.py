@@ -65,9 +65,11 @@ def pulumi_env(root: Path = PROJECT_ROOT, backend_url: str | None = None,
 
 
 def run_pulumi(args: list[str], cwd: Path, env: dict[str, str], check: bool = False,
-               timeout: float = 600) -> subprocess.CompletedProcess[str]:
+               timeout: float = 600, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI; `input` (if given) is its stdin, the way to hand it a secret off the command line."""
     cmd = [pulumi_binary(), *args, "--non-interactive"]
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check,
+                          input=input)
 
 
 def fleet_env(project_dir: Path, backend_url: str | None = None,

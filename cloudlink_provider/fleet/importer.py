@@ -37,6 +37,7 @@ from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkErro
                       PbxLink, PbxRole, TeamsIntegration)
 from ..spec.customer import SpecError, parse_customer
 from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL, GATEWAY_TYPES_BY_API, PBX_MODELS, TEAMS_MODES
+from .engine import run_pulumi
 from .errors import FleetError, usage
 from .stacks import STACK_NAME, discover_stacks, stack_file
 from .workspace import Project
@@ -329,6 +330,18 @@ class Importer:
         except CloudLinkError as e:
             raise FleetError(f"CloudLink at {self.config.endpoint}: {e}") from None
 
+    def _set_secret(self, stack: str, key: str, value: str) -> None:
+        """`pulumi config set --secret` with the value on stdin, never on a command line (/proc/<pid>/cmdline).
+
+        The CLI reads a missing value from non-terminal stdin and drops one trailing newline: we add
+        one, so the stored value is exactly `value`.
+        """
+        done = run_pulumi(["config", "set", "--secret", key, "--stack", stack], self.project.dir, self.project.env,
+                          input=value + "\n")
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip().splitlines()
+            raise FleetError(f"setting {key}: {said[-1] if said else f'exit code {done.returncode}'}")
+
     def _write(self, live: LiveCustomer, stack: str) -> ImportResult:
         account = live.account
         imported = customer_spec(live)
@@ -343,20 +356,28 @@ class Importer:
         stored = {key: self.secrets[key] for key in imported.needed_secrets if key in self.secrets}
         result.missing_secrets = [key for key in imported.needed_secrets if key not in stored]
         path = stack_file(self.project.stacks_dir, stack)
+        workspace = self.project.workspace()
         try:
-            created = auto.Stack.create(stack, self.project.workspace())
-            created.set_all_config({
-                "cloudlink:endpoint": auto.ConfigValue(self.config.endpoint),
-                "cloudlink:clientId": auto.ConfigValue(self.config.client_id),
-                "cloudlink:clientSecret": auto.ConfigValue(self.config.client_secret, secret=True),
-                **{f"{NAMESPACE}:{key}": auto.ConfigValue(value, secret=True) for key, value in stored.items()},
-            })
+            created = auto.Stack.create(stack, workspace)
         except auto.StackAlreadyExistsError:
             result.status, result.reason = FAILED, (f"the backend already has a stack named {stack}; "
                                                     "choose another --name")
             return result
         except auto.CommandError as e:
             result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
+            return result
+        try:
+            created.set_all_config({"cloudlink:endpoint": auto.ConfigValue(self.config.endpoint),
+                                    "cloudlink:clientId": auto.ConfigValue(self.config.client_id)})
+            self._set_secret(stack, "cloudlink:clientSecret", self.config.client_secret)
+            for key, value in stored.items():
+                self._set_secret(stack, f"{NAMESPACE}:{key}", value)
+        except (auto.CommandError, FleetError) as e:
+            result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
+            try:  # no half-configured stack left behind: a re-run creates it afresh
+                workspace.remove_stack(stack)
+            except auto.CommandError:
+                pass
             return result
         data = yaml.safe_load(path.read_text()) or {}
         config = data.get("config") or {}

@@ -9,6 +9,7 @@ exactly which writes the first `up` makes: only the re-sent write-only secrets
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import httpx
@@ -98,6 +99,17 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     assert set(alpha_config["cloudlink-fleet:pbxPassword"]) == {"secure"}
     assert "cloudlink-fleet:teamsClientSecret" not in alpha_config  # no Teams, no secret for it
     assert set(beta_config["cloudlink-fleet:teamsClientSecret"]) == {"secure"}
+    assert set(alpha_config["cloudlink:clientSecret"]) == set(beta_config["cloudlink:clientSecret"]) == {"secure"}
+    # set with the value on stdin (never on a command line), and stored exactly: no trailing newline
+    engine = {**pulumi_env(backend_url=(project / ".state").as_uri()), "PULUMI_CONFIG_PASSPHRASE": env[
+        "PULUMI_CONFIG_PASSPHRASE"]}
+    for stack, key, value in (("alpha-clinics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
+                              ("beta-logistics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
+                              ("beta-logistics", "cloudlink-fleet:teamsClientSecret", TEAMS_SECRET),
+                              ("alpha-clinics", "cloudlink:clientSecret", DEMO_PARTNER["client_secret"])):
+        got = run_pulumi(["config", "get", key, "--json", "--stack", stack], project, engine)
+        assert got.returncode == 0, got.stderr
+        assert json.loads(got.stdout) == {"value": value, "secret": True}
     assert alpha_config["cloudlink-fleet:customer"] == {
         "account": {"name": "Alpha Clinics", "domain": "alpha.example", "languageCode": "pt-PT",
                     "adoptAccountId": alpha["account"]},

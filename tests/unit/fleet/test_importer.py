@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
+import yaml
 
 from cloudlink_provider.client import (Account, AzureSync, Gateway, IdentityProvider, PbxLink, PbxRole,
                                       TeamsIntegration)
+from cloudlink_provider.fleet.engine import run_pulumi
 from cloudlink_provider.fleet.errors import ExitCode, FleetError
 from cloudlink_provider.fleet.importer import (FAILED, Importer, LiveCustomer, account_block, client_config,
                                                customer_spec, pem_text, secret_command, secrets_from_env,
@@ -199,3 +204,59 @@ def test_a_customer_breaking_a_spec_rule_fails_alone_and_nothing_is_written(tmp_
     assert result.status == FAILED and result.stack == "alpha-clinics"
     assert "customer.teams: Teams presence needs a connected PBX" in result.reason
     assert list((tmp_path / "stacks").iterdir()) == [] and not (tmp_path / ".state" / ".pulumi").exists()
+
+
+def _customer_project(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
+    return Project(tmp_path, (tmp_path / "my state").as_uri())
+
+
+def _config_get(project, stack: str, key: str):
+    done = run_pulumi(["config", "get", key, "--json", "--stack", stack], project.dir, project.env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_secrets_are_stored_encrypted_and_exact_and_never_on_a_command_line(tmp_path, monkeypatch):
+    commands: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    class SpyPopen(real_popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args, *rest, **kw):
+            commands.append([str(a) for a in args])
+            super().__init__(args, *rest, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", SpyPopen)
+    project = _customer_project(tmp_path)
+    client_secret, pbx = "cl-Secret [/x] with space", "pbx-pass\n"  # a trailing newline is part of the value
+    importer = Importer(project, client_config("http://x", "partner", client_secret), {"pbxPassword": pbx})
+    live = LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t", "MBG")], pbx_link=link("MX_ONE"))
+    result = importer._write(live, "acme")
+    assert result.status != FAILED, result.reason
+    assert commands and not [c for c in commands if any(client_secret in a or "pbx-pass" in a for a in c)]
+    text = (tmp_path / "stacks" / "Pulumi.acme.yaml").read_text()
+    assert "cl-Secret" not in text and "pbx-pass" not in text
+    config = yaml.safe_load(text)["config"]
+    assert set(config["cloudlink:clientSecret"]) == set(config["cloudlink-fleet:pbxPassword"]) == {"secure"}
+    assert config["cloudlink:clientId"] == "partner" and config["cloudlink:endpoint"] == "http://x"
+    assert _config_get(project, "acme", "cloudlink:clientSecret") == {"value": client_secret, "secret": True}
+    assert _config_get(project, "acme", "cloudlink-fleet:pbxPassword") == {"value": pbx, "secret": True}
+
+
+def test_a_stack_that_cannot_be_configured_is_removed_so_a_rerun_works(tmp_path, monkeypatch):
+    from cloudlink_provider.fleet import importer as module
+
+    project = _customer_project(tmp_path)
+    importer = Importer(project, client_config("http://x", "partner", "secret"), {})
+    live = LiveCustomer(ACCOUNT)
+    monkeypatch.setattr(module, "run_pulumi", lambda args, cwd, env, **kw: subprocess.CompletedProcess(
+        args, 255, "", "warning: something\nerror: the engine said no\n"))
+    failed = importer._write(live, "acme")
+    assert (failed.status, failed.reason) == (FAILED, "setting cloudlink:clientSecret: error: the engine said no")
+    assert [s.name for s in project.workspace().list_stacks()] == []
+    assert not (tmp_path / "stacks" / "Pulumi.acme.yaml").exists()
+    monkeypatch.setattr(module, "run_pulumi", run_pulumi)
+    again = importer._write(live, "acme")
+    assert again.status != FAILED, again.reason
+    assert _config_get(project, "acme", "cloudlink:clientSecret")["value"] == "secret"
