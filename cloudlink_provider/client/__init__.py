@@ -8,7 +8,7 @@ service and the emulator differ only by `ClientConfig.endpoint`.
 from .api import CloudLink
 from .config import MITEL_ENDPOINT, ClientConfig
 from .errors import (ApiError, CloudLinkError, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServerError,
-                     TransportError, Unauthorized)
+                     TransportError, Unauthorized, UnexpectedResponse)
 from .gateways import Gateway, PbxConnectError, PbxConnectTimeout, PbxLink, PbxLinkFailed, PbxUser
 from .integrations import TeamsIntegration
 from .identity import IdentityProvider, SamlSettings, azure_saml
@@ -20,8 +20,8 @@ from ._session import create_or_adopt
 
 __all__ = [
     "CloudLink", "ClientConfig", "MITEL_ENDPOINT", "create_or_adopt",
-    "CloudLinkError", "TransportError", "ApiError", "Invalid", "Unauthorized", "Forbidden", "NotFound",
-    "Conflict", "RateLimited", "ServerError",
+    "CloudLinkError", "TransportError", "UnexpectedResponse", "ApiError", "Invalid", "Unauthorized", "Forbidden",
+    "NotFound", "Conflict", "RateLimited", "ServerError",
     "Account", "TokenClaims",
     "User", "IdentityProvider", "SamlSettings", "azure_saml", "AzureSync",
     "Gateway", "PbxLink", "PbxUser", "PbxRole", "TeamsIntegration",

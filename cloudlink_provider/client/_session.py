@@ -10,17 +10,20 @@ key instead.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from .config import ClientConfig
-from .errors import ApiError, CloudLinkError, ServerError, TransportError, Unauthorized, error_for
+from .errors import (ApiError, CloudLinkError, ServerError, TransportError, Unauthorized, UnexpectedResponse,
+                     error_for)
 from ._retry import retrying
 from ._tokens import TokenManager
 
 log = logging.getLogger("cloudlink.client")
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 
@@ -44,7 +47,7 @@ class Session:
                 params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
                 idempotent: bool | None = None) -> httpx.Response:
         """Send one API call (retried where safe) and return the successful response."""
-        url = path if path.startswith("http") else self.config.base_url(service) + path
+        url = self._url(service, path)
         safe = method in IDEMPOTENT if idempotent is None else idempotent
 
         def attempt() -> httpx.Response:
@@ -66,25 +69,67 @@ class Session:
             # A token revoked server-side: one more try with a fresh one.
             return attempt()
 
-    def json(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.request(service, method, path, **kwargs)
-        return response.json() if response.content else None
+    def json(self, service: str, method: str, path: str, *, model: type[M] | None = None, **kwargs: Any) -> Any:
+        """Send one API call and return its JSON body (None when empty), or that body read as `model`.
 
-    def paged(self, service: str, path: str, params: dict[str, Any] | None = None):
-        """Every item of a HAL list, following `_links.next` until it runs out."""
-        body = self.json(service, "GET", path, params=params)
+        An answer that is not JSON, or not `model`'s shape, raises `UnexpectedResponse`.
+        """
+        response = self.request(service, method, path, **kwargs)
+        where = f"{method} {response.request.url}"
+        try:
+            data = response.json() if response.content else None
+        except ValueError as e:
+            raise UnexpectedResponse(f"{where}: the {response.status_code} answer is not JSON "
+                                     f"({response.headers.get('content-type', 'no content type')})",
+                                     method, str(response.request.url)) from e
+        return data if model is None else self.parse(model, data, where)
+
+    @staticmethod
+    def parse(model: type[M], data: Any, where: str = "") -> M:
+        """`data` read as `model`; `UnexpectedResponse` (naming `where` and the bad fields, not their values)
+        when it does not fit."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as e:
+            problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}"
+                                 for err in e.errors(include_url=False, include_input=False)[:5])
+            method, _, url = where.partition(" ")
+            raise UnexpectedResponse(f"{where or 'answer'}: not a valid {model.__name__} ({problems})",
+                                     method, url) from e
+
+    def paged(self, service: str, path: str, params: dict[str, Any] | None = None, *,
+              model: type[M] | None = None) -> Iterator[Any]:
+        """Every item of a HAL list (read as `model` if given), following `_links.next` until it runs out."""
+        url, page_params = self._url(service, path), params
         while True:
-            yield from (body.get("_embedded") or {}).get("items", [])
-            nxt = ((body.get("_links") or {}).get("next") or {}).get("href")
+            body = self.json(service, "GET", url, params=page_params)
+            items, nxt = _hal_page(body, url)
+            for item in items:
+                yield item if model is None else self.parse(model, item, f"GET {url}")
             if not nxt:
                 return
-            body = self.json(service, "GET", self._absolute(service, nxt))
+            url, page_params = self._absolute(service, nxt), None
+
+    def _url(self, service: str, path: str) -> str:
+        return path if path.startswith("http") else self.config.base_url(service) + path
 
     def _absolute(self, service: str, href: str) -> str:
         if href.startswith("http"):
             return href
         base = httpx.URL(self.config.base_url(service))
         return str(base.copy_with(raw_path=href.encode()))
+
+
+def _hal_page(body: Any, url: str) -> tuple[list[Any], str | None]:
+    """The items of one HAL list page (answer to GET `url`) and the href of the next one (None on the last)."""
+    try:
+        items = (body.get("_embedded") or {}).get("items", [])
+        nxt = ((body.get("_links") or {}).get("next") or {}).get("href")
+    except AttributeError as e:
+        raise UnexpectedResponse(f"GET {url}: the answer is not a HAL list", "GET", url) from e
+    if not isinstance(items, list) or not (nxt is None or isinstance(nxt, str)):
+        raise UnexpectedResponse(f"GET {url}: the answer is not a HAL list", "GET", url)
+    return items, nxt
 
 
 def create_or_adopt(find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:

@@ -23,7 +23,7 @@ from typing import Callable
 import httpx
 
 from .config import ClientConfig
-from .errors import ApiError, error_for
+from .errors import ApiError, UnexpectedResponse, error_for
 from ._retry import retrying
 
 REFRESH_MARGIN_S = 60  # renew this long before the access token expires (at most half its lifetime)
@@ -74,7 +74,14 @@ class TokenManager:
             response = self._send("POST", url, data=form)
             if response.status_code not in (200, 201):
                 raise error_for(response)
-            return response.json()
+            try:  # never put the answer in the message: it holds the tokens
+                body = response.json()
+                if isinstance(body, dict) and isinstance(body.get("access_token"), str):
+                    float(body.get("expires_in", 3600))
+                    return body
+            except (ValueError, TypeError) as e:
+                raise UnexpectedResponse(f"POST {url}: the token answer cannot be read", "POST", url) from e
+            raise UnexpectedResponse(f"POST {url}: the token answer has no access_token", "POST", url)
 
         # A grant is retried like an idempotent call (see the module docstring for the refresh grant).
         return retrying(self._config, idempotent=True)(attempt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Iterator
+from urllib.parse import quote
 
 from ._session import Session
 from .errors import NotFound
@@ -17,9 +18,13 @@ class AccountsApi:
     def __init__(self, session: Session):
         self._s = session
 
+    @staticmethod
+    def _path(account_id: str) -> str:
+        return f"/accounts/{quote(account_id, safe='')}"
+
     def list(self, filter_: str | None = None) -> Iterator[Account]:
         params = {"$filter": filter_} if filter_ else None
-        return (Account.model_validate(a) for a in self._s.paged("admin", "/accounts", params))
+        return self._s.paged("admin", "/accounts", params, model=Account)
 
     def find_by_name(self, name: str) -> Account | None:
         """The partner's customer account with this exact name (the natural key), if any."""
@@ -28,20 +33,20 @@ class AccountsApi:
 
     def get(self, account_id: str) -> Account | None:
         try:
-            return Account.model_validate(self._s.json("admin", "GET", f"/accounts/{account_id}"))
+            return self._s.json("admin", "GET", self._path(account_id), model=Account)
         except NotFound:
             return None
 
     def create(self, fields: dict[str, Any]) -> Account:
-        return Account.model_validate(self._s.json("admin", "POST", "/accounts", json=fields))
+        return self._s.json("admin", "POST", "/accounts", json=fields, model=Account)
 
     def update(self, account_id: str, fields: dict[str, Any]) -> Account:
-        return Account.model_validate(self._s.json("admin", "PUT", f"/accounts/{account_id}", json=fields))
+        return self._s.json("admin", "PUT", self._path(account_id), json=fields, model=Account)
 
     def delete(self, account_id: str) -> bool:
         """Delete; False when it was already gone (deletes are idempotent)."""
         try:
-            self._s.request("admin", "DELETE", f"/accounts/{account_id}")
+            self._s.request("admin", "DELETE", self._path(account_id))
             return True
         except NotFound:
             return False

@@ -28,7 +28,7 @@ class CloudLink:
         self.integrations = IntegrationsApi(self.session)
 
     def whoami(self) -> TokenClaims:
-        return TokenClaims.model_validate(self.session.json("authentication", "GET", "/token"))
+        return self.session.json("authentication", "GET", "/token", model=TokenClaims)
 
     def close(self) -> None:
         self.session.close()

@@ -2,6 +2,7 @@
 
     CloudLinkError
     ├── TransportError                    connection refused/reset, timeout, truncated response
+    ├── UnexpectedResponse                a 2xx answer that is not JSON or not the expected shape
     └── ApiError(status, name, message, correlation_id, labels)
         ├── Invalid          400
         ├── Unauthorized     401
@@ -26,6 +27,18 @@ class CloudLinkError(Exception):
 
 class TransportError(CloudLinkError):
     """The request may or may not have reached the server (no usable response)."""
+
+
+class UnexpectedResponse(CloudLinkError):
+    """The server said yes, but its answer cannot be read: not JSON, or not the shape the client expects.
+
+    The message names the call (method and URL) and what was wrong, never the body
+    (answers may hold secrets); the parsing error is chained.
+    """
+
+    def __init__(self, message: str, method: str = "", url: str = ""):
+        self.method, self.url = method, url
+        super().__init__(message)
 
 
 class ApiError(CloudLinkError):

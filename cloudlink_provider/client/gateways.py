@@ -48,7 +48,7 @@ class PbxLink(Resource):
 
 class PbxUser(BaseModel):
     """One entry of the connected PBX's directory."""
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
     extension: str
     name: str | None = None
     email: str | None = None
@@ -84,7 +84,7 @@ class GatewaysApi:
     # --- gateways -----------------------------------------------------------------------------
     def list(self, account_id: str, filter_: str | None = None) -> Iterator[Gateway]:
         params = {"$filter": filter_} if filter_ else None
-        return (Gateway.model_validate(g) for g in self._s.paged("gateway", self._path(account_id), params))
+        return self._s.paged("gateway", self._path(account_id), params, model=Gateway)
 
     def find_by_serial(self, account_id: str, serial_number: str) -> Gateway | None:
         """The account's gateway with this serial (the natural key), if any.
@@ -97,18 +97,17 @@ class GatewaysApi:
 
     def get(self, account_id: str, gateway_id: str) -> Gateway | None:
         try:
-            return Gateway.model_validate(self._s.json("gateway", "GET", self._path(account_id, gateway_id)))
+            return self._s.json("gateway", "GET", self._path(account_id, gateway_id), model=Gateway)
         except NotFound:
             return None
 
     def create(self, account_id: str, fields: dict[str, Any]) -> Gateway:
         """Associate a gateway: `{serialNumber, type, name}`."""
-        return Gateway.model_validate(self._s.json("gateway", "POST", self._path(account_id), json=fields))
+        return self._s.json("gateway", "POST", self._path(account_id), json=fields, model=Gateway)
 
     def update(self, account_id: str, gateway_id: str, fields: dict[str, Any]) -> Gateway:
         """Only `name` changes in place; serialNumber and type need a replacement."""
-        return Gateway.model_validate(
-            self._s.json("gateway", "PUT", self._path(account_id, gateway_id), json=fields))
+        return self._s.json("gateway", "PUT", self._path(account_id, gateway_id), json=fields, model=Gateway)
 
     def delete(self, account_id: str, gateway_id: str) -> bool:
         """Dissociate (the PBX link must be deleted first); False when it was already gone."""
@@ -122,20 +121,19 @@ class GatewaysApi:
     def get_pbx_link(self, account_id: str, gateway_id: str) -> PbxLink | None:
         """The gateway's single PBX link, or None (also when the gateway is gone)."""
         try:
-            return PbxLink.model_validate(
-                self._s.json("gateway", "GET", self._path(account_id, gateway_id) + "/pbx-link"))
+            return self._s.json("gateway", "GET", self._path(account_id, gateway_id) + "/pbx-link", model=PbxLink)
         except NotFound:
             return None
 
     def create_pbx_link(self, account_id: str, gateway_id: str, fields: dict[str, Any]) -> PbxLink:
         """Connect the gateway to its PBX: `{pbxType, host, port, username, password}`."""
-        return PbxLink.model_validate(
-            self._s.json("gateway", "POST", self._path(account_id, gateway_id) + "/pbx-link", json=fields))
+        return self._s.json(
+            "gateway", "POST", self._path(account_id, gateway_id) + "/pbx-link", json=fields, model=PbxLink)
 
     def update_pbx_link(self, account_id: str, gateway_id: str, fields: dict[str, Any]) -> PbxLink:
         """Change host/port/username/password (reconnects when any really changes); pbxType is immutable."""
-        return PbxLink.model_validate(
-            self._s.json("gateway", "PUT", self._path(account_id, gateway_id) + "/pbx-link", json=fields))
+        return self._s.json(
+            "gateway", "PUT", self._path(account_id, gateway_id) + "/pbx-link", json=fields, model=PbxLink)
 
     def delete_pbx_link(self, account_id: str, gateway_id: str) -> bool:
         """Disconnect the PBX (its roles go with it); False when there was no link."""
@@ -150,8 +148,7 @@ class GatewaysApi:
         deadline = time.monotonic() + timeout_s
         pause = 0.05
         while True:
-            link = PbxLink.model_validate(
-                self._s.json("gateway", "GET", self._path(account_id, gateway_id) + "/pbx-link"))
+            link = self._s.json("gateway", "GET", self._path(account_id, gateway_id) + "/pbx-link", model=PbxLink)
             if link.status == "CONNECTED":
                 return link
             if link.status == "FAILED":
@@ -168,7 +165,7 @@ class GatewaysApi:
         """The connected PBX's directory (409 PbxNotConnected until a link of the account is CONNECTED)."""
         params = {"$filter": filter_} if filter_ else None
         path = f"/accounts/{quote(account_id, safe='')}/pbx/users"
-        return (PbxUser.model_validate(u) for u in self._s.paged("gateway", path, params))
+        return self._s.paged("gateway", path, params, model=PbxUser)
 
     def find_pbx_user(self, account_id: str, extension: str) -> PbxUser | None:
         matches = list(self.list_pbx_users(account_id, f"extension eq {odata_quote(extension)}"))

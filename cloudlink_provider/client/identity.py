@@ -10,6 +10,7 @@ DER strings (compare with `cloudlink_provider.spec.sso.pem_certificates`).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,7 +21,7 @@ from .models import Resource
 
 
 class SamlSettings(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
     issuerId: str
     serviceProviderIssuerId: str
     serviceProviderReplyUrl: str
@@ -51,24 +52,26 @@ class IdentityApi:
     def __init__(self, session: Session):
         self._s = session
 
+    @staticmethod
+    def _path(account_id: str) -> str:
+        return f"/identityProviders/{quote(account_id, safe='')}"
+
     def get(self, account_id: str) -> IdentityProvider | None:
         try:
-            return IdentityProvider.model_validate(
-                self._s.json("authentication", "GET", f"/identityProviders/{account_id}"))
+            return self._s.json("authentication", "GET", self._path(account_id), model=IdentityProvider)
         except NotFound:
             return None
 
     def create(self, account_id: str, saml: dict[str, Any], type_: str = "AZURE",
                active: bool = True) -> IdentityProvider:
         body = {"accountId": account_id, "type": type_, "active": active, "saml": saml}
-        return IdentityProvider.model_validate(self._s.json("authentication", "POST", "/identityProviders", json=body))
+        return self._s.json("authentication", "POST", "/identityProviders", json=body, model=IdentityProvider)
 
     def update(self, account_id: str, saml: dict[str, Any] | None = None, type_: str | None = None,
                active: bool | None = None) -> IdentityProvider:
         """Change some settings (partial body: only what is given is sent)."""
         body = {k: v for k, v in {"type": type_, "active": active, "saml": saml}.items() if v is not None}
-        return IdentityProvider.model_validate(
-            self._s.json("authentication", "PUT", f"/identityProviders/{account_id}", json=body))
+        return self._s.json("authentication", "PUT", self._path(account_id), json=body, model=IdentityProvider)
 
     def put(self, account_id: str, saml: dict[str, Any], type_: str = "AZURE",
             active: bool = True) -> IdentityProvider:
@@ -86,7 +89,7 @@ class IdentityApi:
     def delete(self, account_id: str) -> bool:
         """Delete; False when there was none."""
         try:
-            self._s.request("authentication", "DELETE", f"/identityProviders/{account_id}")
+            self._s.request("authentication", "DELETE", self._path(account_id))
             return True
         except NotFound:
             return False

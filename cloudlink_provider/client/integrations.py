@@ -41,8 +41,7 @@ class IntegrationsApi:
 
     def list(self, account_id: str, filter_: str | None = None) -> Iterator[TeamsIntegration]:
         params = {"$filter": filter_} if filter_ else None
-        return (TeamsIntegration.model_validate(i)
-                for i in self._s.paged("integrations", self._path(account_id), params))
+        return self._s.paged("integrations", self._path(account_id), params, model=TeamsIntegration)
 
     def find_teams(self, account_id: str) -> TeamsIntegration | None:
         """The account's Teams integration, if it has one."""
@@ -51,21 +50,19 @@ class IntegrationsApi:
 
     def get(self, account_id: str, integration_id: str) -> TeamsIntegration | None:
         try:
-            return TeamsIntegration.model_validate(
-                self._s.json("integrations", "GET", self._path(account_id, integration_id)))
+            return self._s.json("integrations", "GET", self._path(account_id, integration_id), model=TeamsIntegration)
         except NotFound:
             return None
 
     def create(self, account_id: str, fields: dict[str, Any]) -> TeamsIntegration:
         """`{tenantId, clientId, clientSecret, mode}`; `type` defaults to MS_TEAMS."""
         body = {"type": TEAMS_TYPE, **fields}
-        return TeamsIntegration.model_validate(
-            self._s.json("integrations", "POST", self._path(account_id), json=body))
+        return self._s.json("integrations", "POST", self._path(account_id), json=body, model=TeamsIntegration)
 
     def update(self, account_id: str, integration_id: str, fields: dict[str, Any]) -> TeamsIntegration:
         """Change clientId, clientSecret or mode; tenantId needs a replacement."""
-        return TeamsIntegration.model_validate(
-            self._s.json("integrations", "PUT", self._path(account_id, integration_id), json=fields))
+        return self._s.json(
+            "integrations", "PUT", self._path(account_id, integration_id), json=fields, model=TeamsIntegration)
 
     def delete(self, account_id: str, integration_id: str) -> bool:
         try:
@@ -77,6 +74,6 @@ class IntegrationsApi:
     def grant_consent(self, account_id: str, integration_id: str, granted: bool = True) -> TeamsIntegration:
         """Record the Azure AD admin's answer: ENABLED when granted, FAILED when refused."""
         # Setting a state, so repeating it is harmless: safe to retry like a PUT.
-        return TeamsIntegration.model_validate(self._s.json(
+        return self._s.json(
             "integrations", "POST", self._path(account_id, integration_id) + "/consent", json={"granted": granted},
-            idempotent=True))
+            idempotent=True, model=TeamsIntegration)

@@ -1,5 +1,6 @@
 """Typed views of CloudLink's responses (pydantic). Unknown fields are kept, never rejected,
-so a newer API does not break an older client."""
+so a newer API does not break an older client. Validation errors never show the values they
+were given (`hide_input_in_errors`): answers may hold secrets (tokens)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Resource(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, hide_input_in_errors=True)
 
     createdOn: str | None = None
     createdBy: str | None = None
@@ -16,7 +17,7 @@ class Resource(BaseModel):
 
 
 class TokenClaims(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
     principalId: str
     accountId: str
     role: str

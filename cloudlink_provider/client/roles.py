@@ -34,18 +34,17 @@ class RolesApi:
         return path + f"/{quote(extension, safe='')}" if extension is not None else path
 
     def list(self, account_id: str) -> Iterator[PbxRole]:
-        return (PbxRole.model_validate(r) for r in self._s.paged("gateway", self._path(account_id)))
+        return self._s.paged("gateway", self._path(account_id), model=PbxRole)
 
     def get(self, account_id: str, extension: str) -> PbxRole | None:
         try:
-            return PbxRole.model_validate(self._s.json("gateway", "GET", self._path(account_id, extension)))
+            return self._s.json("gateway", "GET", self._path(account_id, extension), model=PbxRole)
         except NotFound:
             return None
 
     def put(self, account_id: str, extension: str, role: str) -> PbxRole:
         """Give the PBX user this role (creates or replaces; safe to repeat)."""
-        return PbxRole.model_validate(
-            self._s.json("gateway", "PUT", self._path(account_id, extension), json={"role": role}))
+        return self._s.json("gateway", "PUT", self._path(account_id, extension), json={"role": role}, model=PbxRole)
 
     def delete(self, account_id: str, extension: str) -> bool:
         """Take the role away; False when the extension held none."""

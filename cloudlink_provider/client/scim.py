@@ -8,6 +8,8 @@ endpoint itself is Azure AD's to call, not ours. Knows no Pulumi.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from ._session import Session
 from .errors import Conflict, NotFound, ServerError, TransportError
 from .models import Resource
@@ -25,23 +27,23 @@ class ScimApi:
     def __init__(self, session: Session):
         self._s = session
 
-    def _path(self, account_id: str) -> str:
-        return f"/accounts/{account_id}/azure-sync"
+    @staticmethod
+    def _path(account_id: str) -> str:
+        return f"/accounts/{quote(account_id, safe='')}/azure-sync"
 
     def enable(self, account_id: str) -> AzureSync:
         """Turn Azure AD Sync on; the answer holds the SCIM base URL and the token (shown this once)."""
-        return AzureSync.model_validate(self._s.json("scim", "POST", self._path(account_id)))
+        return self._s.json("scim", "POST", self._path(account_id), model=AzureSync)
 
     def get(self, account_id: str) -> AzureSync | None:
         try:
-            return AzureSync.model_validate(self._s.json("scim", "GET", self._path(account_id)))
+            return self._s.json("scim", "GET", self._path(account_id), model=AzureSync)
         except NotFound:
             return None
 
     def rotate_token(self, account_id: str) -> AzureSync:
         """A new token (the old one stops working). Safe to retry: the last answer's token is the live one."""
-        return AzureSync.model_validate(
-            self._s.json("scim", "POST", self._path(account_id) + "/token", idempotent=True))
+        return self._s.json("scim", "POST", self._path(account_id) + "/token", idempotent=True, model=AzureSync)
 
     def enable_or_rotate(self, account_id: str) -> AzureSync:
         """Enabled, with a token in hand, whatever happened before (rotates when it was already on)."""

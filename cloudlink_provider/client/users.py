@@ -8,6 +8,7 @@ users.find_by_email(...), lambda: users.create(...))`. Knows no Pulumi.
 from __future__ import annotations
 
 from typing import Any, Iterator
+from urllib.parse import quote
 
 from ._session import Session
 from .errors import NotFound
@@ -35,12 +36,14 @@ class UsersApi:
     def __init__(self, session: Session):
         self._s = session
 
-    def _path(self, account_id: str, user_id: str | None = None) -> str:
-        return f"/accounts/{account_id}/users" + (f"/{user_id}" if user_id else "")
+    @staticmethod
+    def _path(account_id: str, user_id: str | None = None) -> str:
+        path = f"/accounts/{quote(account_id, safe='')}/users"
+        return path + f"/{quote(user_id, safe='')}" if user_id else path
 
     def list(self, account_id: str, filter_: str | None = None) -> Iterator[User]:
         params = {"$filter": filter_} if filter_ else None
-        return (User.model_validate(u) for u in self._s.paged("admin", self._path(account_id), params))
+        return self._s.paged("admin", self._path(account_id), params, model=User)
 
     def find_by_email(self, account_id: str, email: str) -> User | None:
         """The account's user with this email (the natural key), if any."""
@@ -49,16 +52,16 @@ class UsersApi:
 
     def get(self, account_id: str, user_id: str) -> User | None:
         try:
-            return User.model_validate(self._s.json("admin", "GET", self._path(account_id, user_id)))
+            return self._s.json("admin", "GET", self._path(account_id, user_id), model=User)
         except NotFound:
             return None
 
     def create(self, account_id: str, fields: dict[str, Any]) -> User:
         """Create a user; CloudLink sends it the welcome email."""
-        return User.model_validate(self._s.json("admin", "POST", self._path(account_id), json=fields))
+        return self._s.json("admin", "POST", self._path(account_id), json=fields, model=User)
 
     def update(self, account_id: str, user_id: str, fields: dict[str, Any]) -> User:
-        return User.model_validate(self._s.json("admin", "PUT", self._path(account_id, user_id), json=fields))
+        return self._s.json("admin", "PUT", self._path(account_id, user_id), json=fields, model=User)
 
     def delete(self, account_id: str, user_id: str) -> bool:
         """Delete; False when it was already gone (deletes are idempotent)."""
