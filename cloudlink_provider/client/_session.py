@@ -16,8 +16,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from .config import ClientConfig
-from .errors import (ApiError, CloudLinkError, ServerError, TransportError, Unauthorized, UnexpectedResponse,
-                     error_for)
+from .errors import (ApiError, CloudLinkError, NotFound, ServerError, TransportError, Unauthorized,
+                     UnexpectedResponse, error_for)
 from ._retry import retrying
 from ._tokens import TokenManager
 
@@ -83,6 +83,21 @@ class Session:
                                      f"({response.headers.get('content-type', 'no content type')})",
                                      method, str(response.request.url)) from e
         return data if model is None else self.parse(model, data, where)
+
+    def get_or_none(self, service: str, path: str, model: type[M]) -> M | None:
+        """GET `path` read as `model`; None when it is not there (404)."""
+        try:
+            return self.json(service, "GET", path, model=model)
+        except NotFound:
+            return None
+
+    def delete(self, service: str, path: str) -> bool:
+        """DELETE `path`; False when it was already gone (404): deletes are idempotent."""
+        try:
+            self.request(service, "DELETE", path)
+            return True
+        except NotFound:
+            return False
 
     @staticmethod
     def parse(model: type[M], data: Any, where: str = "") -> M:

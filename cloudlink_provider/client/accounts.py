@@ -6,7 +6,6 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from ._session import Session
-from .errors import NotFound
 from .models import Account
 
 
@@ -32,10 +31,7 @@ class AccountsApi:
         return matches[0] if matches else None
 
     def get(self, account_id: str) -> Account | None:
-        try:
-            return self._s.json("admin", "GET", self._path(account_id), model=Account)
-        except NotFound:
-            return None
+        return self._s.get_or_none("admin", self._path(account_id), Account)
 
     def create(self, fields: dict[str, Any]) -> Account:
         return self._s.json("admin", "POST", "/accounts", json=fields, model=Account)
@@ -45,8 +41,4 @@ class AccountsApi:
 
     def delete(self, account_id: str) -> bool:
         """Delete; False when it was already gone (deletes are idempotent)."""
-        try:
-            self._s.request("admin", "DELETE", self._path(account_id))
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("admin", self._path(account_id))

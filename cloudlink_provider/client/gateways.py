@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ._session import Session
 from .accounts import odata_quote
-from .errors import CloudLinkError, NotFound
+from .errors import CloudLinkError
 from .models import Resource
 
 
@@ -96,10 +96,7 @@ class GatewaysApi:
         return matches[0] if matches else None
 
     def get(self, account_id: str, gateway_id: str) -> Gateway | None:
-        try:
-            return self._s.json("gateway", "GET", self._path(account_id, gateway_id), model=Gateway)
-        except NotFound:
-            return None
+        return self._s.get_or_none("gateway", self._path(account_id, gateway_id), Gateway)
 
     def create(self, account_id: str, fields: dict[str, Any]) -> Gateway:
         """Associate a gateway: `{serialNumber, type, name}`."""
@@ -111,19 +108,12 @@ class GatewaysApi:
 
     def delete(self, account_id: str, gateway_id: str) -> bool:
         """Dissociate (the PBX link must be deleted first); False when it was already gone."""
-        try:
-            self._s.request("gateway", "DELETE", self._path(account_id, gateway_id))
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("gateway", self._path(account_id, gateway_id))
 
     # --- PBX link -----------------------------------------------------------------------------
     def get_pbx_link(self, account_id: str, gateway_id: str) -> PbxLink | None:
         """The gateway's single PBX link, or None (also when the gateway is gone)."""
-        try:
-            return self._s.json("gateway", "GET", self._path(account_id, gateway_id) + "/pbx-link", model=PbxLink)
-        except NotFound:
-            return None
+        return self._s.get_or_none("gateway", self._path(account_id, gateway_id) + "/pbx-link", PbxLink)
 
     def create_pbx_link(self, account_id: str, gateway_id: str, fields: dict[str, Any]) -> PbxLink:
         """Connect the gateway to its PBX: `{pbxType, host, port, username, password}`."""
@@ -137,11 +127,7 @@ class GatewaysApi:
 
     def delete_pbx_link(self, account_id: str, gateway_id: str) -> bool:
         """Disconnect the PBX (its roles go with it); False when there was no link."""
-        try:
-            self._s.request("gateway", "DELETE", self._path(account_id, gateway_id) + "/pbx-link")
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("gateway", self._path(account_id, gateway_id) + "/pbx-link")
 
     def wait_connected(self, account_id: str, gateway_id: str, timeout_s: float = 60.0) -> PbxLink:
         """Poll the link until CONNECTED; raise PbxLinkFailed on FAILED, PbxConnectTimeout at the deadline."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from ._session import Session
-from .errors import Conflict, NotFound, ServerError, TransportError
+from .errors import Conflict, ServerError, TransportError
 from .models import Resource
 
 
@@ -57,10 +57,7 @@ class IdentityApi:
         return f"/identityProviders/{quote(account_id, safe='')}"
 
     def get(self, account_id: str) -> IdentityProvider | None:
-        try:
-            return self._s.json("authentication", "GET", self._path(account_id), model=IdentityProvider)
-        except NotFound:
-            return None
+        return self._s.get_or_none("authentication", self._path(account_id), IdentityProvider)
 
     def create(self, account_id: str, saml: dict[str, Any], type_: str = "AZURE",
                active: bool = True) -> IdentityProvider:
@@ -88,8 +85,4 @@ class IdentityApi:
 
     def delete(self, account_id: str) -> bool:
         """Delete; False when there was none."""
-        try:
-            self._s.request("authentication", "DELETE", self._path(account_id))
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("authentication", self._path(account_id))

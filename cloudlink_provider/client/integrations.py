@@ -15,7 +15,6 @@ from urllib.parse import quote
 from ..spec.rules import TEAMS_TYPE
 from ._session import Session
 from .accounts import odata_quote
-from .errors import NotFound
 from .models import Resource
 
 
@@ -49,10 +48,7 @@ class IntegrationsApi:
         return matches[0] if matches else None
 
     def get(self, account_id: str, integration_id: str) -> TeamsIntegration | None:
-        try:
-            return self._s.json("integrations", "GET", self._path(account_id, integration_id), model=TeamsIntegration)
-        except NotFound:
-            return None
+        return self._s.get_or_none("integrations", self._path(account_id, integration_id), TeamsIntegration)
 
     def create(self, account_id: str, fields: dict[str, Any]) -> TeamsIntegration:
         """`{tenantId, clientId, clientSecret, mode}`; `type` defaults to MS_TEAMS."""
@@ -65,11 +61,7 @@ class IntegrationsApi:
             "integrations", "PUT", self._path(account_id, integration_id), json=fields, model=TeamsIntegration)
 
     def delete(self, account_id: str, integration_id: str) -> bool:
-        try:
-            self._s.request("integrations", "DELETE", self._path(account_id, integration_id))
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("integrations", self._path(account_id, integration_id))
 
     def grant_consent(self, account_id: str, integration_id: str, granted: bool = True) -> TeamsIntegration:
         """Record the Azure AD admin's answer: ENABLED when granted, FAILED when refused."""

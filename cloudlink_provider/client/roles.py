@@ -12,7 +12,6 @@ from typing import Iterator
 from urllib.parse import quote
 
 from ._session import Session
-from .errors import NotFound
 from .models import Resource
 
 
@@ -37,10 +36,7 @@ class RolesApi:
         return self._s.paged("gateway", self._path(account_id), model=PbxRole)
 
     def get(self, account_id: str, extension: str) -> PbxRole | None:
-        try:
-            return self._s.json("gateway", "GET", self._path(account_id, extension), model=PbxRole)
-        except NotFound:
-            return None
+        return self._s.get_or_none("gateway", self._path(account_id, extension), PbxRole)
 
     def put(self, account_id: str, extension: str, role: str) -> PbxRole:
         """Give the PBX user this role (creates or replaces; safe to repeat)."""
@@ -48,8 +44,4 @@ class RolesApi:
 
     def delete(self, account_id: str, extension: str) -> bool:
         """Take the role away; False when the extension held none."""
-        try:
-            self._s.request("gateway", "DELETE", self._path(account_id, extension))
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("gateway", self._path(account_id, extension))

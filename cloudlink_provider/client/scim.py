@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ._session import Session
-from .errors import Conflict, NotFound, ServerError, TransportError
+from .errors import Conflict, ServerError, TransportError
 from .models import Resource
 
 
@@ -36,10 +36,7 @@ class ScimApi:
         return self._s.json("scim", "POST", self._path(account_id), model=AzureSync)
 
     def get(self, account_id: str) -> AzureSync | None:
-        try:
-            return self._s.json("scim", "GET", self._path(account_id), model=AzureSync)
-        except NotFound:
-            return None
+        return self._s.get_or_none("scim", self._path(account_id), AzureSync)
 
     def rotate_token(self, account_id: str) -> AzureSync:
         """A new token (the old one stops working). Safe to retry: the last answer's token is the live one."""
@@ -58,8 +55,4 @@ class ScimApi:
 
     def disable(self, account_id: str) -> bool:
         """Turn Azure AD Sync off (its token stops working); False when it was off."""
-        try:
-            self._s.request("scim", "DELETE", self._path(account_id))
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("scim", self._path(account_id))

@@ -11,7 +11,6 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from ._session import Session
-from .errors import NotFound
 from .models import Resource
 
 
@@ -51,10 +50,7 @@ class UsersApi:
         return next((u for u in self.list(account_id) if u.email.lower() == wanted), None)
 
     def get(self, account_id: str, user_id: str) -> User | None:
-        try:
-            return self._s.json("admin", "GET", self._path(account_id, user_id), model=User)
-        except NotFound:
-            return None
+        return self._s.get_or_none("admin", self._path(account_id, user_id), User)
 
     def create(self, account_id: str, fields: dict[str, Any]) -> User:
         """Create a user; CloudLink sends it the welcome email."""
@@ -65,11 +61,7 @@ class UsersApi:
 
     def delete(self, account_id: str, user_id: str) -> bool:
         """Delete; False when it was already gone (deletes are idempotent)."""
-        try:
-            self._s.request("admin", "DELETE", self._path(account_id, user_id))
-            return True
-        except NotFound:
-            return False
+        return self._s.delete("admin", self._path(account_id, user_id))
 
     def send_welcome_email(self, account_id: str, user_id: str) -> None:
         """Send the welcome email again (safe to repeat: at worst a second email)."""
