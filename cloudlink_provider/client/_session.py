@@ -16,7 +16,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from .config import ClientConfig
-from .errors import (ApiError, CloudLinkError, NotFound, ServerError, TransportError, Unauthorized,
+from .errors import (ApiError, CloudLinkError, Conflict, NotFound, ServerError, TransportError, Unauthorized,
                      UnexpectedResponse, error_for)
 from ._retry import retrying
 from ._tokens import TokenManager
@@ -148,18 +148,21 @@ def _hal_page(body: Any, url: str) -> tuple[list[Any], str | None]:
 
 
 def create_or_adopt(find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:
-    """Create unless the object already exists; if the create's answer is lost, find it and adopt it.
+    """Create unless the object already exists; if the create fails, find it and adopt it if it is there.
 
     Returns (object, adopted). This is how a create stays idempotent when a
-    response is lost after the server acted: the next attempt finds the object by
-    its natural key instead of making a duplicate.
+    response is lost after the server acted (transport failure, 5xx): the next
+    attempt finds the object by its natural key instead of making a duplicate.
+    A 409 on a natural key means the object exists (made meanwhile by someone
+    else, or by an earlier attempt): it is adopted too. When `find` still finds
+    nothing, the create's error is raised.
     """
     existing = find()
     if existing is not None:
         return existing, True
     try:
         return create(), False
-    except (TransportError, ServerError) as e:
+    except (TransportError, ServerError, Conflict) as e:
         existing = find()
         if existing is not None:
             log.warning("create failed (%s) but the object exists: adopting it", e)

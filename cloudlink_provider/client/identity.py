@@ -15,8 +15,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from ._session import Session
-from .errors import Conflict, ServerError, TransportError
+from ._session import Session, create_or_adopt
 from .models import Resource
 
 
@@ -72,16 +71,11 @@ class IdentityApi:
 
     def put(self, account_id: str, saml: dict[str, Any], type_: str = "AZURE",
             active: bool = True) -> IdentityProvider:
-        """Make the account's provider exactly this: create it, or update the one there."""
-        if self.get(account_id) is None:
-            try:
-                return self.create(account_id, saml, type_, active)
-            except Conflict:
-                pass  # created meanwhile: update it below
-            except (TransportError, ServerError):
-                if self.get(account_id) is None:  # the create's answer was lost: did it happen?
-                    raise
-        return self.update(account_id, saml, type_, active)
+        """Make the account's provider exactly this: create it, or update the one there (also one created
+        meanwhile, or by a create whose answer was lost)."""
+        provider, adopted = create_or_adopt(lambda: self.get(account_id),
+                                            lambda: self.create(account_id, saml, type_, active))
+        return self.update(account_id, saml, type_, active) if adopted else provider
 
     def delete(self, account_id: str) -> bool:
         """Delete; False when there was none."""
