@@ -34,7 +34,8 @@ def require_secret(config: pulumi.Config, key: str, needed_by: str) -> pulumi.Ou
     value = config.get_secret(key)
     if value is None:
         raise pulumi.RunError(f"{needed_by} needs the secret `cloudlink-fleet:{key}`: "
-                              f"pulumi config set --secret {key} <value> --stack {pulumi.get_stack()}")
+                              f"pulumi config set --secret {key} --stack {pulumi.get_stack()} "
+                              "(it prompts for the value, or reads it from stdin: keep it off the command line)")
     return value
 
 

@@ -55,8 +55,11 @@ SSO_PROVIDERS_BY_API = {"AZURE": "azure-ad"}
 
 
 def secret_command(key: str, stack: str) -> str:
-    """The command that sets a missing secret (the same one the program names when it is missing)."""
-    return f"pulumi config set --secret {key} <value> --stack {stack}"
+    """The command that sets a missing secret (the same one the program names when it is missing).
+
+    The value is not part of it: pulumi prompts for it or reads stdin, so it stays out of shell
+    history and process lists."""
+    return f"pulumi config set --secret {key} --stack {stack}"
 
 
 @dataclass

@@ -153,7 +153,7 @@ def test_import_without_the_secrets_names_the_commands_and_up_refuses_until_they
     env = fleet_env({"CLOUDLINK_ENDPOINT": emulator.url, "CLOUDLINK_CLIENT_ID": DEMO_PARTNER["client_id"],
                      "CLOUDLINK_CLIENT_SECRET": DEMO_PARTNER["client_secret"]})
     result = check(fleet(project, "import", "--account-id", gamma["account"], "--name", "gamma", env=env), 0)
-    command = "pulumi config set --secret pbxPassword <value> --stack gamma"
+    command = "pulumi config set --secret pbxPassword --stack gamma"
     assert command in result.stdout and "teamsClientSecret" not in result.stdout
     config = yaml.safe_load((project / "stacks" / "Pulumi.gamma.yaml").read_text())["config"]
     assert "cloudlink-fleet:pbxPassword" not in config and "roles" not in config["cloudlink-fleet:customer"]
@@ -164,11 +164,10 @@ def test_import_without_the_secrets_names_the_commands_and_up_refuses_until_they
     assert command in " ".join(refused.stdout.split())
     assert api.writes() == []
 
-    # the printed command, as printed (with the value filled in), is all it takes
+    # the printed command, as printed, with the value on stdin, is all it takes
     engine = {**pulumi_env(backend_url=(project / ".state").as_uri()), "PULUMI_CONFIG_PASSPHRASE": env[
         "PULUMI_CONFIG_PASSPHRASE"]}
-    argv = command.replace("<value>", PBX_PASSWORD).split()[1:]
-    assert run_pulumi(argv, project, engine).returncode == 0
+    assert run_pulumi(command.split()[1:], project, engine, input=PBX_PASSWORD + "\n").returncode == 0
     check(fleet(project, "up", env=env), 0)
     assert [(w["method"], w["path"]) for w in api.writes()] == [
         ("PUT", f"{GW}/{gamma['account']}/gateways/{gamma['gateway']}/pbx-link")]
