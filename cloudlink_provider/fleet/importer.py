@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import textwrap
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,9 @@ from pulumi import automation as auto
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
 from ..spec.customer import SpecError, parse_customer
-from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL, GATEWAY_TYPES_BY_API, PBX_MODELS, TEAMS_MODES
+from ..spec.sso import pem_text
+from ..spec.rules import (AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL, GATEWAY_TYPES_BY_API, PBX_KINDS_BY_API, PBX_MODELS,
+                          TEAMS_MODES_BY_API)
 from .engine import run_pulumi
 from .errors import FleetError, usage
 from .stacks import STACK_NAME, discover_stacks, stack_file
@@ -49,8 +50,6 @@ CUSTOMER_KEY = f"{NAMESPACE}:customer"
 PBX_PASSWORD, TEAMS_SECRET = "pbxPassword", "teamsClientSecret"
 SECRET_OF_BLOCK = {"pbx": PBX_PASSWORD, "teams": TEAMS_SECRET}
 BLOCKS = ("account", "gateway", "pbx", "roles", "teams", "sso")
-PBX_BY_API = {model.api_type: name for name, model in PBX_MODELS.items()}
-TEAMS_MODES_BY_API = {v: k for k, v in TEAMS_MODES.items()}
 SSO_PROVIDERS_BY_API = {"AZURE": "azure-ad"}
 
 
@@ -128,12 +127,6 @@ def account_block(account: Account) -> dict[str, Any]:
     return block
 
 
-def pem_text(bodies: list[str]) -> str:
-    """PEM text from the Base64 DER strings CloudLink lists certificates as (64-character lines)."""
-    return "".join("-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(body, 64)) +
-                   "\n-----END CERTIFICATE-----\n" for body in bodies)
-
-
 def _extension_order(role: PbxRole) -> tuple[int, str]:
     return len(role.extension), role.extension
 
@@ -144,7 +137,7 @@ def read_customer(client: CloudLink, account: Account) -> LiveCustomer:
     # Creation order; a stable sort keeps the API's own order for equal timestamps.
     gateways = sorted(client.gateways.list(account_id), key=lambda g: g.createdOn or "")
     link = client.gateways.get_pbx_link(account_id, gateways[0].gatewayId) if gateways else None
-    model = PBX_MODELS.get(PBX_BY_API.get(link.pbxType, "")) if link else None
+    model = PBX_MODELS.get(PBX_KINDS_BY_API.get(link.pbxType, "")) if link else None
     roles = list(client.roles.list(account_id)) if model and model.role else []
     identity = client.identity.get(account_id)
     return LiveCustomer(account=account, gateways=gateways, pbx_link=link, roles=roles,
@@ -173,7 +166,7 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
                                          "name": gateway.name})
         link = live.pbx_link
         if link is not None:
-            pbx_type = PBX_BY_API.get(link.pbxType, link.pbxType)
+            pbx_type = PBX_KINDS_BY_API.get(link.pbxType, link.pbxType)
             spec["pbx"] = _without_none({"type": pbx_type, "host": link.host, "port": link.port,
                                          "username": link.username})
             if link.status == "FAILED":

@@ -24,12 +24,10 @@ class GatewayInputs(GatewaySpec):
     accountId: str = Field(min_length=1)
 
 
-REPLACE_ON = frozenset({"accountId", "serialNumber", "type"})
-
 
 class GatewayProvider(CloudLinkProvider):
     inputs_model = GatewayInputs
-    replace_on = REPLACE_ON
+    replace_on = frozenset({"accountId", "serialNumber", "type"})
 
     @staticmethod
     def _outputs(inputs: dict[str, Any], gw: ApiGateway) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pydantic import Field
 from ..client import PbxLink
 from ..client import create_or_adopt
 from ..spec.customer import PbxSpec
-from ..spec.rules import PBX_BY_API_TYPE, PBX_MODELS
+from ..spec.rules import PBX_KINDS_BY_API, PBX_MODELS
 from ._base import CloudLinkProvider
 
 CONNECT_TIMEOUT_S = 300.0
@@ -60,9 +60,7 @@ class PbxConnectionProvider(CloudLinkProvider):
         link = self.client.gateways.get_pbx_link(inputs["accountId"], inputs["gatewayId"])
         if link is None:
             return ReadResult(None, {})
-        model = PBX_BY_API_TYPE.get(link.pbxType)
-        kind = next((k for k, m in PBX_MODELS.items() if m is model), link.pbxType)
-        inputs.update(type=kind, host=link.host, port=link.port, username=link.username)
+        inputs.update(type=PBX_KINDS_BY_API.get(link.pbxType, link.pbxType), host=link.host, port=link.port, username=link.username)
         return ReadResult(id_, self._outputs(inputs, link), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -10,7 +10,6 @@ Everything changes in place; only another account forces replacement.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import pulumi
@@ -19,7 +18,7 @@ from pydantic import Field
 
 from ..spec.customer import SsoSpec
 from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from ..spec.sso import pem_certificates
+from ..spec.sso import pem_certificates, pem_text
 from ._base import CloudLinkProvider
 
 SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")
@@ -38,11 +37,6 @@ def _saml(inputs: dict[str, Any]) -> dict[str, Any]:
     if inputs.get("logoutUrl"):
         saml["logoutUrl"] = inputs["logoutUrl"]
     return saml
-
-
-def _pem(bodies: list[str]) -> str:
-    return "".join("-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(b, 64)) +
-                   "\n-----END CERTIFICATE-----\n" for b in bodies)
 
 
 def _is_live(idp: Any, inputs: dict[str, Any]) -> bool:
@@ -93,7 +87,7 @@ class SsoScimProvider(CloudLinkProvider):
         live_certs = list(saml.certificates)
         same_certs = pem_certificates(inputs["certificate"]) == live_certs
         inputs.update(issuerId=saml.issuerId, loginUrl=saml.loginUrl, logoutUrl=saml.logoutUrl,
-                      certificate=inputs["certificate"] if same_certs else _pem(live_certs))
+                      certificate=inputs["certificate"] if same_certs else pem_text(live_certs))
         sync = self.client.scim.get(inputs["accountId"])
         inputs["scim"] = bool(sync and sync.enabled)
         return ReadResult(id_, self._outputs(inputs, sync, props.get("scimToken")), inputs)

@@ -18,7 +18,7 @@ from pydantic import Field
 from ..client import TeamsIntegration as ApiTeams
 from ..client import create_or_adopt
 from ..spec.customer import TeamsSpec
-from ..spec.rules import TEAMS_MODES
+from ..spec.rules import TEAMS_MODES, TEAMS_MODES_BY_API
 from ._base import CloudLinkProvider
 
 SENT = ("clientId", "clientSecret", "mode")
@@ -65,8 +65,7 @@ class TeamsIntegrationProvider(CloudLinkProvider):
         it = self.client.integrations.get(inputs["accountId"], id_)
         if it is None:
             return ReadResult(None, {})
-        modes = {v: k for k, v in TEAMS_MODES.items()}
-        inputs.update(tenantId=it.tenantId.lower(), clientId=it.clientId.lower(), mode=modes.get(it.mode, it.mode))
+        inputs.update(tenantId=it.tenantId.lower(), clientId=it.clientId.lower(), mode=TEAMS_MODES_BY_API.get(it.mode, it.mode))
         return ReadResult(id_, self._outputs(inputs, it), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

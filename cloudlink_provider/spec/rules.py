@@ -37,6 +37,7 @@ PBX_MODELS: dict[str, PbxModel] = {
     "mivoice-business": PbxModel("MIVOICE_BUSINESS", "MiVoice Business", 2500, 12000, None),
 }
 PBX_BY_API_TYPE = {m.api_type: m for m in PBX_MODELS.values()}
+PBX_KINDS_BY_API = {m.api_type: kind for kind, m in PBX_MODELS.items()}  # API enum -> spec name
 
 MAX_ROLE_HOLDERS = 1000  # [brief] per account
 
@@ -56,6 +57,7 @@ GATEWAY_STATUSES = ("ASSOCIATED", "ONLINE", "OFFLINE", "UPDATING", "UPDATE_ERROR
 PBX_LINK_STATUSES = ("CONNECTING", "CONNECTED", "FAILED")
 
 TEAMS_MODES = {"unidirectional": "UNIDIRECTIONAL", "bidirectional": "BIDIRECTIONAL"}
+TEAMS_MODES_BY_API = {v: k for k, v in TEAMS_MODES.items()}
 TEAMS_TYPE = "MS_TEAMS"
 # Admin consent moves an integration from CONSENT_PENDING to ENABLED or FAILED; a new clientId needs consent again.
 TEAMS_STATUSES = ("CONSENT_PENDING", "ENABLED", "FAILED")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import textwrap
 from urllib.parse import urlsplit
 
 _PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
@@ -58,3 +59,10 @@ def pem_certificates(value: object) -> list[str]:
                 raise ValueError("a certificate is not a DER-encoded X.509 certificate")
             bodies.append(body)
     return bodies
+
+
+def pem_text(bodies: list[str]) -> str:
+    """PEM text from the Base64 DER strings CloudLink lists certificates as (64-character lines);
+    the inverse of `pem_certificates`."""
+    return "".join("-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(body, 64)) +
+                   "\n-----END CERTIFICATE-----\n" for body in bodies)

@@ -13,13 +13,13 @@ from cloudlink_provider.client import (Account, AzureSync, Gateway, IdentityProv
 from cloudlink_provider.fleet.engine import run_pulumi
 from cloudlink_provider.fleet.errors import ExitCode, FleetError
 from cloudlink_provider.fleet.importer import (FAILED, Importer, LiveCustomer, account_block, client_config,
-                                               customer_spec, pem_text, secret_command, secrets_from_env,
+                                               customer_spec, secret_command, secrets_from_env,
                                                stack_name_for)
 from cloudlink_provider.fleet.stacks import STACK_NAME
 from cloudlink_provider.fleet.workspace import Project
 from cloudlink_provider.spec.customer import SpecError, parse_customer
 from cloudlink_provider.spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from cloudlink_provider.spec.sso import pem_certificates
+from cloudlink_provider.spec.sso import pem_certificates, pem_text
 from tests.unit.identity_world import CERT_B64, CERT_PEM
 
 
