@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import Any, Callable
 
-from .controls import Controls, Fault
+from .controls.store import Controls, Fault
 from .store import Store
 
 _STATUS_NAMES = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",

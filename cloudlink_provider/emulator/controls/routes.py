@@ -10,9 +10,9 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from .controls import Controls, Fault
-from .deps import store_of
-from .errors import ValidationFailed
+from .store import Controls, Fault
+from ..deps import store_of
+from ..errors import ValidationFailed
 
 router = APIRouter(prefix="/_emulator", tags=["emulator controls"])
 
