@@ -13,6 +13,20 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from ...wire import API_VERSION
+
+# Calls that only mint a token: the one kind of non-GET call that changes nothing a customer has.
+TOKEN_GRANTS = frozenset({f"/authentication/{API_VERSION}/token", f"/authentication/{API_VERSION}/assume-role/token"})
+
+
+def is_write(method: str, path: str) -> bool:
+    """Whether a call counts as a write: every call but a GET, except the token grants.
+
+    The one definition behind the journal's `writes` count and each item's `write` flag, so a
+    "no writes" check sees every service (SSO's `POST /identityProviders` lives in authentication).
+    """
+    return method != "GET" and path.rstrip("/") not in TOKEN_GRANTS
+
 
 @dataclass
 class Fault:
@@ -45,15 +59,14 @@ class Controls:
     def record(self, method: str, path: str, status: int, service: str) -> None:
         with self.lock:
             self.journal.append({"method": method, "path": path, "status": status, "service": service,
-                                 "at": time.time()})
+                                 "write": is_write(method, path), "at": time.time()})
 
     def journal_view(self) -> dict:
         with self.lock:
             items = list(self.journal)
         return {"count": len(items), "items": items,
                 "byService": dict(Counter(i["service"] for i in items)),
-                "writes": sum(1 for i in items if i["method"] in ("POST", "PUT", "PATCH", "DELETE")
-                              and i["service"] != "authentication")}
+                "writes": sum(1 for i in items if i["write"])}
 
     def clear_journal(self) -> None:
         with self.lock:
