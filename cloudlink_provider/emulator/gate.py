@@ -67,7 +67,8 @@ class Gate:
             else:
                 await self.app(scope, receive, send_tagged)
         finally:  # dropped connections too: the journal shows every request that arrived
-            self.controls.record(method, path, 0 if fault and fault.drop else status["code"], service)
+            self.controls.record(method, path, 0 if fault and fault.drop else status["code"], service,
+                                 fault.id if fault else None)
 
     async def _fail(self, fault: Fault, send: Callable, cid: str) -> int:
         if fault.delay_s:

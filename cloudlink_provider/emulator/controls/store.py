@@ -30,7 +30,12 @@ def is_write(method: str, path: str) -> bool:
 
 @dataclass
 class Fault:
-    """Answer a share of matching requests with `status`, after `delay_s`, or drop the connection."""
+    """Answer a share of matching requests with `status`, after `delay_s`, or drop the connection.
+
+    Which matching requests fault is decided by `seed` alone: the n-th request this fault matches
+    faults or not the same way on every run with that seed, so a failing trial is replayed by
+    adding the same fault (its `seed` is echoed back; one is drawn when none is given).
+    """
     probability: float = 1.0
     status: int | None = 503
     delay_s: float = 0.0
@@ -39,6 +44,7 @@ class Fault:
     path_contains: str | None = None
     after: bool = False  # act on the request first, then fail the response (a "lost response")
     remaining: int | None = None  # stop after this many hits
+    seed: int | None = None
     id: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -54,12 +60,13 @@ class Controls:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _next_fault_id: int = 1
-    _rng: random.Random = field(default_factory=lambda: random.Random(7))
+    _draws: dict[int, random.Random] = field(default_factory=dict)  # per fault: one draw per matching request
 
-    def record(self, method: str, path: str, status: int, service: str) -> None:
+    def record(self, method: str, path: str, status: int, service: str, fault: int | None = None) -> None:
+        """One journal item per request that arrived; `fault` is the id of the fault that answered it, if any."""
         with self.lock:
             self.journal.append({"method": method, "path": path, "status": status, "service": service,
-                                 "write": is_write(method, path), "at": time.time()})
+                                 "write": is_write(method, path), "fault": fault, "at": time.time()})
 
     def journal_view(self) -> dict:
         with self.lock:
@@ -76,17 +83,21 @@ class Controls:
         with self.lock:
             fault.id = self._next_fault_id
             self._next_fault_id += 1
+            if fault.seed is None:
+                fault.seed = random.SystemRandom().randrange(2**32)
+            self._draws[fault.id] = random.Random(fault.seed)
             self.faults.append(fault)
         return asdict(fault)
 
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
+            self._draws.clear()
 
     def pick_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.matches(method, path) and self._rng.random() < fault.probability:
+                if fault.matches(method, path) and self._draws[fault.id].random() < fault.probability:
                     if fault.remaining is not None:
                         fault.remaining -= 1
                     return fault
