@@ -15,6 +15,8 @@ from ...wire import ROLES_BY_RANK
 from ..common import Caller, public
 from ..deps import store_of
 from ..errors import NotFound, ValidationFailed
+from ..openapi import doc
+from .models import ClientSeed, Listing, UserSeed
 from ..admin.store import USER
 
 router = APIRouter(prefix="/_emulator", tags=["emulator controls"])
@@ -27,7 +29,8 @@ def _account(request: Request, account_id: Any) -> str:
     return str(account_id)
 
 
-@router.post("/seed/client", status_code=201, summary="Add API client credentials with any role to an account")
+@router.post("/seed/client", summary="Add API client credentials with any role to an account",
+             **doc(201, {'type': 'object'}, 400, 404, body=ClientSeed))
 def seed_client(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     account_id = _account(request, body.get("accountId"))
     role = body.get("role", "ACCOUNT_ADMIN")
@@ -37,8 +40,9 @@ def seed_client(request: Request, body: dict[str, Any] = Body(...)) -> dict[str,
                                                 active=bool(body.get("active", True)))
 
 
-@router.post("/seed/user", status_code=201,
-             summary="Add a user who can log in: {accountId, email, password, role?, ...}")
+@router.post("/seed/user",
+             summary="Add a user who can log in: {accountId, email, password, role?, ...}",
+             **doc(201, {'type': 'object'}, 400, 404, 409, body=UserSeed))
 def seed_user(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     store = store_of(request)
     fields = dict(body)
@@ -55,13 +59,13 @@ def seed_user(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, A
     return public(user)
 
 
-@router.get("/outbox", summary="The emails CloudLink sent (welcome emails), oldest first")
+@router.get("/outbox", summary="The emails CloudLink sent (welcome emails), oldest first", **doc(200, Listing))
 def outbox(request: Request) -> dict[str, Any]:
     items = store_of(request).users.outbox.list()
     return {"count": len(items), "items": items}
 
 
-@router.delete("/outbox", status_code=204, summary="Forget the sent emails")
+@router.delete("/outbox", summary="Forget the sent emails", **doc(204))
 def clear_outbox(request: Request) -> Response:
     store_of(request).users.outbox.clear()
     return Response(status_code=204)
