@@ -23,7 +23,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 EXAMPLES = 6  # per operation: enough to cross every documented answer, fast enough for every run
 
 # The document the server serves is built from the code alone; the live one is compared below.
-DOCUMENT = create_app(":memory:").app.openapi()
+_APP = create_app(":memory:")
+DOCUMENT = _APP.app.openapi()
+_APP.store.db.close()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT).exclude(path_regex="^/_emulator/")
 
 
