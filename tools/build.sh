@@ -24,6 +24,7 @@ echo "building the Pulumi engine $version into .tools/bin (first time: a few min
 start=$(date +%s)
 go build -ldflags "$ldflags" -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 go build -ldflags "$ldflags" -o "$bin/pulumi-language-python" ./pulumi-language-python
+rm -f "$bin/pulumi-resource-pulumi-python"  # older checkouts have Pulumi's shell shim here: go build won't overwrite it
 go build -ldflags "$ldflags" -o "$bin/pulumi-resource-pulumi-python" ./pulumi-resource-pulumi-python
 sdk="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
 install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
