@@ -233,6 +233,7 @@ class Project:
         except RuntimeError as e:
             raise FleetError(str(e)) from None
         self.command = binary
+        self._backend_lock, self._backend_ready = threading.Lock(), threading.Event()
 
     def workspace(self) -> auto.LocalWorkspace:
         """An Automation API workspace over the project (for commands that start no engine: stack and config)."""
@@ -244,10 +245,20 @@ class Project:
     def stack(self, name: str, run: EngineRun | None = None) -> EngineStack:
         """The stack, created in the backend first if this backend has never seen it (the committed stack
         file and its encryption salt are kept)."""
-        try:
-            run_engine(self, name, ["stack", "init", "--secrets-provider", SECRETS_PROVIDER, "--no-select"], run)
-        except auto.StackAlreadyExistsError:
-            pass
+        def init() -> None:
+            try:
+                run_engine(self, name, ["stack", "init", "--secrets-provider", SECRETS_PROVIDER, "--no-select"], run)
+            except auto.StackAlreadyExistsError:
+                pass
+
+        if self._backend_ready.is_set():
+            init()
+        else:
+            # The first command against a fresh backend creates its tables (PostgreSQL: CREATE TABLE IF
+            # NOT EXISTS, which races when run concurrently): let one engine do it before the others.
+            with self._backend_lock:
+                init()
+                self._backend_ready.set()
         return EngineStack(self, name, run)
 
     def secret_keys(self, name: str) -> set[str]:
