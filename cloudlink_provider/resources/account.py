@@ -21,6 +21,13 @@ from ._base import CloudLinkProvider
 MANAGED = ("name", "domain", "languageCode", "active")  # fields we send to the API
 
 
+def to_spec(account: ApiAccount) -> dict[str, Any]:
+    """The spec's account fields for a live account: the one API->spec mapping, used by `read`,
+    `fleet import` and the fleet scan. Values CloudLink does not hold are None."""
+    return {"name": account.name, "domain": account.domain, "languageCode": account.languageCode,
+            "active": account.active}
+
+
 class AccountInputs(AccountSpec):
     """The resource takes the spec's account block as it is."""
 
@@ -61,7 +68,8 @@ class AccountProvider(CloudLinkProvider):
             return ReadResult(None, {})
         inputs = self.inputs_from(props)
         # Managed fields take the live value; unmanaged ones (None in the spec) stay unmanaged.
-        inputs.update({k: getattr(account, k) for k in MANAGED if inputs.get(k) is not None})
+        live = to_spec(account)
+        inputs.update({k: live[k] for k in MANAGED if inputs.get(k) is not None})
         return ReadResult(id_, self._outputs(inputs, account), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

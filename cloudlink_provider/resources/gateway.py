@@ -24,6 +24,11 @@ class GatewayInputs(GatewaySpec):
     accountId: str = Field(min_length=1)
 
 
+def to_spec(gw: ApiGateway) -> dict[str, Any]:
+    """The spec's gateway block for a live gateway (spec names, not API enums): the one API->spec
+    mapping, used by `read`, `fleet import` and the fleet scan."""
+    return {"serialNumber": gw.serialNumber, "type": GATEWAY_KINDS_BY_API.get(gw.type, gw.type), "name": gw.name}
+
 
 class GatewayProvider(CloudLinkProvider):
     inputs_model = GatewayInputs
@@ -50,7 +55,7 @@ class GatewayProvider(CloudLinkProvider):
         gw = self.client.gateways.get(inputs["accountId"], id_)
         if gw is None:
             return ReadResult(None, {})
-        inputs.update(serialNumber=gw.serialNumber, type=GATEWAY_KINDS_BY_API.get(gw.type, gw.type), name=gw.name)
+        inputs.update(to_spec(gw))
         return ReadResult(id_, self._outputs(inputs, gw), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -31,6 +31,13 @@ class PbxConnectionInputs(PbxSpec):
     password: str = Field(min_length=1)
 
 
+def to_spec(link: PbxLink) -> dict[str, Any]:
+    """The spec's pbx block for a live PBX link (no password: CloudLink never returns it): the one
+    API->spec mapping, used by `read`, `fleet import` and the fleet scan."""
+    return {"type": PBX_KINDS_BY_API.get(link.pbxType, link.pbxType), "host": link.host, "port": link.port,
+            "username": link.username}
+
+
 class PbxConnectionProvider(CloudLinkProvider):
     inputs_model = PbxConnectionInputs
     replace_on = frozenset({"accountId", "gatewayId", "type"})
@@ -60,7 +67,7 @@ class PbxConnectionProvider(CloudLinkProvider):
         link = self.client.gateways.get_pbx_link(inputs["accountId"], inputs["gatewayId"])
         if link is None:
             return ReadResult(None, {})
-        inputs.update(type=PBX_KINDS_BY_API.get(link.pbxType, link.pbxType), host=link.host, port=link.port, username=link.username)
+        inputs.update(to_spec(link))
         return ReadResult(id_, self._outputs(inputs, link), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -30,6 +30,13 @@ class TeamsIntegrationInputs(TeamsSpec):
     clientSecret: str = Field(min_length=1)
 
 
+def to_spec(it: ApiTeams) -> dict[str, Any]:
+    """The spec's teams block for a live integration (GUIDs lower-case, spec names for the mode): the one
+    API->spec mapping, used by `read`, `fleet import` and the fleet scan."""
+    return {"tenantId": it.tenantId.lower(), "clientId": it.clientId.lower(),
+            "mode": TEAMS_MODE_KINDS_BY_API.get(it.mode, it.mode)}
+
+
 def _api_fields(inputs: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     fields = {k: inputs[k] for k in keys}
     if "mode" in fields:
@@ -65,7 +72,7 @@ class TeamsIntegrationProvider(CloudLinkProvider):
         it = self.client.integrations.get(inputs["accountId"], id_)
         if it is None:
             return ReadResult(None, {})
-        inputs.update(tenantId=it.tenantId.lower(), clientId=it.clientId.lower(), mode=TEAMS_MODE_KINDS_BY_API.get(it.mode, it.mode))
+        inputs.update(to_spec(it))
         return ReadResult(id_, self._outputs(inputs, it), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
