@@ -37,6 +37,7 @@ from pulumi import automation as auto
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
 from ..customer.model import SpecError, parse_customer
+from ..plan import NAMESPACE, PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
 from ..resources import account as account_resource
 from ..resources import gateway as gateway_resource
 from ..resources import pbx_connection as pbx_resource
@@ -51,11 +52,7 @@ from .stacks import STACK_NAME, discover_stacks, stack_file
 from .workspace import Project
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped", "failed"
-NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
 CUSTOMER_KEY = f"{NAMESPACE}:customer"
-# The write-only secrets a spec block needs (program.require_secret), as stack config keys.
-PBX_PASSWORD, TEAMS_SECRET = "pbxPassword", "teamsClientSecret"
-SECRET_OF_BLOCK = {"pbx": PBX_PASSWORD, "teams": TEAMS_SECRET}
 BLOCKS = ("account", "gateway", "pbx", "roles", "teams", "sso")
 
 

@@ -13,8 +13,9 @@ import os
 import threading
 from typing import Any, ClassVar
 
+import pulumi
 from pulumi.output import Unknown
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, Resource, ResourceProvider
 from pydantic import BaseModel, ValidationError
 
 from ..client import ClientConfig, CloudLink
@@ -102,3 +103,32 @@ class CloudLinkProvider(ResourceProvider):
         """The resource's inputs, normalised by its model (the engine hands numbers over as floats)."""
         given = {f: props[f] for f in self.input_fields() if props.get(f) is not None}
         return self.inputs_model.model_validate(given).model_dump(mode="json")
+
+
+class CloudLinkResource(Resource):
+    """Base `Resource`: subclasses set `PROVIDER`, their output names and which inputs are secrets, and
+    declare `module="cloudlink", name=...` (the type token: fixed forever, renaming changes identities).
+
+    Every resource is registered the same way, `Cls(name, inputs, opts)`, with the inputs the plan
+    (`cloudlink_provider.plan`) computed: plain values and Pulumi outputs of other resources.
+    """
+
+    PROVIDER: ClassVar[type[CloudLinkProvider]]
+    OUTPUTS: ClassVar[tuple[str, ...]] = ()  # output-only properties (None until the provider sets them)
+    SECRET_INPUTS: ClassVar[tuple[str, ...]] = ()  # kept secret in inputs and outputs
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def token(cls) -> str:
+        """The type token without the dynamic prefix: `cloudlink:Account`."""
+        return cls._resource_type_name.split("/", 1)[-1]
+
+    def __init__(self, name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        props = dict(inputs)
+        for key in self.SECRET_INPUTS:
+            props[key] = pulumi.Output.secret(props[key])
+        props.update({k: None for k in self.OUTPUTS if k not in props})
+        secret = [*self.SECRET_INPUTS, *self.SECRET_OUTPUTS]
+        if secret:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secret))
+        super().__init__(self.PROVIDER(), name, props, opts)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from ..client import Account as ApiAccount
 from ..client import create_or_adopt
 from ..customer.model import AccountSpec
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 MANAGED = ("name", "domain", "languageCode", "active")  # fields we send to the API
 
@@ -82,11 +82,9 @@ class AccountProvider(CloudLinkProvider):
         self.client.accounts.delete(id_)
 
 
-class Account(Resource, module="cloudlink", name="Account"):
+class Account(CloudLinkResource, module="cloudlink", name="Account"):
+    PROVIDER = AccountProvider
+    OUTPUTS = ("accountId", "accountNumber", "partnerId")
     accountId: pulumi.Output[str]
     accountNumber: pulumi.Output[str]
     partnerId: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: AccountSpec, opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": None, "accountNumber": None, "partnerId": None}
-        super().__init__(AccountProvider(), name, props, opts)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
 from ..client import Gateway as ApiGateway
 from ..client import create_or_adopt
 from ..customer.model import GatewaySpec
 from ..customer.rules import GATEWAY_KINDS, GATEWAY_KINDS_BY_API
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 
 class GatewayInputs(GatewaySpec):
@@ -67,11 +67,8 @@ class GatewayProvider(CloudLinkProvider):
         self.client.gateways.delete(props["accountId"], id_)
 
 
-class Gateway(Resource, module="cloudlink", name="Gateway"):
+class Gateway(CloudLinkResource, module="cloudlink", name="Gateway"):
+    PROVIDER = GatewayProvider
+    OUTPUTS = ("gatewayId", "status")
     gatewayId: pulumi.Output[str]
     status: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: GatewaySpec, account_id: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": account_id, "gatewayId": None, "status": None}
-        super().__init__(GatewayProvider(), name, props, opts)

@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..client import PbxRole
 from ..customer.model import RoleSpec
 from ..wire import MAX_ROLE_HOLDERS
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 
 class RoleAssignmentInputs(BaseModel):
@@ -32,6 +32,11 @@ def to_spec(roles: Iterable[PbxRole]) -> list[dict[str, str]]:
     """The spec's roles list for live role holders, in extension order (shortest first): the one
     API->spec mapping, used by `read`, `fleet import` and the fleet scan. Callers choose which
     holders count (`read`: the extensions it manages; import: those of the imported gateway)."""
+    return _as_list({r.extension: r.role for r in roles})
+
+
+def roles_input(roles: Iterable[RoleSpec]) -> list[dict[str, str]]:
+    """The resource's `roles` input for the spec's roles (extension order, as `to_spec` gives them)."""
     return _as_list({r.extension: r.role for r in roles})
 
 
@@ -90,11 +95,6 @@ class RoleAssignmentProvider(CloudLinkProvider):
             self.client.roles.delete(props["accountId"], ext)
 
 
-class RoleAssignment(Resource, module="cloudlink", name="RoleAssignment"):
+class RoleAssignment(CloudLinkResource, module="cloudlink", name="RoleAssignment"):
+    PROVIDER = RoleAssignmentProvider
     roles: pulumi.Output[list]
-
-    def __init__(self, name: str, roles: list[RoleSpec], account_id: pulumi.Input[str],
-                 pbx_connection_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None):
-        props = {"accountId": account_id, "pbxConnectionId": pbx_connection_id,
-                 "roles": _as_list({r.extension: r.role for r in roles})}
-        super().__init__(RoleAssignmentProvider(), name, props, opts)

@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
 from ..client import AzureSync, IdentityProvider
 from ..customer.model import SsoSpec
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from ..wire.saml import pem_certificates, pem_text
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")
 
@@ -129,15 +129,11 @@ class SsoScimProvider(CloudLinkProvider):
         self.client.identity.delete(props["accountId"])
 
 
-class SsoScimIntegration(Resource, module="cloudlink", name="SsoScimIntegration"):
+class SsoScimIntegration(CloudLinkResource, module="cloudlink", name="SsoScimIntegration"):
+    PROVIDER = SsoScimProvider
+    OUTPUTS = ("serviceProviderEntityId", "replyUrl", "scimBaseUrl", "scimToken")
+    SECRET_OUTPUTS = ("scimToken",)
     serviceProviderEntityId: pulumi.Output[str]
     replyUrl: pulumi.Output[str]
     scimBaseUrl: pulumi.Output[str]
     scimToken: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: SsoSpec, account_id: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": account_id, "serviceProviderEntityId": None, "replyUrl": None,
-                 "scimBaseUrl": None, "scimToken": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["scimToken"]))
-        super().__init__(SsoScimProvider(), name, props, opts)
