@@ -46,7 +46,7 @@ class AccountProvider(CloudLinkProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)
         api = self.client.accounts
-        if inputs.get("adoptAccountId"):
+        if inputs.get("adoptAccountId") is not None:  # check rejected a blank one: never "not given"
             account = api.get(inputs["adoptAccountId"])
             if account is None:
                 raise ValueError(f"adoptAccountId {inputs['adoptAccountId']}: no such customer account is visible "
