@@ -1,0 +1,260 @@
+"""The customer spec: what a partner writes in `stacks/Pulumi.<customer>.yaml` under `cloudlink-fleet:customer`.
+
+Validated by pydantic before any API call: unknown keys are rejected, and each
+failure names the field path and the rule in words a partner understands
+(`SpecError`). Secrets (PBX password, Teams client secret) are not part of this
+block: they are their own `secure:` config keys, so previews stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..wire import BIDIRECTIONAL_TEAMS_PBX, MAX_ROLE_HOLDERS, PBX_USER_ROLES
+from ..wire.saml import https_url_problem, pem_certificates
+from .rules import (GATEWAY_KINDS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PAIRINGS, PBX_MODELS,
+                    TEAMS_MODE_KINDS)
+
+# The spec's enumerations, derived from the rules tables (one spelling each).
+GatewayKind = Literal[tuple(GATEWAY_KINDS)]  # type: ignore[valid-type]
+PbxKind = Literal[tuple(PBX_MODELS)]  # type: ignore[valid-type]
+RoleName = Literal[tuple(sorted(set(PBX_USER_ROLES.values())))]  # type: ignore[valid-type]
+TeamsMode = Literal[tuple(TEAMS_MODE_KINDS)]  # type: ignore[valid-type]
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank (empty or only spaces)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]  # required text: a name, a user name, an id
+
+# Every format rule, in words: messages never show the regular expression itself.
+DOMAIN = r"^([a-z0-9-]+\.)+[a-z]{2,}$"
+LANGUAGE = r"^[a-z]{2}-[A-Z]{2}$"
+SERIAL = r"^[A-Z0-9][A-Z0-9-]{5,39}$"
+HOST = r"^[A-Za-z0-9.-]+$"
+VERSION = r"^\d+(\.\d+){0,3}$"
+EXTENSION = r"^\d{2,10}$"
+FORMATS = {
+    DOMAIN: "a lower-case domain name like acme.example",
+    LANGUAGE: "a language tag like en-GB (two lower-case letters, '-', two upper-case letters)",
+    SERIAL: "a gateway serial number: 6 to 40 upper-case letters, digits or '-', starting with a letter or digit",
+    HOST: "a host name or IPv4 address (letters, digits, '.' and '-' only)",
+    VERSION: "a version like 9.7 or 9.7.10",
+    EXTENSION: "an extension of 2 to 10 digits",
+}
+
+
+def path_text(loc: tuple[Any, ...] | list[Any]) -> str:
+    """One path notation everywhere: `customer.roles[0].role` (list positions in brackets)."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_SUBFIELD = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
+
+
+class SpecError(ValueError):
+    """An invalid customer spec; `problems` holds one "path: rule" line per failure."""
+
+    def __init__(self, problems: list[str], where: str = "customer"):
+        self.problems = problems
+        super().__init__(f"invalid {where} spec:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class AccountSpec(Strict):
+    name: Text = Field(min_length=1, max_length=120)
+    domain: str | None = Field(default=None, max_length=253, pattern=DOMAIN)
+    languageCode: str | None = Field(default=None, pattern=LANGUAGE)
+    active: bool = True
+    # An explicit adoption: absent means "create (or find by name)"; given, it must name a live account.
+    adoptAccountId: str | None = None
+
+    @field_validator("adoptAccountId")
+    @classmethod
+    def _adopt_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be the id of the customer account to adopt; leave the key out to create a new "
+                             "account instead")
+        return value
+
+
+class GatewaySpec(Strict):
+    serialNumber: str = Field(pattern=SERIAL)
+    type: GatewayKind
+    name: Text = Field(min_length=1, max_length=120)
+
+
+class PbxSpec(Strict):
+    type: PbxKind
+    host: str = Field(pattern=HOST, min_length=1)
+    port: int = Field(ge=1, le=65535)
+    username: Text = Field(min_length=1)
+    users: int = Field(default=0, ge=0)
+    bhcc: int = Field(default=0, ge=0)
+    micollabVersion: str | None = Field(default=None, pattern=VERSION)
+
+    @model_validator(mode="after")
+    def _capacity(self) -> "PbxSpec":
+        model = PBX_MODELS[self.type]
+        if self.users > model.max_users:
+            raise ValueError(f"users: {self.users} planned users exceed the {model.title} capacity of "
+                             f"{model.max_users}")
+        if self.bhcc > model.max_bhcc:
+            raise ValueError(f"bhcc: {self.bhcc} busy-hour call completions exceed the {model.title} "
+                             f"capacity of {model.max_bhcc}")
+        return self
+
+
+class RoleSpec(Strict):
+    extension: str = Field(pattern=EXTENSION)
+    role: RoleName
+
+
+class TeamsSpec(Strict):
+    tenantId: str
+    clientId: str
+    mode: TeamsMode = "unidirectional"
+
+    @field_validator("tenantId", "clientId")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        if not GUID.match(value):
+            raise ValueError("must be a GUID like 8f0c3b1e-2c5d-4b7a-9e61-0f2d3c4b5a69")
+        return value.lower()
+
+
+class SsoSpec(Strict):
+    provider: Literal["azure-ad"] = "azure-ad"
+    issuerId: Text = Field(min_length=1)
+    loginUrl: str
+    logoutUrl: str | None = None
+    certificate: str
+    scim: bool = False
+
+    @field_validator("loginUrl", "logoutUrl")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        problem = None if value is None else https_url_problem(value)
+        if problem:
+            raise ValueError(f"{value!r} {problem}")
+        return value
+
+    @field_validator("certificate")
+    @classmethod
+    def _pem(cls, value: str) -> str:
+        pem_certificates(value)  # raises ValueError naming what is wrong
+        return value.strip() + "\n"
+
+
+class CustomerSpec(Strict):
+    account: AccountSpec
+    gateway: GatewaySpec | None = None
+    pbx: PbxSpec | None = None
+    roles: list[RoleSpec] = Field(default_factory=list)
+    teams: TeamsSpec | None = None
+    sso: SsoSpec | None = None
+    welcomeEmail: bool = False
+
+    @model_validator(mode="after")
+    def _dependencies(self) -> "CustomerSpec":
+        if self.pbx and not self.gateway:
+            raise ValueError("pbx: a PBX connects through a gateway; add a gateway block")
+        if self.pbx and self.gateway:
+            pairing, model = PAIRINGS[self.gateway.type], PBX_MODELS[self.pbx.type]
+            if model.api_type not in pairing.pbx_types:
+                allowed = " or ".join(PBX_MODELS[k].title for k in PBX_MODELS
+                                      if PBX_MODELS[k].api_type in pairing.pbx_types)
+                raise ValueError(f"pbx.type: {pairing.title} (gateway type {self.gateway.type}) cannot run beside "
+                                 f"{model.title}; it serves {allowed} only (use an appliance or virtual gateway "
+                                 f"for {model.title})")
+            for pbx_type, limit, _source in pairing.max_users:
+                if model.api_type == pbx_type and self.pbx.users > limit:
+                    raise ValueError(f"pbx.users: {self.pbx.users} planned users exceed what {model.title} supports "
+                                     f"with {pairing.title}: at most {limit} UC users")
+        if self.roles:
+            if not self.pbx:
+                raise ValueError("roles: CloudLink roles are assigned to PBX users; add a pbx block")
+            allowed = PBX_MODELS[self.pbx.type].role
+            if allowed is None:
+                raise ValueError(f"roles: {PBX_MODELS[self.pbx.type].title} users take no CloudLink role "
+                                 "(CTI is for MiVoice 5000, USER for MX-ONE)")
+            for i, r in enumerate(self.roles):
+                if r.role != allowed:
+                    raise ValueError(f"roles[{i}].role: {PBX_MODELS[self.pbx.type].title} users take role "
+                                     f"{allowed}, not {r.role}")
+            seen: set[str] = set()
+            for i, r in enumerate(self.roles):
+                if r.extension in seen:
+                    raise ValueError(f"roles[{i}].extension: extension {r.extension} is listed twice")
+                seen.add(r.extension)
+            if len(self.roles) > MAX_ROLE_HOLDERS:
+                raise ValueError(f"roles: {len(self.roles)} role holders exceed the limit of "
+                                 f"{MAX_ROLE_HOLDERS} per account")
+        if self.teams:
+            if not self.pbx:
+                raise ValueError("teams: Teams presence needs a connected PBX; add gateway and pbx blocks")
+            pbx = PBX_MODELS[self.pbx.type]
+            if TEAMS_MODE_KINDS[self.teams.mode] == "BIDIRECTIONAL" and pbx.api_type != BIDIRECTIONAL_TEAMS_PBX:
+                raise ValueError("teams.mode: bidirectional presence needs MiVoice Business "
+                                 f"(this customer has {PBX_MODELS[self.pbx.type].title})")
+        return self
+
+
+def problems_of(error: ValidationError, prefix: str = "") -> list[str]:
+    """Pydantic's errors as "path: rule" lines a partner can act on."""
+    lines = []
+    for e in error.errors():
+        path = path_text(e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; keys are camelCase)"
+        elif e["type"] == "string_pattern_mismatch":
+            msg = f"{e['input']!r} is not {FORMATS.get(e['ctx']['pattern'], 'in the expected format')}"
+        elif e["type"] == "literal_error":
+            msg = f"{e['input']!r} is not one of {e['ctx']['expected']}"
+        named = _SUBFIELD.match(msg) if e["type"] == "value_error" else None
+        if named:  # model validators name the sub-field they judge
+            sub = named.group(1)
+            path = f"{path}{sub}" if sub.startswith("[") else ".".join(p for p in (path, sub) if p)
+            msg = named.group(2)
+        full = f"{prefix}{path}" if path.startswith("[") else ".".join(p for p in (prefix, path) if p)
+        lines.append(f"{full}: {msg}")
+    return lines
+
+
+def parse_customer(data: Any) -> CustomerSpec:
+    try:
+        return CustomerSpec.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(problems_of(e, "customer")) from None
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def readiness_warnings(spec: CustomerSpec) -> list[str]:
+    """Mitel Assistant readiness [brief]: worth a warning at preview, never an error."""
+    if not spec.pbx or not spec.pbx.micollabVersion:
+        return []
+    have = _version(spec.pbx.micollabVersion)
+    checks = list(MICOLLAB_READINESS)
+    if PBX_MODELS[spec.pbx.type].api_type == "MIVOICE_BUSINESS":
+        checks.append(MICOLLAB_CALL_HISTORY_MIVB)
+    return [f"customer.pbx.micollabVersion {spec.pbx.micollabVersion}: {why}" for need, why in checks if have < need]
