@@ -184,34 +184,38 @@ def _follow(path: Path, on_event: OnEvent, exited: threading.Event) -> None:
 
 
 class EngineStack:
-    """One customer stack, driven through the CLI; the operations the fleet runs, with the Automation
-    API's keyword names, so the fleet's code reads the same either way."""
+    """One customer stack, driven through the CLI: the operations the fleet runs, taking the Automation
+    API's keyword names (`FLAGS`), so the fleet's code reads the same either way."""
+
+    # keyword -> the CLI's flag; a true value adds the flag, other values follow it
+    FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
+             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
 
     def __init__(self, project: "Project", name: str, run: "EngineRun | None" = None):
         self.project, self.name, self.run = project, name, run
 
-    def _op(self, args: list[str], on_event: Optional[OnEvent], color: str = "never",
-            parallel: int | None = None, refresh: bool | None = None) -> auto.CommandResult:
-        args = [*args, "--color", color]
-        if parallel is not None:
-            args += ["--parallel", str(parallel)]
-        if refresh:
-            args.append("--refresh")
+    def _op(self, args: list[str], on_event: Optional[OnEvent], options: dict[str, Any]) -> auto.CommandResult:
+        options = {"color": "never", **options}
+        for key, value in options.items():
+            if key not in self.FLAGS:
+                raise TypeError(f"unsupported engine option {key!r}")
+            if value is True:
+                args.append(self.FLAGS[key])
+            elif value not in (None, False):
+                args += [self.FLAGS[key], str(value)]
         return run_engine(self.project, self.name, args, self.run, on_event)
 
-    def preview(self, *, on_event: Optional[OnEvent] = None, diff: bool = False,
-                expect_no_changes: bool | None = None, **common: Any) -> auto.CommandResult:
-        args = ["preview", *(["--diff"] if diff else []), *(["--expect-no-changes"] if expect_no_changes else [])]
-        return self._op(args, on_event, **common)
+    def preview(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["preview"], on_event, options)
 
-    def up(self, *, on_event: Optional[OnEvent] = None, **common: Any) -> auto.CommandResult:
-        return self._op(["up", "--yes", "--skip-preview"], on_event, **common)
+    def up(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["up", "--yes", "--skip-preview"], on_event, options)
 
-    def refresh(self, *, on_event: Optional[OnEvent] = None, **common: Any) -> auto.CommandResult:
-        return self._op(["refresh", "--yes", "--skip-preview"], on_event, **common)
+    def refresh(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["refresh", "--yes", "--skip-preview"], on_event, options)
 
-    def destroy(self, *, on_event: Optional[OnEvent] = None, **common: Any) -> auto.CommandResult:
-        return self._op(["destroy", "--yes", "--skip-preview"], on_event, **common)
+    def destroy(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["destroy", "--yes", "--skip-preview"], on_event, options)
 
     def cancel(self) -> None:
         """Release the stack's lock (`pulumi cancel`): only for an engine of ours known to be dead."""
@@ -310,6 +314,11 @@ class Project:
                 except auto.CommandError:
                     pass
         return released
+
+    def workspace_stack(self, name: str) -> auto.Stack:
+        """The existing stack through the Automation API, for commands that start no engine (export,
+        import, cancel); raises `StackNotFoundError` for a stack the backend has never seen."""
+        return auto.Stack.select(name, self.workspace())
 
 
 class tracking:

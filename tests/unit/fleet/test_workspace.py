@@ -84,8 +84,11 @@ def test_preview_flags_follow_the_automation_api_keywords(project):
     args = started(EngineStack(project, "acme").preview(diff=True, expect_no_changes=True, refresh=True))["args"]
     assert args[0] == "preview" and {"--diff", "--expect-no-changes", "--refresh"} <= set(args)
     assert "--event-log" not in args  # nobody listens: no log
-    args = started(EngineStack(project, "acme").destroy())["args"]
-    assert args[:3] == ["destroy", "--yes", "--skip-preview"] and "--refresh" not in args
+    args = started(EngineStack(project, "acme").refresh(clear_pending_creates=True, refresh=None))["args"]
+    assert args[:3] == ["refresh", "--yes", "--skip-preview"] and "--clear-pending-creates" in args
+    assert "--refresh" not in args and args[args.index("--color") + 1] == "never"
+    with pytest.raises(TypeError, match="target"):
+        EngineStack(project, "acme").destroy(target=["x"])  # an option we do not pass on is an error
 
 
 def test_a_failed_engine_raises_the_automation_apis_command_error(project):
