@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi.automation import CommandError, EngineEvent
-from pulumi.automation._cmd import CommandResult
+from pulumi.automation import CommandError, CommandResult, EngineEvent
 
 from cloudlink_provider.fleet.events import SECRET, SECRET_SIG, EventCollector, mask
 from cloudlink_provider.fleet.report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED
