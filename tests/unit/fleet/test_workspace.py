@@ -115,3 +115,18 @@ def test_secret_keys_come_from_the_stack_file(tmp_path):
     project = Project(tmp_path, (tmp_path / ".state").as_uri())
     assert project.secret_keys("acme") == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
     assert project.secret_keys("missing") == set()
+
+
+def test_no_module_imports_private_sdk_code():
+    """Private SDK modules and names (`pulumi.automation._cmd`, `_fixup_path`) change without notice."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    private = re.compile(r"^\s*(from\s+pulumi[\w.]*\._\w*"            # from pulumi.automation._cmd ...
+                         r"|from\s+pulumi[\w.]*\s+import\s+.*\b_\w+"  # from pulumi.x import _name
+                         r"|import\s+pulumi[\w.]*\._)", re.MULTILINE)
+    offenders = [f"{path.relative_to(root)}: {match.group(0).strip()}"
+                 for folder in ("cloudlink_provider", "tests", "tools") for path in (root / folder).rglob("*.py")
+                 for match in private.finditer(path.read_text())]
+    assert offenders == []
