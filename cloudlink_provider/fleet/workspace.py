@@ -126,17 +126,18 @@ def run_engine(project: "Project", stack: str, args: list[str], run: "EngineRun 
             log.touch()
             cmd += ["--event-log", str(log)]
         proc = subprocess.Popen(cmd, cwd=project.dir, env={**project.env, **ENGINE_ENV}, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
                                 start_new_session=True, preexec_fn=die_with_parent())
         if run is not None:
             run.attach(proc)
         exited = threading.Event()
         stdout: list[str] = []
         stderr: list[str] = []
+        failed: list[BaseException] = []  # the first failure handling an event, raised here, not in a thread
         threads = [threading.Thread(target=_collect, args=(proc.stdout, stdout), daemon=True),
                    threading.Thread(target=_collect, args=(proc.stderr, stderr), daemon=True)]
         if on_event is not None:
-            threads.append(threading.Thread(target=_follow, args=(log, on_event, exited), daemon=True))
+            threads.append(threading.Thread(target=_follow, args=(log, on_event, exited, failed), daemon=True))
         for thread in threads:
             thread.start()
         try:
@@ -150,6 +151,8 @@ def run_engine(project: "Project", stack: str, args: list[str], run: "EngineRun 
     result = auto.CommandResult(stdout="".join(stdout), stderr="".join(stderr), code=code)
     if code != 0:
         raise create_command_error(result)
+    if failed:
+        raise failed[0]
     return result
 
 
@@ -159,9 +162,10 @@ def _collect(stream: Any, into: list[str]) -> None:
     stream.close()
 
 
-def _follow(path: Path, on_event: OnEvent, exited: threading.Event) -> None:
+def _follow(path: Path, on_event: OnEvent, exited: threading.Event, failed: list[BaseException]) -> None:
     """Hand each complete line of the engine's event log to `on_event`, until the engine has exited
-    and every line written has been read."""
+    and every line written has been read. A line that cannot be read or handled ends the delivery and
+    lands in `failed`."""
     partial = ""
     with path.open(encoding="utf-8") as log:
         while True:
@@ -177,9 +181,13 @@ def _follow(path: Path, on_event: OnEvent, exited: threading.Event) -> None:
             partial += chunk
             if not partial.endswith("\n") and not exited.is_set():
                 continue
-            for line in partial.splitlines():
-                if line.strip():
-                    on_event(auto.EngineEvent.from_json(json.loads(line)))
+            try:
+                for line in partial.splitlines():
+                    if line.strip():
+                        on_event(auto.EngineEvent.from_json(json.loads(line)))
+            except Exception as e:  # noqa: BLE001 - raised by run_engine once the engine has exited
+                failed.append(e)
+                return
             partial = ""
 
 

@@ -99,6 +99,17 @@ def test_a_failed_engine_raises_the_automation_apis_command_error(project):
     assert "the update failed" in str(failed.value) and run.exit_codes == [1]
 
 
+def test_a_failure_handling_an_event_is_raised_by_the_caller_once_the_engine_has_exited(project):
+    run = EngineRun("acme")
+
+    def broken(event: auto.EngineEvent) -> None:
+        raise ValueError("cannot handle this event")
+
+    with pytest.raises(ValueError, match="cannot handle"):
+        EngineStack(project, "acme", run).up(on_event=broken)
+    assert run.exit_codes == [0] and run.procs == []  # waited for, not left running
+
+
 def test_a_stack_is_created_once_and_then_just_used(project):
     assert started(project.stack("acme").refresh())["args"][0] == "refresh"
     project.env["FAKE_STACK_EXISTS"] = "1"
