@@ -25,6 +25,7 @@ from .resources.account import Account
 from .resources.gateway import Gateway
 from .resources.pbx_connection import PbxConnection
 from .resources.role_assignment import RoleAssignment, roles_input
+from .resources.sso_scim_integration import WANTED as SSO_WANTED
 from .resources.sso_scim_integration import SsoScimIntegration
 from .resources.teams_integration import TeamsIntegration
 
@@ -119,7 +120,8 @@ def plan(spec: CustomerSpec, secrets: Collection[str] | None = None, stack: str 
                     "clientSecret": _secret(TEAMS_SECRET, "customer.teams", secrets, stack)})
                 out.exports.update(teamsStatus=Ref("teams", "status"), teamsConsentUrl=Ref("teams", "consentUrl"))
     if spec.sso:
-        out.add("sso", SsoScimIntegration.token(), {**spec.sso.model_dump(), "accountId": account})
+        # beyond the spec's fields: an active provider, CloudLink's own service-provider URLs, a current token
+        out.add("sso", SsoScimIntegration.token(), {**spec.sso.model_dump(), **SSO_WANTED, "accountId": account})
         out.exports.update(ssoEntityId=Ref("sso", "serviceProviderEntityId"), ssoReplyUrl=Ref("sso", "replyUrl"))
         if spec.sso.scim:
             out.exports["scimBaseUrl"] = Ref("sso", "scimBaseUrl")
