@@ -168,16 +168,18 @@ class EventCollector:
             self.activity = f"refreshing {urn_name(md.urn)}"
             return
         if md.type == "pulumi:pulumi:Stack" or (md.type.startswith("pulumi:providers:")
-                                                 and op not in (OpType.UPDATE.value, OpType.REPLACE.value)):
-            return  # the stack itself, and default providers coming and going, are not customer resources
+                                                 and op != OpType.REPLACE.value):
+            # the stack itself, and default providers coming and going or taking the new stack config
+            # (every spec edit updates it: the engine does not count it either), are not customer resources
+            return
         verb = {"same": "checked", "create": "creating", "update": "updating", "delete": "deleting",
                 "replace": "replacing"}.get(op, op)
         self.activity = f"{verb} {urn_name(md.urn)}"
         if op in UNCHANGED_OPS:
             return
         old_in, new_in = _props(md.old, "inputs"), _props(md.new, "inputs")
-        if op in (OpType.CREATE.value, OpType.DELETE.value, OpType.IMPORT.value):
-            names: list[str] = []
+        if op in (OpType.CREATE.value, OpType.DELETE.value, OpType.IMPORT.value, OpType.DELETE_REPLACED.value):
+            names: list[str] = []  # delete-replaced (first, when deleting before replacing) has no new inputs
         else:
             names = [d for d in (md.diffs or []) if not d.startswith("__")] \
                 or sorted(k for k in (md.detailed_diff or {}) if not k.startswith("__")) \

@@ -99,7 +99,7 @@ def test_engine_marked_secrets_secure_config_keys_and_secret_sounding_fields_are
     provider_new = state(PROVIDER, "pulumi:providers:pulumi-python",
                          {"cloudlink:clientSecret": "plain-new", "cloudlink:endpoint": "http://b"})
     collector = collect([step("resourcePreEvent", "update", old=old, new=new),
-                         step("resourcePreEvent", "update", urn=PROVIDER, type_="pulumi:providers:pulumi-python",
+                         step("resourcePreEvent", "replace", urn=PROVIDER, type_="pulumi:providers:pulumi-python",
                               old=provider_old, new=provider_new)],
                         secret_keys={"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"})
     text = repr([c.to_json() for c in collector.changes()])
@@ -181,3 +181,27 @@ def test_an_adopted_account_and_the_creates_of_its_run_are_adoptions_in_ops_and_
     plain = collect([step("resourcePreEvent", "create", new=state(ACCOUNT, ACCOUNT_TYPE, {"name": "ACME"}, {})),
                      summary(create=2)])
     assert [c.op for c in plain.changes()] == ["create"] and plain.counts()["adopt"] == 0
+
+
+def test_a_default_provider_taking_new_stack_config_is_not_a_customer_change():
+    old = state(PROVIDER, "pulumi:providers:pulumi-python", {"cloudlink-fleet:customer": "{...}"})
+    new = state(PROVIDER, "pulumi:providers:pulumi-python", {"cloudlink-fleet:customer": "{....}"})
+    collector = collect([step("resourcePreEvent", "update", urn=PROVIDER, type_="pulumi:providers:pulumi-python",
+                              old=old, new=new), summary(same=2)])
+    assert collector.changes() == [] and not collector.has_changes()
+
+
+def test_a_delete_before_replace_lists_the_fields_that_differ_not_every_input():
+    pbx = "urn:pulumi:acme::cloudlink-fleet::pulumi-python:dynamic/cloudlink:PbxConnection::pbx"
+    pbx_type = "pulumi-python:dynamic/cloudlink:PbxConnection"
+    old = {"type": "mx-one", "host": "h", "gatewayId": "gw-1"}
+    new = {"type": "mx-one", "host": "h", "gatewayId": UNKNOWN}
+    collector = collect([step("resourcePreEvent", "delete-replaced", urn=pbx, type_=pbx_type,
+                              old=state(pbx, pbx_type, old)),
+                         step("resourcePreEvent", "replace", urn=pbx, type_=pbx_type, old=state(pbx, pbx_type, old),
+                              new=state(pbx, pbx_type, new, {})),
+                         step("resourcePreEvent", "create-replacement", urn=pbx, type_=pbx_type,
+                              old=state(pbx, pbx_type, old), new=state(pbx, pbx_type, new, {})),
+                         summary(replace=1)])
+    [change] = collector.changes()
+    assert change.op == "replace" and [f.field for f in change.fields] == ["gatewayId"]
