@@ -36,7 +36,7 @@ from pulumi import automation as auto
 
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
-from ..customer.model import SpecError, parse_customer
+from ..customer.model import SpecError, SsoSpec, parse_customer
 from ..plan import NAMESPACE, PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
 from ..resources import account as account_resource
 from ..resources import gateway as gateway_resource
@@ -187,7 +187,8 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
     if identity is not None and identity.saml is not None:
         saml = identity.saml
         account_id = live.account.accountId
-        sso = _without_none(sso_resource.to_spec(identity, live.sync))
+        sso = _without_none({k: v for k, v in sso_resource.to_spec(identity, live.sync).items()
+                             if k in SsoSpec.model_fields})  # the rest is what `read` compares beyond the spec
         if not sso["scim"]:
             del sso["scim"]  # the spec's default
         spec["sso"] = sso

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ExitCode
-from .events import ResourceChange
+from .events import KNOWN_AFTER_UP, ResourceChange
 
 # A stack's status after one operation.
 UNCHANGED = "unchanged"    # nothing to do / nothing done
@@ -24,7 +24,7 @@ DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine 
 FAILED = "failed"          # the operation failed for this customer; `error` says why
 CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
 STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
-COLUMNS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
+COLUMNS = (("create", "created"), ("adopt", "adopted"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
            ("same", "unchanged"))
 
 
@@ -90,13 +90,18 @@ class FleetReport:
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
+    if value == KNOWN_AFTER_UP:
+        return value  # not a value: no quotes
     text = json.dumps(value, default=str) if not isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def describe_resource(change: ResourceChange) -> str:
-    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`."""
+    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`;
+    an adoption reads `account (cloudlink:Account): adopt (takes over the live object; creates nothing)`."""
     head = f"{change.name} ({change.type}): {change.op}"
+    if change.op == "adopt":
+        head += " (takes over what CloudLink has; creates nothing it finds)"
     if change.deleted_outside:
         return f"{head} [deleted outside Pulumi]"
     parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
@@ -123,8 +128,8 @@ def markdown(report: FleetReport) -> str:
     title = f"cloudlink fleet {report.operation}"
     lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
-             "", "| customer | status | created | updated | replaced | deleted | unchanged | notes |",
-             "|---|---|--:|--:|--:|--:|--:|---|"]
+             "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
+             "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
         notes = s.error.splitlines()[0] if s.error else ""
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
