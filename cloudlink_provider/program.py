@@ -15,7 +15,7 @@ from .resources.pbx_connection import PbxConnection
 from .resources.role_assignment import RoleAssignment
 from .resources.sso_scim_integration import SsoScimIntegration
 from .resources.teams_integration import TeamsIntegration
-from .spec.customer import CustomerSpec, SpecError, parse_customer, readiness_warnings
+from .customer.model import CustomerSpec, SpecError, parse_customer, readiness_warnings
 
 
 def load_spec(config: pulumi.Config | None = None) -> CustomerSpec:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..spec.rules import API_VERSION, SERVICES
+from ..wire import API_VERSION, SERVICES
 
 MITEL_ENDPOINT = "https://{service}.api.mitel.io/" + API_VERSION
 

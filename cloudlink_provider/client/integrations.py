@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from ..spec.rules import TEAMS_TYPE
+from ..wire import TEAMS_TYPE
 from ._session import Session
 from .accounts import odata_quote
 from .models import Resource

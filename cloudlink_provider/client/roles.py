@@ -3,7 +3,7 @@
 Thin methods over `Session`; the emulator's `GatewayStore` uses the same verbs
 (`list_roles`, `get_role`, `put_role`, `delete_role`). A role is keyed by the
 PBX user's extension and set with an idempotent PUT, so no finder is needed.
-Which role a PBX allows is `spec.rules.role_allowed`; the server enforces it.
+Which role a PBX allows is `wire.role_allowed`; the server enforces it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Like LocalStack for AWS, it is the embedded default for the demo and the tests.
 It imports nothing from the provider side (client, resources, program, fleet):
-it may share only `cloudlink_provider.spec`: the rules tables in `spec.rules`
-and pure checks such as `spec.sso` (SAML URLs and certificates).
+it may share only `cloudlink_provider.wire`, the facts of the wire it plays (API
+version, enums, backend-enforced limits, the SAML certificate format), never the
+customer model's validators, so a validator bug on the provider side still shows.
 
 Modules: `errors` (the API's error shape), `store` (all state and every rule),
 `auth` (tokens and callers), `users` (admin users, the outbox), `identity`

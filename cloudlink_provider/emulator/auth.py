@@ -18,7 +18,7 @@ import secrets
 import time
 from typing import Any
 
-from ..spec.rules import ROLES_BY_RANK
+from ..wire import ROLES_BY_RANK
 from .common import Caller, Context, href, new_id, now_iso
 from .errors import ApiError, BadRequest, Forbidden, InsufficientPermissions, NotFound, Unauthorized
 from .writes import secret_hash

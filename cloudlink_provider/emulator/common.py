@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from ..spec.rules import ACCESS_TOKEN_TTL_S, API_VERSION, REFRESH_TOKEN_TTL_S, ROLES_BY_RANK
+from ..wire import ACCESS_TOKEN_TTL_S, API_VERSION, REFRESH_TOKEN_TTL_S, ROLES_BY_RANK
 from .db import Database
 from .errors import ConditionalFailed, InsufficientPermissions, ValidationFailed
 

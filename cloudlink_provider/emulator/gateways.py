@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..spec.rules import GATEWAY_STATUSES, GATEWAY_TYPES_BY_API, MAX_ROLE_HOLDERS, PBX_BY_API_TYPE, role_allowed
+from ..wire import GATEWAY_STATUSES, GATEWAY_TYPES, MAX_ROLE_HOLDERS, PBX_TYPES, role_allowed
 from .accounts import AccountStore
 from .common import Caller, Context, check_if_match, href, new_id, stamp_modified, stamp_new
 from .errors import (ConditionalFailed, GatewayAlreadyAssociated, GatewayHasPbxLink, NotFound, PbxLinkExists,
@@ -71,7 +71,7 @@ class GatewayStore:
             self.accounts.require_customer(caller, account_id)
             check_fields(body, writable={"serialNumber", "type", "name"}, server_set=GATEWAY_SERVER_SET)
             serial, name = text(body, "serialNumber"), text(body, "name")
-            gateway_type = one_of(body, "type", set(GATEWAY_TYPES_BY_API))
+            gateway_type = one_of(body, "type", set(GATEWAY_TYPES))
             holders = self.db.select("gateway", None, "json_extract(data, '$.serialNumber') = :serial",
                                      {"serial": serial})
             holder = holders[0] if holders else None
@@ -134,7 +134,7 @@ class GatewayStore:
         with self.db.transaction():
             self.get_gateway(caller, account_id, gateway_id)
             check_fields(body, writable=LINK_WRITABLE | {"pbxType"}, server_set=LINK_SERVER_SET)
-            pbx_type = one_of(body, "pbxType", set(PBX_BY_API_TYPE))
+            pbx_type = one_of(body, "pbxType", set(PBX_TYPES))
             _validate_link(body, creating=True)
             if self.db.get("pbx_link", gateway_id) is not None:
                 raise PbxLinkExists(f"gateway {gateway_id} already has a PBX link", labels=[gateway_id])

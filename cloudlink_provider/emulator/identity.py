@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec.rules import SAML_FIELDS, SAML_REQUIRED_FIELDS, SAML_URL_FIELDS
-from ..spec.sso import https_url_problem, pem_certificates
+from ..wire import SAML_FIELDS, SAML_REQUIRED_FIELDS, SAML_URL_FIELDS
+from ..wire.saml import https_url_problem, pem_certificates
 from .accounts import AccountStore
 from .common import Caller, Context, check_if_match, href, public, stamp_modified, stamp_new
 from .errors import ApiError, BadRequest, ConditionalFailed, Forbidden, NotFound, ValidationFailed

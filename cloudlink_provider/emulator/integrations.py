@@ -20,7 +20,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ..spec.rules import BIDIRECTIONAL_TEAMS_PBX, TEAMS_MODES, TEAMS_TYPE
+from ..wire import BIDIRECTIONAL_TEAMS_PBX, TEAMS_MODES, TEAMS_TYPE
 from .accounts import AccountStore
 from .common import Caller, Context, check_if_match, href, new_id, stamp_modified, stamp_new
 from .errors import (BidirectionalRequiresMiVoiceBusiness, IntegrationExists, IntegrationNotAllowedOnPartnerAccount,
@@ -46,7 +46,7 @@ def consent_url(tenant_id: str, client_id: str) -> str:
 
 
 def _check_mode(mode: str, connected: list[dict[str, Any]]) -> None:
-    if mode == TEAMS_MODES["bidirectional"] and not any(l["pbxType"] == BIDIRECTIONAL_TEAMS_PBX for l in connected):
+    if mode == "BIDIRECTIONAL" and not any(l["pbxType"] == BIDIRECTIONAL_TEAMS_PBX for l in connected):
         raise BidirectionalRequiresMiVoiceBusiness(
             f"two-way Teams presence needs a connected {BIDIRECTIONAL_TEAMS_PBX} PBX")
 
@@ -64,7 +64,7 @@ class IntegrationStore:
             one_of(body, "type", {TEAMS_TYPE})
             tenant_id, client_id = _guid(body, "tenantId"), _guid(body, "clientId")
             secret = text(body, "clientSecret")
-            mode = one_of(body, "mode", set(TEAMS_MODES.values()), default=TEAMS_MODES["unidirectional"])
+            mode = one_of(body, "mode", set(TEAMS_MODES), default="UNIDIRECTIONAL")
             existing = [i for i in self.db.list("integration", account_id) if i["type"] == TEAMS_TYPE]
             if existing:
                 raise IntegrationExists(f"account {account_id} already has a Teams integration",
@@ -104,7 +104,7 @@ class IntegrationStore:
                 doc["_clientSecret"] = secret_hash(body["clientSecret"])
                 changed = True
             if "mode" in body and body["mode"] != doc["mode"]:
-                doc["mode"] = one_of(body, "mode", set(TEAMS_MODES.values()))
+                doc["mode"] = one_of(body, "mode", set(TEAMS_MODES))
                 _check_mode(doc["mode"], self.gateways.connected_links(account_id))
                 changed = True
             if changed:

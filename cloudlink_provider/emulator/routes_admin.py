@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..spec.rules import API_VERSION
+from ..wire import API_VERSION
 from .common import Caller, page
 from .deps import caller, one, self_href, store_of
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from ..spec.rules import API_VERSION
+from ..wire import API_VERSION
 from .common import Caller
 from .deps import caller, store_of
 from .errors import BadRequest

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..spec.rules import API_VERSION
+from ..wire import API_VERSION
 from .common import Caller
 from .deps import caller, one, store_of
 from .scim import SCIM_CONTENT_TYPE, ScimError

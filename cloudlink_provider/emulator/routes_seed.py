@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from ..spec.rules import ROLES_BY_RANK
+from ..wire import ROLES_BY_RANK
 from .common import Caller, public
 from .deps import store_of
 from .errors import NotFound, ValidationFailed

@@ -19,7 +19,7 @@ from typing import Any
 
 from scim2_models import Error
 
-from ..spec.rules import API_VERSION
+from ..wire import API_VERSION
 from .accounts import AccountStore
 from .common import Caller, Context, href, now_iso, stamp_modified, stamp_new
 from .errors import ApiError, Conflict, Forbidden, NotFound

@@ -22,7 +22,7 @@ from scim2_models import (URN, AuthenticationScheme, Bulk, ChangePassword, Conte
                           ETag, Extension, Filter, ListResponse, Meta, Name, Patch, PatchOp, PhoneNumber,
                           SCIMException, ScimPolicy, ServiceProviderConfig, Sort, User)
 
-from ..spec.rules import SCIM_UNIQUE_FIELDS
+from ..wire import SCIM_UNIQUE_FIELDS
 from .common import Caller
 from .errors import ApiError
 from .scim import ScimError, scim_base_url

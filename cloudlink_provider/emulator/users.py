@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from ..spec.rules import EMAIL_PATTERN, EXTENSION_PATTERN, PHONE_PATTERN, USER_ROLES, USER_UNIQUE_FIELDS
+from ..wire import EMAIL_PATTERN, EXTENSION_PATTERN, PHONE_PATTERN, USER_ROLES, USER_UNIQUE_FIELDS
 from .accounts import AccountStore
 from .common import Caller, Context, check_if_match, href, new_id, now_iso, stamp_modified, stamp_new
 from .errors import ApiError, Conflict, NotFound, ValidationFailed

@@ -34,10 +34,10 @@ from pulumi import automation as auto
 
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
-from ..spec.customer import SpecError, parse_customer
-from ..spec.sso import pem_text
-from ..spec.rules import (AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL, GATEWAY_TYPES_BY_API, PBX_KINDS_BY_API, PBX_MODELS,
-                          TEAMS_MODES_BY_API)
+from ..customer.model import SpecError, parse_customer
+from ..wire.saml import pem_text
+from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from ..customer.rules import GATEWAY_KINDS_BY_API, PBX_KINDS_BY_API, PBX_MODELS, TEAMS_MODE_KINDS_BY_API
 from .engine import run_pulumi
 from .errors import FleetError, usage
 from .stacks import STACK_NAME, discover_stacks, stack_file
@@ -162,7 +162,7 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
             warnings.append(f"the account has {len(live.gateways)} gateways; imported the first by creation order "
                             f"({gateway.serialNumber}); not imported (a stack manages one): {others}")
         spec["gateway"] = _without_none({"serialNumber": gateway.serialNumber,
-                                         "type": GATEWAY_TYPES_BY_API.get(gateway.type, gateway.type),
+                                         "type": GATEWAY_KINDS_BY_API.get(gateway.type, gateway.type),
                                          "name": gateway.name})
         link = live.pbx_link
         if link is not None:
@@ -184,7 +184,7 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
     if live.teams is not None:
         teams = live.teams
         spec["teams"] = {"tenantId": teams.tenantId.lower(), "clientId": teams.clientId.lower(),
-                         "mode": TEAMS_MODES_BY_API.get(teams.mode, teams.mode)}
+                         "mode": TEAMS_MODE_KINDS_BY_API.get(teams.mode, teams.mode)}
     syncing = bool(live.sync and live.sync.enabled)
     identity = live.identity
     if identity is not None and identity.saml is not None:

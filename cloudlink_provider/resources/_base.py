@@ -18,7 +18,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResu
 from pydantic import BaseModel, ValidationError
 
 from ..client import ClientConfig, CloudLink
-from ..spec.customer import problems_of
+from ..customer.model import problems_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
 

@@ -15,7 +15,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from ..client import Account as ApiAccount
 from ..client import create_or_adopt
-from ..spec.customer import AccountSpec
+from ..customer.model import AccountSpec
 from ._base import CloudLinkProvider
 
 MANAGED = ("name", "domain", "languageCode", "active")  # fields we send to the API

@@ -15,8 +15,8 @@ from pydantic import Field
 
 from ..client import Gateway as ApiGateway
 from ..client import create_or_adopt
-from ..spec.customer import GatewaySpec
-from ..spec.rules import GATEWAY_TYPES, GATEWAY_TYPES_BY_API
+from ..customer.model import GatewaySpec
+from ..customer.rules import GATEWAY_KINDS, GATEWAY_KINDS_BY_API
 from ._base import CloudLinkProvider
 
 
@@ -40,7 +40,7 @@ class GatewayProvider(CloudLinkProvider):
         gw, adopted = create_or_adopt(
             lambda: api.find_by_serial(account_id, inputs["serialNumber"]),
             lambda: api.create(account_id, {"serialNumber": inputs["serialNumber"],
-                                            "type": GATEWAY_TYPES[inputs["type"]], "name": inputs["name"]}))
+                                            "type": GATEWAY_KINDS[inputs["type"]], "name": inputs["name"]}))
         if adopted and gw.name != inputs["name"]:
             gw = api.update(account_id, gw.gatewayId, {"name": inputs["name"]})
         return CreateResult(gw.gatewayId, self._outputs(inputs, gw))
@@ -50,7 +50,7 @@ class GatewayProvider(CloudLinkProvider):
         gw = self.client.gateways.get(inputs["accountId"], id_)
         if gw is None:
             return ReadResult(None, {})
-        inputs.update(serialNumber=gw.serialNumber, type=GATEWAY_TYPES_BY_API.get(gw.type, gw.type), name=gw.name)
+        inputs.update(serialNumber=gw.serialNumber, type=GATEWAY_KINDS_BY_API.get(gw.type, gw.type), name=gw.name)
         return ReadResult(id_, self._outputs(inputs, gw), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

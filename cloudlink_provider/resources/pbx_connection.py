@@ -17,8 +17,8 @@ from pydantic import Field
 
 from ..client import PbxLink
 from ..client import create_or_adopt
-from ..spec.customer import PbxSpec
-from ..spec.rules import PBX_KINDS_BY_API, PBX_MODELS
+from ..customer.model import PbxSpec
+from ..customer.rules import PBX_KINDS_BY_API, PBX_MODELS
 from ._base import CloudLinkProvider
 
 CONNECT_TIMEOUT_S = 300.0

@@ -14,8 +14,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..spec.customer import RoleSpec
-from ..spec.rules import MAX_ROLE_HOLDERS
+from ..customer.model import RoleSpec
+from ..wire import MAX_ROLE_HOLDERS
 from ._base import CloudLinkProvider
 
 

@@ -16,9 +16,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import Field
 
-from ..spec.customer import SsoSpec
-from ..spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from ..spec.sso import pem_certificates, pem_text
+from ..customer.model import SsoSpec
+from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from ..wire.saml import pem_certificates, pem_text
 from ._base import CloudLinkProvider
 
 SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")

@@ -17,8 +17,8 @@ from pydantic import Field
 
 from ..client import TeamsIntegration as ApiTeams
 from ..client import create_or_adopt
-from ..spec.customer import TeamsSpec
-from ..spec.rules import TEAMS_MODES, TEAMS_MODES_BY_API
+from ..customer.model import TeamsSpec
+from ..customer.rules import TEAMS_MODE_KINDS, TEAMS_MODE_KINDS_BY_API
 from ._base import CloudLinkProvider
 
 SENT = ("clientId", "clientSecret", "mode")
@@ -33,7 +33,7 @@ class TeamsIntegrationInputs(TeamsSpec):
 def _api_fields(inputs: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     fields = {k: inputs[k] for k in keys}
     if "mode" in fields:
-        fields["mode"] = TEAMS_MODES[fields["mode"]]
+        fields["mode"] = TEAMS_MODE_KINDS[fields["mode"]]
     return fields
 
 
@@ -65,7 +65,7 @@ class TeamsIntegrationProvider(CloudLinkProvider):
         it = self.client.integrations.get(inputs["accountId"], id_)
         if it is None:
             return ReadResult(None, {})
-        inputs.update(tenantId=it.tenantId.lower(), clientId=it.clientId.lower(), mode=TEAMS_MODES_BY_API.get(it.mode, it.mode))
+        inputs.update(tenantId=it.tenantId.lower(), clientId=it.clientId.lower(), mode=TEAMS_MODE_KINDS_BY_API.get(it.mode, it.mode))
         return ReadResult(id_, self._outputs(inputs, it), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

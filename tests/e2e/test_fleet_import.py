@@ -18,7 +18,7 @@ import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
 from cloudlink_provider.fleet.engine import pulumi_env, run_pulumi
-from cloudlink_provider.spec.rules import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from tests.unit.identity_world import CERT_PEM
 
 from .fleet_project import fleet, fleet_env, make_project

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cloudlink_provider.spec.rules import MAX_ROLE_HOLDERS
+from cloudlink_provider.wire import MAX_ROLE_HOLDERS
 from tests.conftest import bearer
 from tests.unit.pbx_world import account, auth, emulator, fresh_world, http  # noqa: F401  (shared world)
 from tests.unit.pbx_world import GW, assumed, connected_pbx, error, link_body, new_account, new_gateway

@@ -13,8 +13,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .sso import https_url_problem, pem_certificates
-from .rules import MAX_ROLE_HOLDERS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PBX_MODELS
+from ..wire import BIDIRECTIONAL_TEAMS_PBX, MAX_ROLE_HOLDERS, PBX_USER_ROLES
+from ..wire.saml import https_url_problem, pem_certificates
+from .rules import GATEWAY_KINDS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PBX_MODELS, TEAMS_MODE_KINDS
+
+# The spec's enumerations, derived from the rules tables (one spelling each).
+GatewayKind = Literal[tuple(GATEWAY_KINDS)]  # type: ignore[valid-type]
+PbxKind = Literal[tuple(PBX_MODELS)]  # type: ignore[valid-type]
+RoleName = Literal[tuple(sorted(set(PBX_USER_ROLES.values())))]  # type: ignore[valid-type]
+TeamsMode = Literal[tuple(TEAMS_MODE_KINDS)]  # type: ignore[valid-type]
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -44,12 +51,12 @@ class AccountSpec(Strict):
 
 class GatewaySpec(Strict):
     serialNumber: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{5,39}$")
-    type: Literal["appliance", "virtual", "embedded-smbc", "mbg"]
+    type: GatewayKind
     name: str = Field(min_length=1, max_length=120)
 
 
 class PbxSpec(Strict):
-    type: Literal["mivoice-office-400", "mivoice-5000", "mx-one", "mivoice-business"]
+    type: PbxKind
     host: str = Field(pattern=r"^[A-Za-z0-9.-]+$", min_length=1)
     port: int = Field(ge=1, le=65535)
     username: str = Field(min_length=1)
@@ -71,13 +78,13 @@ class PbxSpec(Strict):
 
 class RoleSpec(Strict):
     extension: str = Field(pattern=r"^\d{2,10}$")
-    role: Literal["CTI", "USER"]
+    role: RoleName
 
 
 class TeamsSpec(Strict):
     tenantId: str
     clientId: str
-    mode: Literal["unidirectional", "bidirectional"] = "unidirectional"
+    mode: TeamsMode = "unidirectional"
 
     @field_validator("tenantId", "clientId")
     @classmethod
@@ -145,7 +152,8 @@ class CustomerSpec(Strict):
         if self.teams:
             if not self.pbx:
                 raise ValueError("teams: Teams presence needs a connected PBX; add gateway and pbx blocks")
-            if self.teams.mode == "bidirectional" and self.pbx.type != "mivoice-business":
+            pbx = PBX_MODELS[self.pbx.type]
+            if TEAMS_MODE_KINDS[self.teams.mode] == "BIDIRECTIONAL" and pbx.api_type != BIDIRECTIONAL_TEAMS_PBX:
                 raise ValueError("teams.mode: bidirectional presence needs MiVoice Business "
                                  f"(this customer has {PBX_MODELS[self.pbx.type].title})")
         return self
@@ -189,6 +197,6 @@ def readiness_warnings(spec: CustomerSpec) -> list[str]:
         return []
     have = _version(spec.pbx.micollabVersion)
     checks = list(MICOLLAB_READINESS)
-    if spec.pbx.type == "mivoice-business":
+    if PBX_MODELS[spec.pbx.type].api_type == "MIVOICE_BUSINESS":
         checks.append(MICOLLAB_CALL_HISTORY_MIVB)
     return [f"customer.pbx.micollabVersion {spec.pbx.micollabVersion}: {why}" for need, why in checks if have < need]

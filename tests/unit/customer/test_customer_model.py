@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cloudlink_provider.spec.customer import SpecError, parse_customer, readiness_warnings
-from cloudlink_provider.spec.rules import PBX_MODELS
+from cloudlink_provider.customer.model import SpecError, parse_customer, readiness_warnings
+from cloudlink_provider.customer.rules import PBX_MODELS
 
 ROOT = Path(__file__).resolve().parents[3]
 GATEWAY = {"serialNumber": "CLGW-7F3A-0001", "type": "appliance", "name": "HQ"}

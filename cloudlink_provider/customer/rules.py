@@ -1,0 +1,57 @@
+"""Customer-planning rules: what a partner may plan for one customer, beyond what the API itself enforces.
+
+The capacity table and the Mitel Assistant readiness advisories from Mitel's
+deployment guide [brief], and the spec's names for the API's enumerations. Each
+spec name is derived from its API enum value (`MX_ONE` -> `mx-one`), so the two
+spellings cannot drift apart. API facts themselves (enums, role per PBX type,
+role-holder limit) live in `cloudlink_provider.wire`; the emulator never imports
+this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..wire import GATEWAY_TYPES, PBX_TYPES, TEAMS_MODES, role_allowed
+
+
+def spec_name(api_value: str) -> str:
+    """The customer spec's kebab-case name for an API enum value: `EMBEDDED_SMBC` -> `embedded-smbc`."""
+    return api_value.lower().replace("_", "-")
+
+
+@dataclass(frozen=True)
+class PbxModel:
+    api_type: str  # the API's enum value (wire.PBX_TYPES)
+    title: str
+    max_users: int  # [brief] capacity table
+    max_bhcc: int
+
+    @property
+    def role(self) -> str | None:
+        """The CloudLink role PBX users may hold on this PBX [brief] (a wire fact)."""
+        return role_allowed(self.api_type)
+
+
+_PBX_TABLE = (  # [brief] capacity per PBX: planned onboarded users, busy-hour call completions
+    PbxModel("MIVOICE_OFFICE_400", "MiVoice Office 400", 800, 4200),
+    PbxModel("MIVOICE_5000", "MiVoice 5000", 5000, 16000),
+    PbxModel("MX_ONE", "MiVoice MX-ONE", 5000, 15000),
+    PbxModel("MIVOICE_BUSINESS", "MiVoice Business", 2500, 12000),
+)
+assert tuple(m.api_type for m in _PBX_TABLE) == PBX_TYPES, "the capacity table covers every API PBX type"
+
+# Keyed by the spec's name; the reverse maps turn API answers back into spec names.
+PBX_MODELS: dict[str, PbxModel] = {spec_name(m.api_type): m for m in _PBX_TABLE}
+PBX_KINDS_BY_API = {m.api_type: kind for kind, m in PBX_MODELS.items()}
+GATEWAY_KINDS: dict[str, str] = {spec_name(t): t for t in GATEWAY_TYPES}  # spec name -> API enum
+GATEWAY_KINDS_BY_API = {v: k for k, v in GATEWAY_KINDS.items()}
+TEAMS_MODE_KINDS: dict[str, str] = {spec_name(m): m for m in TEAMS_MODES}
+TEAMS_MODE_KINDS_BY_API = {v: k for k, v in TEAMS_MODE_KINDS.items()}
+
+# [brief] Mitel Assistant readiness: (minimum MiCollab version, what needs it).
+MICOLLAB_READINESS = (
+    ((9, 6), "MiCollab PC client 9.6+ offers the telephony-only profile"),
+    ((9, 7, 10), "on iOS, Mitel Assistant launches MiCollab through a URI that needs MiCollab 9.7.10+"),
+)
+MICOLLAB_CALL_HISTORY_MIVB = ((9, 7), "with MiVoice Business, calling from Call History needs MiCollab 9.7+")
