@@ -50,6 +50,7 @@ FLEET_EXIT_CODES = "\n".join([
     "1 = a customer failed, or the command could not run;",
     "2 = bad usage (unknown option, no stack matches, bad --shard);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
+    "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
 ])
 
@@ -127,9 +128,46 @@ def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Shard
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
 def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                markdown_file: MarkdownOpt = None) -> None:
-    """Find changes made behind Pulumi's back (preview --refresh --expect-no-changes); exit 3 on drift."""
-    _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+                markdown_file: MarkdownOpt = None,
+                engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
+                                                     "--expect-no-changes` per stack instead of the scan")] = False,
+                fail_on_unmanaged: Annotated[bool, typer.Option(
+                    "--fail-on-unmanaged", help="exit 4 when CloudLink has objects no stack manages "
+                                                "(and nothing drifted or failed)")] = False) -> None:
+    """Find changes made behind Pulumi's back; exit 3 on drift.
+
+    By default a scan: one process reads each stack's checkpoint and asks CloudLink (GETs only), with the
+    providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
+    """
+    if engine:
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+        return
+    from rich.console import Console
+
+    from .fleet.errors import FleetError
+    from .fleet.progress import ScanView
+    from .fleet.scan import DEFAULT_SCAN_PARALLEL, scan_drift
+    from .fleet.stacks import select_stacks
+    from .fleet.workspace import Project
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 140))
+    try:
+        project = Project(project_dir, backend)
+        names = select_stacks(project.stacks_dir, stacks, shard)
+        view = ScanView(console, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
+        with view:
+            report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged)
+    except FleetError as e:
+        typer.secho(f"cloudlink fleet drift: {e}", fg="red", err=True)
+        raise typer.Exit(int(e.exit_code)) from None
+    view.print_report(report)
+    if json_file:
+        report.write_json(json_file)
+    if markdown_file:
+        report.write_markdown(markdown_file)
+    raise typer.Exit(int(report.exit_code))
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
