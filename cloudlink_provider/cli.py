@@ -72,7 +72,8 @@ MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a
 
 
 def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
-           backend: str | None, json_file: Path | None, markdown_file: Path | None, **options: bool) -> None:
+           backend: str | None, json_file: Path | None, markdown_file: Path | None,
+           changed_since: str | None = None, **options: bool) -> None:
     from rich.console import Console
 
     from .fleet.errors import FleetError
@@ -88,9 +89,15 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
         run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
         project = Project(project_dir, backend)
         names = select_stacks(project.stacks_dir, stacks, shard)
+        selected_by = None
+        if changed_since is not None:
+            from .fleet.changes import select_changed
+
+            names, selected_by = select_changed(project.dir, changed_since, names)
         view = FleetView(console, names, operation, run_options.parallel)
         with view:
             report = Fleet(project, view).run(names, run_options)
+        report.selected_by = selected_by
     except FleetError as e:
         typer.secho(f"cloudlink fleet {operation}: {e}", fg="red", err=True)
         raise typer.Exit(int(e.exit_code)) from None
@@ -110,10 +117,14 @@ def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
                   markdown_file: MarkdownOpt = None,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
                   expect_no_changes: Annotated[bool, typer.Option(
-                      "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False) -> None:
+                      "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False,
+                  changed_since: Annotated[Optional[str], typer.Option(
+                      "--changed-since", metavar="REF", show_default=False,
+                      help="only stacks whose stack file changed since this git ref; every stack when shared "
+                           "code changed (program, provider, Pulumi.yaml, pyproject.toml, tools/)")] = None) -> None:
     """Show what `up` would change, per customer."""
     _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file,
-           refresh=refresh, expect_no_changes=expect_no_changes)
+           changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
