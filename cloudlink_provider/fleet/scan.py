@@ -22,6 +22,7 @@ Retry-After. It only reads: no API write, no state write, no lock.
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -48,6 +49,7 @@ from .stacks import stack_file
 PROJECT = "cloudlink-fleet"  # Pulumi.yaml's name: the config namespace and the state's project folder
 CUSTOMER_KEY = f"{PROJECT}:customer"
 SECRET_MARK = {SECRET_SIG: SECRET_KEY}  # how an engine event carries a secret value (never the value)
+DEFAULT_PROVIDER = "pulumi:providers:pulumi-python"  # the engine's default provider for dynamic resources
 DEFAULT_SCAN_PARALLEL = 16  # customers at once: each is a handful of GETs, mostly waiting on the network
 
 
@@ -245,7 +247,10 @@ class Scanner:
         if self.coverage is not None:
             self.coverage.owned(name, stack, spec, {n: (r[3], r[2]) for n, r in refreshed.items()})
 
-        # 2. preview: the program's resources, in registration order, each through check and diff
+        # 2. preview: the default provider first (its inputs are the stack's config), then the program's
+        # resources in registration order, each through check and diff
+        if checkpoint is not None:
+            self._provider_step(stack, checkpoint, salt, collector)
         steps: dict[str, _Step] = {}
         failures: list[str] = []
         counts = {"same": 0, "create": 0, "update": 0, "replace": 0, "delete": 0}
@@ -297,6 +302,44 @@ class Scanner:
         if failures:
             raise StackFailed("\n".join(failures))
         collector(EngineEvent.from_json({"summaryEvent": {"resourceChanges": counts}}))
+
+
+    def _provider_step(self, stack: StackFile, checkpoint: Checkpoint, salt: str | None,
+                       collector: EventCollector) -> None:
+        """The engine's default provider takes the whole stack config as inputs, and has no DiffConfig:
+        any config key that differs from the state (a spec edit, a rotated secret) plans an update of it."""
+        for res in checkpoint.resources:
+            if res.type != DEFAULT_PROVIDER or res.name != "default":
+                continue
+            old = self.passphrase.reveal(salt, res.inputs) if salt else res.inputs
+            new = {k: _config_value(v) for k, v in stack.config.items()}
+            changed = sorted(k for k in old.keys() | new.keys() if not k.startswith("__")
+                             and not _same_config(old.get(k), new.get(k)))
+            if not changed:
+                return
+            secret = _secret_paths(res.inputs) | {k for k, v in _secure_keys(self.stacks_dir, stack.name)}
+            collector(EngineEvent.from_json({"resourcePreEvent": {"metadata": {
+                "op": "update", "urn": res.urn, "type": res.type, "provider": "",
+                "old": {"type": res.type, "urn": res.urn, "id": res.id, "inputs": _marked(old, secret)},
+                "new": {"type": res.type, "urn": res.urn, "id": res.id, "inputs": _marked(new, secret)},
+                "keys": [], "diffs": changed, "detailedDiff": None}}}))
+            return
+
+
+def _config_value(value: Any) -> Any:
+    """A config value as the engine passes it to the provider: objects as compact JSON text, keys sorted."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _same_config(old: Any, new: Any) -> bool:
+    if old == new:
+        return True
+    try:
+        return isinstance(old, str) and isinstance(new, str) and json.loads(old) == json.loads(new)
+    except ValueError:
+        return False
 
 
 def _secure_keys(stacks_dir: Path, name: str) -> list[tuple[str, bool]]:
