@@ -126,6 +126,10 @@ def clone_state(project: Path, templates: dict[str, str], customers: dict[str, d
                              "__provider": provider_blob}
             res["outputs"] = {**{k: (sealed(v) if k in secret and v is not None else v)
                                  for k, v in result.outs.items()}, "__provider": provider_blob}
+        for res in deployment["resources"]:  # the default provider's inputs are the stack's config
+            if res["type"].startswith("pulumi:providers:"):
+                for props in (res["inputs"], res["outputs"]):
+                    props["cloudlink-fleet:customer"] = json.dumps(raw, separators=(",", ":"), sort_keys=True)
         text = json.dumps(template).replace(f"urn:pulumi:{old}::", f"urn:pulumi:{name}::") \
             .replace(f"{PROJECT}-{old}", f"{PROJECT}-{name}").replace(f"/{old}\"", f"/{name}\"")
         (stacks_dir / f"{name}.json").write_text(text)
@@ -175,9 +179,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000], help="scan sizes")
     parser.add_argument("--engine-size", type=int, default=50, help="customers for --engine (0: skip)")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="cloudlink-bench-") as tmp:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep)
         runs = [(n, False) for n in args.sizes] + ([(args.engine_size, True)] if args.engine_size else [])
         for size, engine in runs:
             row = bench(size, engine, Path(tmp))
