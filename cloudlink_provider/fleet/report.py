@@ -36,11 +36,12 @@ class StackOutcome:
     resources: list[ResourceChange] = field(default_factory=list)
     error: str | None = None
     duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
 
     def to_json(self) -> dict[str, Any]:
         return {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
-                "resources": [r.to_json() for r in self.resources], "error": self.error,
+                "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
                 "durationSeconds": round(self.duration_s, 2)}
 
 
@@ -144,6 +145,8 @@ def markdown(report: FleetReport) -> str:
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
         if s.error:
             lines += ["", "```", s.error.strip(), "```"]
+        if s.notes:
+            lines += [""] + [f"- note: {_cell(n)}" for n in s.notes]
         lines += ["", "</details>"]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]

@@ -36,6 +36,7 @@ from pulumi.automation import EngineEvent
 from ..client import CloudLinkError
 from ..customer.model import SpecError, parse_customer
 from ..resources._base import UNKNOWN, CloudLinkProvider, client_config, shared_client
+from .blind import write_only_notes
 from .checkpoint import (SECRET_KEY, SECRET_SIG, Checkpoint, CheckpointError, CheckpointReader, StateResource,
                          open_reader)
 from .desired import MissingSecret, Planned, Ref, Secret, desired
@@ -174,7 +175,8 @@ class Scanner:
             error = str(e)
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = f"{type(e).__name__}: {e}"
-        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes())
+        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(),
+                               notes=write_only_notes(self.stacks_dir, name))
         if error is not None:
             outcome.status, outcome.error = FAILED, error
         elif collector.has_changes():

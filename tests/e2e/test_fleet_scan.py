@@ -165,5 +165,7 @@ def test_scan_and_engine_report_the_same_drift(tmp_path, emulator, api):
     assert drifted >= set(edited) and drifted >= {s for s in touched}
     for s_scan, s_engine in zip(scan_report["stacks"], engine_report["stacks"]):
         assert s_scan["changes"] == s_engine["changes"], s_scan["stack"]
+        # what neither can see, in the same words: the PBX password (and the Teams client secret)
+        assert s_scan["notes"] == s_engine["notes"] and any("password is write-only" in n for n in s_scan["notes"])
     assert "[secret]" not in (tmp_path / "scan.md").read_text() or "pbx-pass-0001" not in (tmp_path / "scan.md").read_text()
     assert "pbx-pass-0001" not in scan.stdout and "teams-secret-0001" not in scan.stdout
