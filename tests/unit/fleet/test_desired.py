@@ -75,7 +75,8 @@ def test_desired_is_what_the_program_registers(kind):
 
     @pulumi.runtime.test
     def registered():
-        exports = program.declare(parse_customer(spec), pulumi.Config())
+        config = pulumi.Config()
+        exports = program.register(program.plan(parse_customer(spec), program.configured_secrets(config)), config)
         return pulumi.Output.all(*[v for v in exports.values() if isinstance(v, pulumi.Output)]).apply(compare)
 
     registered()
