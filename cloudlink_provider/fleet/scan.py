@@ -35,7 +35,7 @@ from pulumi.automation import EngineEvent
 
 from ..client import CloudLinkError
 from ..customer.model import SpecError, parse_customer
-from ..resources._base import UNKNOWN, CloudLinkProvider, client_config, shared_client
+from ..resources._base import UNKNOWN, CloudLinkProvider, CloudLinkRefused, client_config
 from .blind import write_only_notes
 from .checkpoint import (SECRET_KEY, SECRET_SIG, Checkpoint, CheckpointError, CheckpointReader, StateResource,
                          open_reader)
@@ -171,8 +171,8 @@ class Scanner:
             error = None
         except (StackFailed, CheckpointError, SecretsError) as e:
             error = str(e)
-        except CloudLinkError as e:
-            error = str(e)
+        except (CloudLinkError, CloudLinkRefused) as e:
+            error = " ".join(str(e).split())
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = f"{type(e).__name__}: {e}"
         outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(),
@@ -232,8 +232,8 @@ class Scanner:
                                       planned.provider if planned else None, stack)
             try:
                 result = provider.read(res.id, outputs)
-            except CloudLinkError as e:
-                raise StackFailed(f"{res.name} ({_short(res.type)}): refresh: {e}") from None
+            except (CloudLinkError, CloudLinkRefused) as e:  # the providers' own one line names the resource
+                raise StackFailed(f"{res.name} ({_short(res.type)}) refresh: {' '.join(str(e).split())}") from None
             old_marked = _marked(outputs, _secret_paths(res.outputs))
             if not result.id:
                 collector(_event("resOutputsEvent", "refresh", res.urn, res.type, old={"outputs": old_marked},
