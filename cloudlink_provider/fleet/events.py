@@ -193,7 +193,9 @@ class EventCollector:
                 op_name = ADOPT
             change = ResourceChange(md.urn, short_type(md.type), urn_name(md.urn), op_name)
             self.steps[md.urn] = change
-        if names and not change.fields:
+        # A delete-before-replace begins with its delete-replaced step, which carries no new inputs:
+        # the fields come from the replacement's own step.
+        if names and not change.fields and op != OpType.DELETE_REPLACED.value:
             change.fields = [self._change(n, old_in, new_in) for n in names]
 
     def _refreshed(self, md: Any) -> None:

@@ -313,6 +313,11 @@ class Importer:
         return results
 
     # -- the work ------------------------------------------------------------------------------
+    def _fleet_salt(self) -> str:
+        from .secrets import Passphrase, fleet_salt
+
+        return fleet_salt(self.project.stacks_dir, Passphrase(self.project.env["PULUMI_CONFIG_PASSPHRASE"]))
+
     def _call(self, fn: Any) -> Any:
         try:
             with CloudLink(self.config) as client:
@@ -348,12 +353,17 @@ class Importer:
         path = stack_file(self.project.stacks_dir, stack)
         workspace = self.project.workspace()
         try:
+            # Every fleet-written stack carries the fleet's one encryption salt (README, "Secrets"): the engine
+            # keeps an encryptionsalt it finds in the stack file, and a scan derives one key for the fleet.
+            path.write_text(yaml.safe_dump({"encryptionsalt": self._fleet_salt()}))
             created = auto.Stack.create(stack, workspace)
         except auto.StackAlreadyExistsError:
+            path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, (f"the backend already has a stack named {stack}; "
                                                     "choose another --name")
             return result
         except auto.CommandError as e:
+            path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
             return result
         try:
