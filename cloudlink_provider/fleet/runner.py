@@ -165,6 +165,10 @@ class Fleet:
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = e
         outcome = classify(name, options, collector, error, run.cancel_requested)
+        if options.operation == "drift":
+            from .blind import write_only_notes
+
+            outcome.notes = write_only_notes(self.project.stacks_dir, name)
         outcome.duration_s = time.monotonic() - start
         return outcome
 
