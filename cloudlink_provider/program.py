@@ -17,6 +17,10 @@ from .resources.sso_scim_integration import SsoScimIntegration
 from .resources.teams_integration import TeamsIntegration
 from .customer.model import CustomerSpec, SpecError, parse_customer, readiness_warnings
 
+# The write-only secrets a spec block needs, as keys of the stack's `cloudlink-fleet:` config (written once:
+# the fleet's StackFile and importer read them from here).
+SECRET_OF_BLOCK = {"pbx": "pbxPassword", "teams": "teamsClientSecret"}
+
 
 def load_spec(config: pulumi.Config | None = None) -> CustomerSpec:
     config = config or pulumi.Config()
@@ -50,14 +54,14 @@ def declare(spec: CustomerSpec, config: pulumi.Config) -> dict[str, object]:
         exports["gatewayId"] = gateway.gatewayId
         if spec.pbx:
             pbx = PbxConnection("pbx", spec.pbx, account.accountId, gateway.gatewayId,
-                                require_secret(config, "pbxPassword", "customer.pbx"))
+                                require_secret(config, SECRET_OF_BLOCK["pbx"], "customer.pbx"))
             exports["pbxStatus"] = pbx.status
             if spec.roles:
                 roles = RoleAssignment("roles", spec.roles, account.accountId, pbx.id)
                 exports["roleHolders"] = roles.roles.apply(len)
             if spec.teams:
                 teams = TeamsIntegration("teams", spec.teams, account.accountId, pbx.id,
-                                         require_secret(config, "teamsClientSecret", "customer.teams"))
+                                         require_secret(config, SECRET_OF_BLOCK["teams"], "customer.teams"))
                 exports["teamsStatus"] = teams.status
                 exports["teamsConsentUrl"] = teams.consentUrl
     if spec.sso:

@@ -34,14 +34,18 @@ class StackOutcome:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     resources: list[ResourceChange] = field(default_factory=list)
-    error: str | None = None
+    error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
+    detail: str | None = None  # everything the engine said about the failure: only with --debug
 
-    def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
+    def to_json(self, debug: bool = False) -> dict[str, Any]:
+        data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error,
                 "durationSeconds": round(self.duration_s, 2)}
+        if debug and self.detail:
+            data["errorDetail"] = self.detail
+        return data
 
 
 @dataclass
@@ -55,6 +59,7 @@ class FleetReport:
     expect_no_changes: bool = False
     shard: str | None = None
     released_locks: list[str] = field(default_factory=list)
+    debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
@@ -77,7 +82,7 @@ class FleetReport:
             "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
-            "stacks": [s.to_json() for s in self.stacks],
+            "stacks": [s.to_json(self.debug) for s in self.stacks],
         }
 
     def write_json(self, path: Path) -> None:

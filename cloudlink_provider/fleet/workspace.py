@@ -26,7 +26,7 @@ from pulumi.automation.errors import create_command_error
 
 from .engine import file_backend_dir, fleet_env, pulumi_binary
 from .errors import FleetError, usage
-from .stacks import stack_file
+from .stacks import StackFile
 
 SECRETS_PROVIDER = "passphrase"
 _current = threading.local()
@@ -174,13 +174,7 @@ class Project:
 
     def secret_keys(self, name: str) -> set[str]:
         """The stack's `secure:` config keys (read from its file; no decryption)."""
-        import yaml
-
-        try:
-            config = (yaml.safe_load(stack_file(self.stacks_dir, name).read_text()) or {}).get("config") or {}
-        except (OSError, yaml.YAMLError):
-            return set()
-        return {k for k, v in config.items() if isinstance(v, dict) and "secure" in v}
+        return StackFile(self.stacks_dir, name).secure_keys()
 
     # -- locks (file:// backends) ------------------------------------------------------------
     def lock_files(self) -> list[Path]:
