@@ -13,19 +13,34 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
+from ..client import AzureSync, IdentityProvider
 from ..customer.model import SsoSpec
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from ..wire.saml import pem_certificates, pem_text
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")
 
 
 class SsoScimInputs(SsoSpec):
     accountId: str = Field(min_length=1)
+
+
+SSO_PROVIDERS_BY_API = {"AZURE": "azure-ad"}  # the spec's `provider` per API identity-provider type
+
+
+def to_spec(idp: IdentityProvider, sync: AzureSync | None) -> dict[str, Any]:
+    """The spec's sso block for a live identity provider and Azure AD Sync: the one API->spec mapping,
+    used by `read`, `fleet import` and the fleet scan. `logoutUrl` is None when CloudLink has none;
+    the certificate is the PEM text of CloudLink's certificates."""
+    saml = idp.saml
+    assert saml is not None, "an identity provider without SAML settings is not SSO"
+    return {"provider": SSO_PROVIDERS_BY_API.get(idp.type or "AZURE", idp.type), "issuerId": saml.issuerId,
+            "loginUrl": saml.loginUrl, "logoutUrl": saml.logoutUrl or None,
+            "certificate": pem_text(list(saml.certificates)), "scim": bool(sync and sync.enabled)}
 
 
 def _saml(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -83,13 +98,11 @@ class SsoScimProvider(CloudLinkProvider):
         idp = self.client.identity.get(inputs["accountId"])
         if idp is None or idp.saml is None:
             return ReadResult(None, {})
-        saml = idp.saml
-        live_certs = list(saml.certificates)
-        same_certs = pem_certificates(inputs["certificate"]) == live_certs
-        inputs.update(issuerId=saml.issuerId, loginUrl=saml.loginUrl, logoutUrl=saml.logoutUrl,
-                      certificate=inputs["certificate"] if same_certs else pem_text(live_certs))
         sync = self.client.scim.get(inputs["accountId"])
-        inputs["scim"] = bool(sync and sync.enabled)
+        live = to_spec(idp, sync)
+        same_certs = pem_certificates(inputs["certificate"]) == list(idp.saml.certificates)
+        inputs.update(issuerId=live["issuerId"], loginUrl=live["loginUrl"], logoutUrl=live["logoutUrl"],
+                      certificate=inputs["certificate"] if same_certs else live["certificate"], scim=live["scim"])
         return ReadResult(id_, self._outputs(inputs, sync, props.get("scimToken")), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -116,15 +129,11 @@ class SsoScimProvider(CloudLinkProvider):
         self.client.identity.delete(props["accountId"])
 
 
-class SsoScimIntegration(Resource, module="cloudlink", name="SsoScimIntegration"):
+class SsoScimIntegration(CloudLinkResource, module="cloudlink", name="SsoScimIntegration"):
+    PROVIDER = SsoScimProvider
+    OUTPUTS = ("serviceProviderEntityId", "replyUrl", "scimBaseUrl", "scimToken")
+    SECRET_OUTPUTS = ("scimToken",)
     serviceProviderEntityId: pulumi.Output[str]
     replyUrl: pulumi.Output[str]
     scimBaseUrl: pulumi.Output[str]
     scimToken: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: SsoSpec, account_id: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": account_id, "serviceProviderEntityId": None, "replyUrl": None,
-                 "scimBaseUrl": None, "scimToken": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["scimToken"]))
-        super().__init__(SsoScimProvider(), name, props, opts)

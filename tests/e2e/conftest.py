@@ -22,7 +22,6 @@ from cloudlink_provider.emulator.store import DEMO_PARTNER
 from cloudlink_provider.fleet.engine import PROJECT_ROOT, file_backend_dir, pulumi_env, run_pulumi
 
 PASSPHRASE = "e2e-passphrase"
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class PulumiFailed(AssertionError):
@@ -97,8 +96,8 @@ class Api:
         return self.http.get("/_emulator/requests").json()["items"]
 
     def writes(self) -> list[dict[str, Any]]:
-        """Write calls to CloudLink's APIs (token requests are not writes)."""
-        return [r for r in self.journal() if r["method"] in WRITE_METHODS and r["service"] != "authentication"]
+        """Write calls, as the emulator's journal flags them: every non-GET call but token grants."""
+        return [r for r in self.journal() if r["write"]]
 
     def clear_journal(self) -> None:
         self.http.delete("/_emulator/requests")

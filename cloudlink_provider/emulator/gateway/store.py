@@ -28,12 +28,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..wire import GATEWAY_STATUSES, GATEWAY_TYPES, MAX_ROLE_HOLDERS, PBX_TYPES, role_allowed
-from .accounts import AccountStore
-from .common import Caller, Context, check_if_match, href, new_id, stamp_modified, stamp_new
-from .errors import (ConditionalFailed, GatewayAlreadyAssociated, GatewayHasPbxLink, NotFound, PbxLinkExists,
+from ...wire import GATEWAY_STATUSES, GATEWAY_TYPES, MAX_ROLE_HOLDERS, PBX_TYPES, role_allowed
+from ..admin.store import AccountStore
+from ..common import Caller, Context, check_if_match, href, new_id, stamp_modified, stamp_new
+from ..errors import (ConditionalFailed, GatewayAlreadyAssociated, GatewayHasPbxLink, NotFound, PbxLinkExists,
                      PbxNotConnected, PbxUserNotFound, RoleCapacityExceeded, RoleNotAllowed, ValidationFailed)
-from .writes import check_fields, one_of, secret_hash, text
+from ..fields import check_fields, one_of, secret_hash, text
 
 GATEWAY_SERVER_SET = {"gatewayId", "accountId", "status"}
 LINK_WRITABLE = {"host", "port", "username", "password"}

@@ -10,9 +10,9 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from .controls import Controls, Fault
-from .deps import store_of
-from .errors import ValidationFailed
+from .store import Controls, Fault
+from ..deps import store_of
+from ..errors import ValidationFailed
 
 router = APIRouter(prefix="/_emulator", tags=["emulator controls"])
 
@@ -50,11 +50,14 @@ def clear_journal(request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/faults", status_code=201, summary="Inject a fault into matching requests")
+@router.post("/faults", status_code=201, summary="Inject a fault into matching requests (seed: replayable)")
 def add_fault(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     known = {f.name for f in fields(Fault)} - {"id"}
     if set(body) - known:
         raise ValidationFailed(f"unknown fault field(s): {', '.join(sorted(set(body) - known))}")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValidationFailed("seed must be an integer (the same seed faults the same requests again)")
     return controls_of(request).add_fault(Fault(**body))
 
 

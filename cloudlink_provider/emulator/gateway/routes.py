@@ -1,6 +1,6 @@
 """Gateway API routes (`/gateway/2017-09-01`): thin handlers over `store.gateways`, plus its test controls.
 
-Handlers parse and delegate; every rule lives in `gateways.GatewayStore`. The
+Handlers parse and delegate; every rule lives in `store.GatewayStore`. The
 `/_emulator/` controls here stand in for what the real gateway and PBX would
 report (gateway status, a PBX's user directory).
 """
@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..wire import API_VERSION
-from .common import Caller, page
-from .deps import caller, one, self_href, store_of
+from ...wire import API_VERSION
+from ..common import Caller, page
+from ..deps import caller, one, self_href, store_of
 
 router = APIRouter(prefix=f"/gateway/{API_VERSION}/accounts/{{account_id}}", tags=["gateway"])
 controls = APIRouter(prefix="/_emulator", tags=["emulator controls"])

@@ -15,11 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..wire import API_VERSION
-from .common import Caller
-from .deps import caller, one, store_of
-from .scim import SCIM_CONTENT_TYPE, ScimError
-from .scim_users import service_provider_config
+from ...wire import API_VERSION
+from ..common import Caller
+from ..deps import caller, one, store_of
+from .store import SCIM_CONTENT_TYPE, ScimError, service_provider_config
 
 router = APIRouter(prefix=f"/scim/{API_VERSION}", tags=["scim"])
 

@@ -1,4 +1,4 @@
-"""Field rules for partial-body writes of the gateway and integrations services.
+"""Field rules for partial-body writes (gateway and integrations), and how write-only secrets are kept.
 
 Owns the checks every POST/PUT body of those services goes through: unknown
 fields, immutable fields, server-set fields, required text, and how write-only

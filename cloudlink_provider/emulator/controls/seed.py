@@ -11,11 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from ..wire import ROLES_BY_RANK
-from .common import Caller, public
-from .deps import store_of
-from .errors import NotFound, ValidationFailed
-from .users import USER
+from ...wire import ROLES_BY_RANK
+from ..common import Caller, public
+from ..deps import store_of
+from ..errors import NotFound, ValidationFailed
+from ..admin.store import USER
 
 router = APIRouter(prefix="/_emulator", tags=["emulator controls"])
 SYSTEM = Caller("system", "", "GLOBAL_ADMIN")

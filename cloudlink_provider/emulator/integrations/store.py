@@ -20,13 +20,13 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from ..wire import BIDIRECTIONAL_TEAMS_PBX, TEAMS_MODES, TEAMS_TYPE
-from .accounts import AccountStore
-from .common import Caller, Context, check_if_match, href, new_id, stamp_modified, stamp_new
-from .errors import (BidirectionalRequiresMiVoiceBusiness, IntegrationExists, IntegrationNotAllowedOnPartnerAccount,
+from ...wire import BIDIRECTIONAL_TEAMS_PBX, TEAMS_MODES, TEAMS_TYPE
+from ..admin.store import AccountStore
+from ..common import Caller, Context, check_if_match, href, new_id, stamp_modified, stamp_new
+from ..errors import (BidirectionalRequiresMiVoiceBusiness, IntegrationExists, IntegrationNotAllowedOnPartnerAccount,
                      NotFound, ValidationFailed)
-from .gateways import GatewayStore
-from .writes import check_fields, one_of, secret_hash, text
+from ..gateway.store import GatewayStore
+from ..fields import check_fields, one_of, secret_hash, text
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 WRITABLE = {"clientId", "clientSecret", "mode"}

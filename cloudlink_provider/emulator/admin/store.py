@@ -1,13 +1,20 @@
-"""Admin API users (`/admin/2017-09-01/accounts/{accountId}/users`): state and rules, and the outbox.
+"""Admin API state and rules: accounts, their users, and the outbox of emails CloudLink sends.
 
-Owns user documents and every rule about them: email required and unique
+Accounts: a partner admin sees and changes only its own customer accounts (others
+are 404, never leaked); an account admin only its own account. Server-set fields
+(`accountId`, `accountNumber`, `partnerId`) are immutable. A partner's own
+account cannot be deleted. Deleting a customer account removes everything it owns.
+
+Users (`/admin/2017-09-01/accounts/{accountId}/users`): email required and unique
 within the account, loginId and extension unique too (Azure AD Sync also makes
 mobile and phone unique: callers pass `unique=`), roles change only between
 USER and ACCOUNT_ADMIN, the account's `userLimit`, and that users synced from
 Azure AD are read-only here while Azure AD Sync is on (except their role).
 Creating a user sends a welcome email, recorded in the outbox that
-`/_emulator/outbox` shows. Must not know HTTP or SCIM shapes: the SCIM module
-maps its resources onto `create_user`/`update_user` here.
+`/_emulator/outbox` shows.
+
+Must not know HTTP or SCIM shapes: the SCIM service maps its resources onto
+`create_user`/`update_user` here.
 """
 
 from __future__ import annotations
@@ -15,20 +22,106 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from ..wire import EMAIL_PATTERN, EXTENSION_PATTERN, PHONE_PATTERN, USER_ROLES, USER_UNIQUE_FIELDS
-from .accounts import AccountStore
-from .common import Caller, Context, check_if_match, href, new_id, now_iso, stamp_modified, stamp_new
-from .errors import ApiError, Conflict, NotFound, ValidationFailed
+from ...wire import EMAIL_PATTERN, EXTENSION_PATTERN, PHONE_PATTERN, USER_ROLES, USER_UNIQUE_FIELDS
+from ..common import Caller, Context, check_if_match, href, new_id, now_iso, stamp_modified, stamp_new
+from ..errors import ApiError, Conflict, NotFound, ValidationFailed
 
+ACCOUNT_MUTABLE = {"name", "domain", "languageCode", "active", "userLimit", "location", "contacts", "description"}
+ACCOUNT_IMMUTABLE = {"accountId", "accountNumber", "partnerId"}
+
+
+def _validate_account(body: dict[str, Any], creating: bool) -> None:
+    echoed = {"_links", "createdOn", "createdBy", "modifiedOn", "modifiedBy"}
+    unknown = set(body) - ACCOUNT_MUTABLE - ACCOUNT_IMMUTABLE - echoed
+    if unknown:
+        raise ValidationFailed(f"unknown account field(s): {', '.join(sorted(unknown))}")
+    if creating and not str(body.get("name") or "").strip():
+        raise ValidationFailed("name is required")
+    if "name" in body and not str(body["name"] or "").strip():
+        raise ValidationFailed("name must not be empty")
+    if "active" in body and not isinstance(body["active"], bool):
+        raise ValidationFailed("active must be a boolean")
+    if "userLimit" in body and body["userLimit"] is not None and (
+            not isinstance(body["userLimit"], int) or body["userLimit"] < 0):
+        raise ValidationFailed("userLimit must be a non-negative integer")
+
+
+class AccountStore:
+    def __init__(self, ctx: Context):
+        self.db = ctx.db
+
+    def visible(self, caller: Caller, account: dict[str, Any] | None) -> bool:
+        if account is None:
+            return False
+        if caller.role == "GLOBAL_ADMIN" or account["accountId"] == caller.account_id:
+            return True
+        return caller.role == "PARTNER_ADMIN" and account.get("partnerId") == caller.account_id
+
+    def get_account(self, caller: Caller, account_id: str) -> dict[str, Any]:
+        account = self.db.get("account", account_id)
+        if not self.visible(caller, account):
+            raise NotFound(f"account {account_id} was not found")
+        return account
+
+    def require_customer(self, caller: Caller, account_id: str, min_role: str = "ACCOUNT_ADMIN") -> dict[str, Any]:
+        """The account, visible to the caller with at least `min_role` (the gate every child entity uses)."""
+        account = self.get_account(caller, account_id)
+        caller.require(min_role)
+        return account
+
+    def list_accounts(self, caller: Caller) -> list[dict[str, Any]]:
+        if caller.role == "GLOBAL_ADMIN":
+            return self.db.list("account")
+        if caller.role == "PARTNER_ADMIN":
+            return [a for a in self.db.list("account") if a.get("partnerId") == caller.account_id]
+        return [self.get_account(caller, caller.account_id)]
+
+    def create_account(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+        caller.require("PARTNER_ADMIN")
+        _validate_account(body, creating=True)
+        if ACCOUNT_IMMUTABLE & set(body):
+            raise ValidationFailed(f"{', '.join(sorted(ACCOUNT_IMMUTABLE & set(body)))} are set by the server")
+        with self.db.transaction():
+            account_id = new_id()
+            doc = {"accountId": account_id, "accountNumber": str(self.db.next_value("accountNumber")),
+                   "partnerId": caller.account_id, "active": True,
+                   **{k: v for k, v in body.items() if k in ACCOUNT_MUTABLE}}
+            stamp_new(doc, caller, href("admin", f"/accounts/{account_id}"))
+            return self.db.put("account", account_id, doc, account_id)
+
+    def update_account(self, caller: Caller, account_id: str, body: dict[str, Any],
+                       if_match: str | None = None) -> dict[str, Any]:
+        with self.db.transaction():
+            account = self.require_customer(caller, account_id)
+            check_if_match(account, if_match)
+            _validate_account(body, creating=False)
+            for key in ACCOUNT_IMMUTABLE & set(body):
+                if body[key] != account.get(key):
+                    raise ValidationFailed(f"{key} is immutable", name="ImmutableField")
+            if "active" in body and account["accountId"] == caller.account_id and body["active"] is False:
+                raise ValidationFailed("an account cannot deactivate itself", name="CannotDeactivateOwnAccount")
+            account.update({k: v for k, v in body.items() if k in ACCOUNT_MUTABLE})
+            stamp_modified(account, caller)
+            return self.db.put("account", account_id, account, account_id)
+
+    def delete_account(self, caller: Caller, account_id: str) -> None:
+        with self.db.transaction():
+            account = self.require_customer(caller, account_id, "PARTNER_ADMIN")
+            if account.get("isPartner") or account_id == caller.account_id:
+                raise ApiError("a partner's own account cannot be deleted", status=403, name="CannotDeletePartnerAccount")
+            self.db.delete_owned_by(account_id)
+
+
+# --- users ----------------------------------------------------------------------------------------
 USER = "user"
 EMAIL = "email"
-AZURE_SYNC = "azureSync"  # the Azure AD Sync document of an account (see scim.py)
+AZURE_SYNC = "azureSync"  # the Azure AD Sync document of an account (see scim/store.py)
 
-MUTABLE = {"email", "name", "firstName", "lastName", "role", "extension", "mobile", "phone", "loginId",
+USER_MUTABLE = {"email", "name", "firstName", "lastName", "role", "extension", "mobile", "phone", "loginId",
            "languageCode", "active", "description"}
-SERVER_SET = {"userId", "accountId", "source", "emailVerified", "mobileVerified", "phoneVerified",
+USER_SERVER_SET = {"userId", "accountId", "source", "emailVerified", "mobileVerified", "phoneVerified",
               "createdOn", "createdBy", "modifiedOn", "modifiedBy", "_links"}
-SYNCED = MUTABLE - {"role"}  # what Azure AD owns for users it synced
+SYNCED = USER_MUTABLE - {"role"}  # what Azure AD owns for users it synced
 _PATTERNS = {"email": EMAIL_PATTERN, "extension": EXTENSION_PATTERN, "mobile": PHONE_PATTERN,
              "phone": PHONE_PATTERN}
 _TEXT = {"name", "firstName", "lastName", "loginId", "languageCode", "description"}
@@ -38,10 +131,10 @@ def _norm(value: Any) -> str:
     return re.sub(r"\s+", "", str(value)).lower() if value not in (None, "") else ""
 
 
-def _validate(body: dict[str, Any], creating: bool) -> None:
+def _validate_user(body: dict[str, Any], creating: bool) -> None:
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object")
-    unknown = set(body) - MUTABLE - SERVER_SET
+    unknown = set(body) - USER_MUTABLE - USER_SERVER_SET
     if unknown:
         raise ValidationFailed(f"unknown user field(s): {', '.join(sorted(unknown))}")
     if creating and not body.get("email"):
@@ -109,7 +202,7 @@ class UserStore:
                     welcome: bool = True) -> dict[str, Any]:
         with self.db.transaction():
             account = self.accounts.require_customer(caller, account_id)
-            _validate(body, creating=True)
+            _validate_user(body, creating=True)
             self._check_role_grant(caller, body.get("role"))
             limit = account.get("userLimit")
             if limit is not None and len(self.db.list(USER, account_id)) >= limit:
@@ -117,7 +210,7 @@ class UserStore:
                                status=409, name="UserLimitExceeded")
             user_id = new_id()
             doc = {"userId": user_id, "accountId": account_id, "role": "USER", "active": True,
-                   **{k: v for k, v in body.items() if k in MUTABLE},
+                   **{k: v for k, v in body.items() if k in USER_MUTABLE},
                    "source": source, "emailVerified": False, "mobileVerified": False, "phoneVerified": False,
                    **(internal or {})}
             self._check_unique(doc, unique)
@@ -134,13 +227,13 @@ class UserStore:
         with self.db.transaction():
             self.accounts.require_customer(caller, account_id)
             user = self._user(account_id, user_id)
-            _validate(body, creating=False)
+            _validate_user(body, creating=False)
             check_if_match(user, if_match)
-            for key in sorted(SERVER_SET & set(body) - {"createdOn", "createdBy", "modifiedOn", "modifiedBy",
+            for key in sorted(USER_SERVER_SET & set(body) - {"createdOn", "createdBy", "modifiedOn", "modifiedBy",
                                                          "_links"}):
                 if body[key] != user.get(key):
                     raise ValidationFailed(f"{key} is set by the server", name="ImmutableField")
-            changes = {k: v for k, v in body.items() if k in MUTABLE and v != user.get(k)}
+            changes = {k: v for k, v in body.items() if k in USER_MUTABLE and v != user.get(k)}
             if source is None:
                 self._check_not_synced(user, changes)
             if "role" in changes:

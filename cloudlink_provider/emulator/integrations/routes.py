@@ -1,6 +1,6 @@
 """Integrations API routes (`/integrations/2017-09-01`): thin handlers over `store.integrations`.
 
-Handlers parse and delegate; every rule lives in `integrations.IntegrationStore`.
+Handlers parse and delegate; every rule lives in `store.IntegrationStore`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..wire import API_VERSION
-from .common import Caller, page
-from .deps import caller, one, self_href, store_of
+from ...wire import API_VERSION
+from ..common import Caller, page
+from ..deps import caller, one, self_href, store_of
 
 router = APIRouter(prefix=f"/integrations/{API_VERSION}/accounts/{{account_id}}/integrations",
                    tags=["integrations"])
