@@ -2,7 +2,8 @@
 
 Starts the emulator (state kept in `.emulator/demo.db`, so the demo's Pulumi
 state in `.state/` stays consistent across runs), runs `pulumi up --refresh`
-for every sample stack, runs it again to show the second run writes nothing,
+for every sample stack, runs it again to show the second run writes nothing and sends
+no welcome email (the emulator's outbox counts them),
 and prints a per-customer summary. Lives beside the CLI because it is the one
 place allowed to start the emulator and drive the fleet together.
 """
@@ -35,8 +36,15 @@ def _writes(http: httpx.Client) -> int:
     return http.get("/_emulator/requests").json()["writes"]  # the emulator's one definition of a write
 
 
+def _emails(http: httpx.Client) -> int:
+    """How many emails (welcome emails) the emulator has sent so far: its outbox."""
+    return int(http.get("/_emulator/outbox").json()["count"])
+
+
 def run_demo(port: int = 8787, root: Path = PROJECT_ROOT) -> None:
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))  # logs: room for the table
     stacks = discover_stacks(root / "stacks")
     if not stacks:
         raise DemoError(f"no sample stacks in {root / 'stacks'}")
@@ -46,29 +54,40 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT) -> None:
     (root / ".emulator").mkdir(exist_ok=True)
     env = pulumi_env(root)
     rows = []
+    emails_again = 0
     with EmulatorServer(str(root / ".emulator" / "demo.db"), port=port) as emulator, \
             httpx.Client(base_url=emulator.url, timeout=30) as http:
         console.print(f"[bold]CloudLink emulator[/] on {emulator.url}; state in {env['PULUMI_BACKEND_URL']}")
         for name in stacks:
             with console.status(f"{name}: pulumi up"):
                 _ensure_stack(name, root, env)
+                before = _emails(http)
                 first = _up(name, root, env, refresh=True)
+                sent = _emails(http)
+                first_emails = sent - before
                 http.delete("/_emulator/requests")
                 second = _up(name, root, env, refresh=False)
-                writes = _writes(http)
+                writes, second_emails = _writes(http), _emails(http) - sent
             outputs = json.loads(run_pulumi(["stack", "output", "--json", "--stack", name], root, env,
                                             check=True).stdout or "{}")
-            rows.append((name, outputs.get("accountName", "?"), _summary(first), _summary(second), writes))
+            users = outputs.get("users") or {}
+            onboarded = f"{users['onboarded']} ({users['pending']} pending)" if users else "-"
+            rows.append((name, _summary(first), _summary(second), writes, onboarded,
+                         f"{first_emails} / {second_emails}"))
+            emails_again = emails_again or second_emails
             console.print(f"[green]✓[/] {name}")
     table = Table(title="Customers deployed to the emulator")
-    for column in ("stack", "account", "1st run", "2nd run", "2nd-run writes"):
+    for column in ("stack", "1st run", "2nd run", "2nd-run writes", "users", "emails 1st/2nd"):
         table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*[str(c) for c in row])
     console.print(table)
-    if any(r[4] for r in rows):
+    if any(r[3] for r in rows):
         raise DemoError("a second run wrote to CloudLink: the deployment is not idempotent")
-    console.print("Second runs made no changes. The emulator has stopped; state is in .state/ and .emulator/.")
+    if emails_again:
+        raise DemoError("a second run sent welcome emails again: user onboarding is not idempotent")
+    console.print("Second runs made no changes and sent no email. The emulator has stopped; state is in .state/ "
+                  "and .emulator/.")
 
 
 def _ensure_stack(name: str, root: Path, env: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ released. It renders nothing: progress goes to a `Listener`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -27,7 +28,7 @@ from .engine import redact_url
 from .errors import usage
 from .events import EventCollector
 from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from .workspace import EngineRun, Project, tracking
+from .workspace import EngineRun, Project, run_engine, tracking
 
 OPERATIONS = ("preview", "up", "drift", "refresh", "destroy")
 ENGINE_PARALLEL = 4  # resource operations at once inside one stack: fleet parallel x this bounds the API calls
@@ -165,8 +166,20 @@ class Fleet:
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = e
         outcome = classify(name, options, collector, error, run.cancel_requested)
+        if options.operation in ("up", "refresh", "drift") and outcome.status in (UNCHANGED, CHANGED, DRIFTED):
+            # one `stack output` call: what the last up recorded
+            outcome.users = _users_output(self.project, name, run)
         outcome.duration_s = time.monotonic() - start
         return outcome
+
+
+def _users_output(project: Project, name: str, run: EngineRun) -> dict[str, Any] | None:
+    """The `users` stack output (user onboarding's counts and pending users) as the last `up` left it."""
+    try:
+        value = json.loads(run_engine(project, name, ["stack", "output", "--json"], run).stdout or "{}").get("users")
+    except Exception:  # noqa: BLE001 - a report note, never a failure
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _operate(stack: auto.Stack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> None:

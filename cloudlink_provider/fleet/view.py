@@ -111,7 +111,7 @@ class FleetView:
             table.add_row(Text(s.stack), Text(s.status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
-                          Text(_brief(s)[:100] if s.error else ""))
+                          Text(_brief(s)[:100] if s.error else s.pending_note))
         self.console.print(table)
         for s in report.stacks:
             if s.resources:
