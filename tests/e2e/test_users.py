@@ -7,6 +7,7 @@ Azure AD Sync path deploys the application to synced users and creates none."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from cloudlink_provider.fleet.welcome import resend_welcome
@@ -157,3 +158,29 @@ def test_directory_rules_fail_at_up_naming_the_field_before_any_user_write(new_s
     failed = stack.up(ok=False)
     assert "selects 801 PBX users, more than the MiVoice Office 400 capacity of 800" in failed.stdout + failed.stderr
     assert user_writes(api) == []
+
+
+def test_azure_ad_sync_path_deploys_the_application_to_synced_users_and_creates_none(sample_stack, api):
+    stack = sample_stack("baltic-dental")  # SSO + Azure AD Sync, users: {source: azure-ad-sync}
+    stack.up()
+    out = stack.outputs()
+    assert out["users"] == {"onboarded": 0, "activated": 0, "pending": 0, "pendingUsers": []}
+    token = stack.pulumi("stack", "output", "--show-secrets", "scimToken").stdout.strip()
+    with httpx.Client(base_url=out["scimBaseUrl"], headers={"Authorization": f"Bearer {token}"}) as scim:
+        r = scim.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                      "userName": "ines@balticdental.example",
+                                      "emails": [{"primary": True, "value": "ines@balticdental.example"}]})
+        assert r.status_code == 201, r.text
+    planned = stack.preview("--expect-no-changes", ok=False)  # Azure AD brought a user: preview shows it
+    assert planned.returncode != 0 and "ines@balticdental.example" in planned.stdout, planned.stdout
+    api.clear_journal()
+    clear_outbox(api)
+    stack.up()
+    [user] = live_users(api, out["accountId"]).values()
+    assert user["applications"] == ["MITEL_ASSISTANT"] and user["source"] == "SCIM"
+    assert [(w["method"], w["path"].rsplit("/", 1)[-1]) for w in api.writes()] == [("PUT", user["userId"])]
+    assert outbox(api) == []  # no welcome email of ours: Azure AD users sign in with SSO
+    assert stack.outputs()["users"]["onboarded"] == 1
+    api.clear_journal()
+    stack.destroy()
+    assert not [w for w in api.writes() if "/users/" in w["path"]]  # synced users are never deleted by us
