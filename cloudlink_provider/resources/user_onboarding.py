@@ -18,7 +18,8 @@ still alive, so a user deleted in the console is drift that `up --refresh`
 re-creates (with one new welcome email). Users the spec does not select are never
 touched. Dropping a user from the selection (or the PBX directory) releases it:
 CloudLink keeps the user. `delete` (destroy) deletes only the users this resource
-created; adopted and synced users stay. Outputs: the managed users, and the
+created (an adopted user the same API credentials created, as a killed run leaves
+them, counts as created); users made by others and synced users stay. Outputs: the managed users, and the
 counts onboarded / activated (welcome email followed, or signed in) / pending.
 """
 
@@ -133,12 +134,22 @@ class UserOnboardingProvider(CloudLinkProvider):
             if user is None:
                 user = by_email.get(entry["email"].lower()) or (
                     by_extension.get(entry["extension"]) if source == PBX_DIRECTORY else None)
+                created = user is not None and self._made_by_us(user)
             if user is None:
                 user, created = self._create(account_id, entry, app, inputs["welcomeEmail"])
             elif app not in user.applications:
                 user = api.update(account_id, user.userId, {"applications": [*user.applications, app]})
             managed.append(_entry(key, user, created))
         return _outputs(inputs, managed)
+
+    def _made_by_us(self, user: User) -> bool:
+        """Whether these API credentials created the user (a killed run's create, adopted on the next run,
+        still counts as this stack's own, so destroy removes it); the console's users are someone else's."""
+        if user.source != "API" or not user.createdBy:
+            return False
+        if getattr(self, "_principal", None) is None:
+            self._principal = self.client.whoami().principalId
+        return user.createdBy == self._principal
 
     def _create(self, account_id: str, entry: dict[str, Any], app: str, welcome: bool) -> tuple[User, bool]:
         """Create one directory user (CloudLink sends the welcome email); adopt it if the answer was lost."""
@@ -152,7 +163,7 @@ class UserOnboardingProvider(CloudLinkProvider):
             found = api.find_by_email(account_id, entry["email"])
             if found is None:
                 raise
-            return found, not isinstance(e, Conflict)  # a lost answer was ours; a 409 is someone else's user
+            return found, self._made_by_us(found)  # a lost answer was ours; a 409 may be someone else's user
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)

@@ -48,6 +48,14 @@ def live_users(api, account_id: str) -> dict[str, dict]:
     return {u["email"]: u for u in api.http.get(f"{ADMIN}/{account_id}/users").json()["_embedded"]["items"]}
 
 
+def console_admin(api, account_id: str) -> dict[str, str]:
+    """A bearer header of the customer's own admin (another principal than the partner's API client)."""
+    seeded = api.http.post("/_emulator/seed/client", json={"accountId": account_id, "role": "ACCOUNT_ADMIN"}).json()
+    token = api.http.post(TOKEN, data={"grant_type": "client_credentials", "client_id": seeded["clientId"],
+                                       "client_secret": seeded["clientSecret"]}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def user_writes(api) -> list[dict]:
     return [w for w in api.writes() if "/users" in w["path"]]
 
@@ -58,8 +66,10 @@ def test_pbx_directory_onboarding_acceptance(new_stack, api, emulator):
     account = api.http.post(ADMIN, json={"name": "Onboard Co", "domain": "onboard.example"})
     assert account.status_code == 201, account.text
     account_id = account.json()["accountId"]
-    made = api.http.post(f"{ADMIN}/{account_id}/users", json={"email": "p2001@onboard.example", "name": "P"})
-    other = api.http.post(f"{ADMIN}/{account_id}/users", json={"email": "other@onboard.example"})
+    console = console_admin(api, account_id)  # someone else's credentials, as the console would use
+    made = api.http.post(f"{ADMIN}/{account_id}/users", json={"email": "p2001@onboard.example", "name": "P"},
+                         headers=console)
+    other = api.http.post(f"{ADMIN}/{account_id}/users", json={"email": "other@onboard.example"}, headers=console)
     assert made.status_code == other.status_code == 201
     clear_outbox(api)
     customer = spec({"extensions": "all", "welcomeEmail": True})

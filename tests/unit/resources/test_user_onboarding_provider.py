@@ -73,9 +73,14 @@ def test_a_lost_create_is_adopted_one_user_one_email(world, http):
                                                                                      "b@unit.example"]
 
 
+def console_admin(http, account: str) -> dict[str, str]:
+    seeded = http.post("/_emulator/seed/client", json={"accountId": account, "role": "ACCOUNT_ADMIN"}).json()
+    return bearer(http, seeded["clientId"], seeded["clientSecret"])
+
+
 def test_adopts_by_extension_and_sends_no_email_when_off(world, http):
     provider, account, auth = world
-    r = http.post(f"{ADMIN}/{account}/users?welcomeEmail=false", headers=auth,
+    r = http.post(f"{ADMIN}/{account}/users?welcomeEmail=false", headers=console_admin(http, account),
                   json={"email": "someone.else@unit.example", "extension": "2001"})
     assert r.status_code == 201, r.text
     out = provider.create(inputs(account, welcomeEmail=False)).outs
@@ -92,4 +97,16 @@ def test_refuses_to_onboard_from_the_pbx_while_azure_ad_sync_is_on(world, http):
     assert http.post(f"/scim/2017-09-01/accounts/{account}/azure-sync", headers=auth).status_code == 201
     with pytest.raises(CloudLinkRefused, match="^UserOnboarding create: customer.users.source: Azure AD Sync is on"):
         provider.create(inputs(account))
+    assert http.get(f"{ADMIN}/{account}/users", headers=auth).json()["count"] == 0
+
+
+def test_a_user_a_killed_run_created_is_adopted_as_its_own(world, http):
+    provider, account, auth = world
+    r = http.post(f"{ADMIN}/{account}/users", headers=auth, json={"email": "a@unit.example", "extension": "2000"})
+    assert r.status_code == 201  # made with the stack's own credentials, then the run died before saving state
+    http.delete("/_emulator/outbox")
+    out = provider.create(inputs(account)).outs
+    assert [(u["key"], u["created"]) for u in out["users"]] == [("2000", True), ("2001", True)]
+    assert [m["to"] for m in http.get("/_emulator/outbox").json()["items"]] == ["b@unit.example"]  # no 2nd email
+    provider.delete("id", out)
     assert http.get(f"{ADMIN}/{account}/users", headers=auth).json()["count"] == 0
