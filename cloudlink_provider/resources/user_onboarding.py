@@ -100,8 +100,8 @@ class UserOnboardingProvider(CloudLinkProvider):
             inputs["onboard"] = sorted(self._wanted(inputs), key=lambda k: (len(k), k))
         except OnboardingError as e:
             return CheckResult(inputs, [CheckFailure(e.field, str(e))])
-        except CloudLinkError:  # account not there yet, PBX not connected yet: create/update resolve it
-            inputs["onboard"] = None
+        except CloudLinkError:  # account or PBX link not there (yet), CloudLink unreachable: create/update
+            inputs["onboard"] = olds.get("onboard")  # resolve it; meanwhile claim no change for what exists
         return CheckResult(inputs, [])
 
     def changed_fields(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
