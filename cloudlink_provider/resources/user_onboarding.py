@@ -55,10 +55,6 @@ class OnboardingError(ValueError):
         self.field = field
 
 
-def _key_of(source: str, user: Any) -> str:
-    return user["extension"] if source == PBX_DIRECTORY else user["email"].lower()
-
-
 class UserOnboardingProvider(CloudLinkProvider):
     inputs_model = UserOnboardingInputs
     replace_on = frozenset({"accountId", "source"})
