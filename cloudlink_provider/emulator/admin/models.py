@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ...wire import USER_ROLES
+from ...wire import CLOUDLINK_APPLICATIONS, USER_ROLES
 from ..openapi import Audited, Body, Shown, page_of
 
 
@@ -49,6 +49,7 @@ class UserCreate(Body):
     languageCode: str | None = None
     active: bool | None = None
     description: str | None = None
+    applications: list[Literal[CLOUDLINK_APPLICATIONS]] | None = None  # type: ignore[valid-type]
 
 
 class UserUpdate(UserCreate):

@@ -47,6 +47,10 @@ class UserSeed(Body):
     role: str | None = None
 
 
+class Activation(Body):
+    password: str
+
+
 class Settings(Body):
     access_ttl_s: int | None = None
     refresh_ttl_s: int | None = None
