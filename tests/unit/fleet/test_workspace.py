@@ -170,6 +170,7 @@ def test_a_process_started_by_a_waiting_thread_dies_with_the_process_that_starte
         worker.join()
         """)
     fleet = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    engine = 0
     try:
         engine = int(fleet.stdout.readline())
         assert _alive(engine)
@@ -184,3 +185,5 @@ def test_a_process_started_by_a_waiting_thread_dies_with_the_process_that_starte
             fleet.kill()
             fleet.wait()
         fleet.stdout.close()
+        if engine and _alive(engine):  # the test failed: leave nothing behind
+            os.kill(engine, signal.SIGKILL)
