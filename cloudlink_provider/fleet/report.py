@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ExitCode
-from .events import ResourceChange
+from .events import KNOWN_AFTER_UP, ResourceChange
 
 # A stack's status after one operation.
 UNCHANGED = "unchanged"    # nothing to do / nothing done
@@ -24,7 +24,7 @@ DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine 
 FAILED = "failed"          # the operation failed for this customer; `error` says why
 CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
 STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
-COLUMNS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
+COLUMNS = (("create", "created"), ("adopt", "adopted"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
            ("same", "unchanged"))
 
 
@@ -34,15 +34,26 @@ class StackOutcome:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     resources: list[ResourceChange] = field(default_factory=list)
-    error: str | None = None
+    error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
+    detail: str | None = None  # everything the engine said about the failure: only with --debug
+    users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
+    @property
+    def pending_note(self) -> str:
+        """`3 users pending activation`, from what the last `up` recorded; empty when none or unknown."""
+        pending = (self.users or {}).get("pending")
+        return f"{pending} user{'s' if pending != 1 else ''} pending activation" if pending else ""
+
+    def to_json(self, debug: bool = False) -> dict[str, Any]:
+        data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
-                "durationSeconds": round(self.duration_s, 2)}
+                "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+        if debug and self.detail:
+            data["errorDetail"] = self.detail
+        return data
 
 
 @dataclass
@@ -59,6 +70,7 @@ class FleetReport:
     unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
+    debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
@@ -84,7 +96,7 @@ class FleetReport:
             "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
-            "stacks": [s.to_json() for s in self.stacks],
+            "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
         }
@@ -99,13 +111,18 @@ class FleetReport:
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
+    if value == KNOWN_AFTER_UP:
+        return value  # not a value: no quotes
     text = json.dumps(value, default=str) if not isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def describe_resource(change: ResourceChange) -> str:
-    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`."""
+    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`;
+    an adoption reads `account (cloudlink:Account): adopt (takes over the live object; creates nothing)`."""
     head = f"{change.name} ({change.type}): {change.op}"
+    if change.op == "adopt":
+        head += " (takes over what CloudLink has; creates nothing it finds)"
     if change.deleted_outside:
         return f"{head} [deleted outside Pulumi]"
     parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
@@ -132,10 +149,10 @@ def markdown(report: FleetReport) -> str:
     title = f"cloudlink fleet {report.operation}"
     lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
-             "", "| customer | status | created | updated | replaced | deleted | unchanged | notes |",
-             "|---|---|--:|--:|--:|--:|--:|---|"]
+             "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
+             "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
-        notes = s.error.splitlines()[0] if s.error else ""
+        notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
         lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
                      + f" | {_cell(notes)} |")

@@ -7,7 +7,7 @@ import yaml
 
 from cloudlink_provider.customer.model import parse_customer
 from cloudlink_provider.fleet.engine import PROJECT_ROOT
-from cloudlink_provider.plan import RESOURCE_TYPES, MissingSecret, Ref, SecretRef, plan
+from cloudlink_provider.plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
 
 SAMPLES = sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
 
@@ -20,7 +20,7 @@ def sample_spec(path):
 def test_every_sample_plans_one_resource_per_block_in_dependency_order(path):
     spec = sample_spec(path)
     planned = plan(spec, {"pbxPassword", "teamsClientSecret"})
-    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso") if getattr(spec, b)]
+    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso", "users") if getattr(spec, b)]
     assert list(planned.resources) == blocks
     seen: set[str] = set()
     for name, resource in planned.resources.items():
@@ -44,6 +44,9 @@ def test_inputs_are_the_spec_fields_plus_references_to_ids():
     # every reference is an id: ids stay known through an in-place update, so no phantom replacements
     for resource in planned.values():
         assert all(v.output == "id" for v in resource.inputs.values() if isinstance(v, Ref))
+    # the PBX link id is composed from known ids, and roles wait for the link explicitly
+    assert planned["roles"].inputs["pbxConnectionId"] == Join((Ref("account"), "/", Ref("gateway")))
+    assert planned["roles"].depends_on == ("account", "gateway", "pbx")
     assert planned["roles"].inputs["roles"] == [{"extension": "201", "role": "USER"},
                                                 {"extension": "2010", "role": "USER"}]
 
@@ -56,3 +59,22 @@ def test_a_missing_secret_names_the_command_and_none_means_do_not_judge():
         plan(spec, set(), "acme")
     assert "pulumi config set --secret pbxPassword --stack acme" in str(e.value)
     assert "pbx" in plan(spec, None).resources
+
+
+def test_users_come_after_what_brings_them_with_the_pbx_capacity():
+    base = {"account": {"name": "Acme"},
+            "gateway": {"serialNumber": "CLGW-0001", "type": "appliance", "name": "HQ"},
+            "pbx": {"type": "mivoice-office-400", "host": "pbx.acme.example", "port": 7001, "username": "cl"}}
+    from_pbx = plan(parse_customer({**base, "users": {"extensions": ["2001"]}}), {"pbxPassword"})
+    users = from_pbx.resources["users"]
+    assert users.type == "cloudlink:UserOnboarding" and users.depends_on == ("account", "pbx")
+    assert (users.inputs["extensions"], users.inputs["welcomeEmail"], users.inputs["application"]) == (
+        ["2001"], True, "mitel-assistant")
+    assert (users.inputs["maxUsers"], users.inputs["pbxTitle"]) == (800, "MiVoice Office 400")
+    assert from_pbx.exports["users"] == Ref("users", "summary")
+    cert = yaml.safe_load((PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml").read_text())["config"][
+        "cloudlink-fleet:customer"]["sso"]
+    synced = plan(parse_customer({**base, "sso": cert, "users": {"source": "azure-ad-sync"}}), {"pbxPassword"})
+    assert synced.resources["users"].depends_on == ("account", "sso")
+    assert synced.resources["users"].inputs["welcomeEmail"] is False
+    assert synced.resources["users"].inputs["maxUsers"] is None
