@@ -256,7 +256,8 @@ class Fleet:
         done = run_operation(self.project, name, options, run, on_event, should_start)
         if isinstance(done.error, _NotStarted):
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
-        self._released += done.released_locks
+        with self._runs_lock:
+            self._released += done.released_locks
         outcome = classify(name, options, done.collector, done.error, run.cancel_requested)
         outcome.duration_s = time.monotonic() - start
         return outcome

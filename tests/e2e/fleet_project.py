@@ -16,12 +16,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT
+from cloudlink_provider.fleet.stacks import CUSTOMER_KEY, StackFile
 
 CLOUDLINK = str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink")
-SAMPLE = PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml"
+SAMPLE = StackFile(PROJECT_ROOT / "stacks", "acme-iberia")
 LANGUAGES = ("en-GB", "de-DE", "es-ES", "fr-FR", "en-US")
 
 
@@ -44,12 +43,12 @@ def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]]
         os.symlink(PROJECT_ROOT / ".venv", root / ".venv")
     if samples:
         for path in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"):
-            data = yaml.safe_load(path.read_text())
+            name = path.name[len("Pulumi."):-len(".yaml")]
+            data = StackFile(PROJECT_ROOT / "stacks", name).load()
             data["config"]["cloudlink:endpoint"] = endpoint
-            data["config"]["cloudlink-fleet:customer"] = {
-                "account": data["config"]["cloudlink-fleet:customer"]["account"]}
-            (root / "stacks" / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
-    sample = yaml.safe_load(SAMPLE.read_text())
+            data["config"][CUSTOMER_KEY] = {"account": data["config"][CUSTOMER_KEY]["account"]}
+            StackFile(root / "stacks", name).save(data)
+    sample = SAMPLE.load()
     for name, spec in (customers or {}).items():
         write_stack(root, name, spec, endpoint, sample)
     return root
@@ -57,14 +56,12 @@ def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]]
 
 def write_stack(root: Path, name: str, spec: dict[str, Any], endpoint: str,
                 sample: dict[str, Any] | None = None) -> Path:
-    sample = sample or yaml.safe_load(SAMPLE.read_text())
-    data = {"encryptionsalt": sample["encryptionsalt"],
-            "config": {"cloudlink:endpoint": endpoint, "cloudlink:clientId": "demo-partner",
-                       "cloudlink:clientSecret": sample["config"]["cloudlink:clientSecret"],
-                       "cloudlink-fleet:customer": spec}}
-    path = root / "stacks" / f"Pulumi.{name}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    sample = sample or SAMPLE.load()
+    file = StackFile(root / "stacks", name)
+    file.save({"encryptionsalt": sample["encryptionsalt"],
+               "config": {"cloudlink:endpoint": endpoint, "cloudlink:clientId": "demo-partner",
+                          "cloudlink:clientSecret": sample["config"]["cloudlink:clientSecret"], CUSTOMER_KEY: spec}})
+    return file.path
 
 
 def generated(count: int, prefix: str = "Customer") -> dict[str, dict[str, Any]]:
