@@ -1,25 +1,21 @@
-"""The Pulumi program body: one stack's customer spec -> CloudLink resources.
+"""The Pulumi program: registers what `cloudlink_provider.plan` says one stack's customer spec wants.
 
-Reads `cloudlink-fleet:customer` from the stack config, validates it (a bad spec
-stops the preview before any resource is registered, let alone written), and
-declares the resources with dependencies flowing through outputs.
+Reads `cloudlink-fleet:customer` from the stack config and validates it (a bad
+spec stops the preview before any resource is registered, let alone written),
+asks the pure plan for the resources, then registers each one in order,
+turning the plan's references into Pulumi outputs (`Ref` -> the other
+resource's id or output, `SecretRef` -> the secret config value). It decides
+nothing itself: anything that needs "what the spec wants" calls the plan.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
-from .resources.account import Account
-from .resources.gateway import Gateway
-from .resources.pbx_connection import PbxConnection
-from .resources.role_assignment import RoleAssignment
-from .resources.sso_scim_integration import SsoScimIntegration
-from .resources.teams_integration import TeamsIntegration
-from .customer.model import CustomerSpec, SpecError, parse_customer, readiness_warnings
-
-# The write-only secrets a spec block needs, as keys of the stack's `cloudlink-fleet:` config (written once:
-# the fleet's StackFile and importer read them from here).
-SECRET_OF_BLOCK = {"pbx": "pbxPassword", "teams": "teamsClientSecret"}
+from .customer.model import CustomerSpec, SpecError, parse_customer
+from .plan import RESOURCE_TYPES, SECRET_OF_BLOCK, Join, MissingSecret, Plan, Ref, SecretRef, plan
 
 
 def load_spec(config: pulumi.Config | None = None) -> CustomerSpec:
@@ -34,47 +30,41 @@ def load_spec(config: pulumi.Config | None = None) -> CustomerSpec:
         raise pulumi.RunError(str(e)) from None
 
 
-def require_secret(config: pulumi.Config, key: str, needed_by: str) -> pulumi.Output[str]:
-    value = config.get_secret(key)
-    if value is None:
-        raise pulumi.RunError(f"{needed_by} needs the secret `cloudlink-fleet:{key}`: "
-                              f"pulumi config set --secret {key} --stack {pulumi.get_stack()} "
-                              "(it prompts for the value, or reads it from stdin: keep it off the command line)")
-    return value
+def configured_secrets(config: pulumi.Config) -> set[str]:
+    """The write-only secret keys this stack's config holds."""
+    return {key for key in SECRET_OF_BLOCK.values() if config.get_secret(key) is not None}
 
 
-def declare(spec: CustomerSpec, config: pulumi.Config) -> dict[str, object]:
-    """Register the customer's resources; dependencies flow through outputs. Returns the stack's exports."""
-    for warning in readiness_warnings(spec):
+def register(the_plan: Plan, config: pulumi.Config) -> dict[str, Any]:
+    """Register every planned resource; returns the stack's exports with references resolved."""
+    for warning in the_plan.warnings:
         pulumi.log.warn(warning)
-    account = Account("account", spec.account)
-    exports: dict[str, object] = {"accountId": account.accountId, "accountName": spec.account.name}
-    if spec.gateway:
-        gateway = Gateway("gateway", spec.gateway, account.accountId)
-        exports["gatewayId"] = gateway.gatewayId
-        if spec.pbx:
-            pbx = PbxConnection("pbx", spec.pbx, account.accountId, gateway.gatewayId,
-                                require_secret(config, SECRET_OF_BLOCK["pbx"], "customer.pbx"))
-            exports["pbxStatus"] = pbx.status
-            if spec.roles:
-                roles = RoleAssignment("roles", spec.roles, account.accountId, pbx.id)
-                exports["roleHolders"] = roles.roles.apply(len)
-            if spec.teams:
-                teams = TeamsIntegration("teams", spec.teams, account.accountId, pbx.id,
-                                         require_secret(config, SECRET_OF_BLOCK["teams"], "customer.teams"))
-                exports["teamsStatus"] = teams.status
-                exports["teamsConsentUrl"] = teams.consentUrl
-    if spec.sso:
-        sso = SsoScimIntegration("sso", spec.sso, account.accountId)
-        exports["ssoEntityId"] = sso.serviceProviderEntityId
-        exports["ssoReplyUrl"] = sso.replyUrl
-        if spec.sso.scim:
-            exports["scimBaseUrl"] = sso.scimBaseUrl
-            exports["scimToken"] = sso.scimToken  # a secret: `pulumi stack output --show-secrets scimToken`
-    return exports
+    registered: dict[str, pulumi.CustomResource] = {}
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, SecretRef):
+            return config.require_secret(value.key)
+        if isinstance(value, Ref):
+            resource = registered[value.resource]
+            out = resource.id if value.output == "id" else getattr(resource, value.output)
+            return out.apply(len) if value.length else out
+        if isinstance(value, Join):
+            return pulumi.Output.concat(*(resolve(p) for p in value.parts))
+        return value
+
+    for name, planned in the_plan.resources.items():
+        inputs = {k: resolve(v) for k, v in planned.inputs.items()}
+        after = pulumi.ResourceOptions(depends_on=[registered[d] for d in planned.depends_on])
+        registered[name] = RESOURCE_TYPES[planned.type](name, inputs, after)
+    return {key: resolve(value) for key, value in the_plan.exports.items()}
 
 
 def main() -> None:
     config = pulumi.Config()
-    for key, value in declare(load_spec(config), config).items():
+    spec = load_spec(config)
+    try:
+        the_plan = plan(spec, configured_secrets(config), pulumi.get_stack())
+    except MissingSecret as e:
+        raise pulumi.RunError(str(e)) from None
+    for key, value in register(the_plan, config).items():
         pulumi.export(key, value)

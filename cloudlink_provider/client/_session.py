@@ -1,10 +1,13 @@
 """The one choke point every API call goes through: build, authenticate, send, retry, map errors.
 
 Retries (`_retry`, shared with token grants) only where safe: 429 always (the
-server did nothing) honouring `Retry-After`; 502/503/504 and transport failures
-only on idempotent calls (GET, PUT, DELETE). A POST is never blindly re-sent:
-creates go through `create_or_adopt`, which looks the object up by its natural
-key instead.
+server did nothing) honouring `Retry-After`; 500/502/503/504 and transport
+failures only on idempotent calls (GET, HEAD, PUT, DELETE, or a POST the caller
+marks `idempotent=True` because the server recognises the repeat). A create's
+POST is never blindly re-sent: creates go through `create_or_adopt`, which
+looks the object up by its natural key instead. A token grant that failed
+after its own retries ends the call (retrying it again here would multiply
+the attempts); a 401 gets one more try with a fresh token.
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ class Session:
         safe = method in IDEMPOTENT if idempotent is None else idempotent
 
         def attempt() -> httpx.Response:
-            token = self.tokens.bearer()
+            try:
+                token = self.tokens.bearer()
+            except CloudLinkError as e:
+                raise _GrantFailed(e) from e
             response = self._send(method, url, json=json, params=params,
                                   headers={**(headers or {}), "Authorization": f"Bearer {token}"})
             if response.status_code == 401:
@@ -64,10 +70,13 @@ class Session:
             return response
 
         try:
-            return retrying(self.config, safe)(attempt)
-        except Unauthorized:
-            # A token revoked server-side: one more try with a fresh one.
-            return attempt()
+            try:
+                return retrying(self.config, safe)(attempt)
+            except Unauthorized:
+                # A token revoked server-side: one more try with a fresh one.
+                return attempt()
+        except _GrantFailed as e:
+            raise e.error from e.error.__cause__
 
     def json(self, service: str, method: str, path: str, *, model: type[M] | None = None, **kwargs: Any) -> Any:
         """Send one API call and return its JSON body (None when empty), or that body read as `model`.
@@ -133,6 +142,14 @@ class Session:
             return href
         base = httpx.URL(self.config.base_url(service))
         return str(base.copy_with(raw_path=href.encode()))
+
+
+class _GrantFailed(Exception):
+    """A token grant's final failure, carried past the call's own retry policy (which never retries it)."""
+
+    def __init__(self, error: CloudLinkError):
+        super().__init__(str(error))
+        self.error = error
 
 
 def _hal_page(body: Any, url: str) -> tuple[list[Any], str | None]:

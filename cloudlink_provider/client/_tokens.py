@@ -3,13 +3,15 @@
 One token serves every call until shortly before it expires (a minute before,
 or half its lifetime when that is shorter); then the refresh_token grant renews
 it, falling back to client_credentials when the refresh token is no longer
-good. Token grants are retried on 429 (honouring `Retry-After`), 502/503/504
-and transport failures. Repeating a client_credentials grant is harmless (at
-worst an unused token); repeating a refresh_token grant is not, since a refresh
-token is single-use: the server may have spent it on an attempt whose answer
-was lost. So the refresh token is taken out before it is sent (never offered
-twice), and any 4xx answer to the refresh grant (400 invalid_grant for a spent
-one, 401 for an expired one) falls back to client_credentials.
+good. Repeating a client_credentials grant is harmless (at worst an unused
+token), so it is retried like any idempotent call: 429 (honouring
+`Retry-After`), 500/502/503/504 and transport failures, bounded, with back-off.
+Repeating a refresh_token grant is not harmless: a refresh token is single-use,
+and the server may have spent it on an attempt whose answer was lost. So the
+refresh token is taken out before it is sent and offered exactly once (retried
+only on 429, when the server did nothing); any failure of the refresh grant
+(400 invalid_grant for a spent one, 401 for an expired one, a 5xx, a lost
+answer) falls back to client_credentials.
 Thread-safe: the dynamic-provider process runs several operations at once and
 they share one token. Knows nothing of the endpoints that use the token.
 """
@@ -23,7 +25,7 @@ from typing import Callable
 import httpx
 
 from .config import ClientConfig
-from .errors import ApiError, UnexpectedResponse, error_for
+from .errors import CloudLinkError, UnexpectedResponse, error_for
 from ._retry import retrying
 
 REFRESH_MARGIN_S = 60  # renew this long before the access token expires (at most half its lifetime)
@@ -57,17 +59,15 @@ class TokenManager:
         refresh, self._refresh = self._refresh, None  # single-use: whatever happens, never send it again
         if refresh:
             try:
-                self._store(self._grant({"grant_type": "refresh_token", "refresh_token": refresh}))
+                self._store(self._grant({"grant_type": "refresh_token", "refresh_token": refresh}, idempotent=False))
                 self.refreshed += 1
                 return
-            except ApiError as e:
-                if not 400 <= e.status < 500:
-                    raise
-                # spent (400 invalid_grant), expired or revoked: fall back to the client's own credentials
+            except CloudLinkError:
+                pass  # spent, expired, revoked or lost: fall back to the client's own credentials
         self._store(self._grant({"grant_type": "client_credentials", "client_id": self._config.client_id,
-                                 "client_secret": self._config.client_secret}))
+                                 "client_secret": self._config.client_secret}, idempotent=True))
 
-    def _grant(self, form: dict[str, str]) -> dict:
+    def _grant(self, form: dict[str, str], idempotent: bool) -> dict:
         url = self._config.base_url("authentication") + "/token"
 
         def attempt() -> dict:
@@ -83,8 +83,7 @@ class TokenManager:
                 raise UnexpectedResponse(f"POST {url}: the token answer cannot be read", "POST", url) from e
             raise UnexpectedResponse(f"POST {url}: the token answer has no access_token", "POST", url)
 
-        # A grant is retried like an idempotent call (see the module docstring for the refresh grant).
-        return retrying(self._config, idempotent=True)(attempt)
+        return retrying(self._config, idempotent)(attempt)
 
     def _store(self, body: dict) -> None:
         lifetime = float(body.get("expires_in", 3600))

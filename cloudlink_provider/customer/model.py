@@ -9,13 +9,14 @@ block: they are their own `secure:` config keys, so previews stay readable.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..wire import BIDIRECTIONAL_TEAMS_PBX, MAX_ROLE_HOLDERS, PBX_USER_ROLES
 from ..wire.saml import https_url_problem, pem_certificates
-from .rules import GATEWAY_KINDS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PBX_MODELS, TEAMS_MODE_KINDS
+from .rules import (GATEWAY_KINDS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PAIRINGS, PBX_MODELS,
+                    TEAMS_MODE_KINDS)
 
 # The spec's enumerations, derived from the rules tables (one spelling each).
 GatewayKind = Literal[tuple(GATEWAY_KINDS)]  # type: ignore[valid-type]
@@ -24,6 +25,41 @@ RoleName = Literal[tuple(sorted(set(PBX_USER_ROLES.values())))]  # type: ignore[
 TeamsMode = Literal[tuple(TEAMS_MODE_KINDS)]  # type: ignore[valid-type]
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank (empty or only spaces)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]  # required text: a name, a user name, an id
+
+# Every format rule, in words: messages never show the regular expression itself.
+DOMAIN = r"^([a-z0-9-]+\.)+[a-z]{2,}$"
+LANGUAGE = r"^[a-z]{2}-[A-Z]{2}$"
+SERIAL = r"^[A-Z0-9][A-Z0-9-]{5,39}$"
+HOST = r"^[A-Za-z0-9.-]+$"
+VERSION = r"^\d+(\.\d+){0,3}$"
+EXTENSION = r"^\d{2,10}$"
+FORMATS = {
+    DOMAIN: "a lower-case domain name like acme.example",
+    LANGUAGE: "a language tag like en-GB (two lower-case letters, '-', two upper-case letters)",
+    SERIAL: "a gateway serial number: 6 to 40 upper-case letters, digits or '-', starting with a letter or digit",
+    HOST: "a host name or IPv4 address (letters, digits, '.' and '-' only)",
+    VERSION: "a version like 9.7 or 9.7.10",
+    EXTENSION: "an extension of 2 to 10 digits",
+}
+
+
+def path_text(loc: tuple[Any, ...] | list[Any]) -> str:
+    """One path notation everywhere: `customer.roles[0].role` (list positions in brackets)."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 _SUBFIELD = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
@@ -42,27 +78,36 @@ class Strict(BaseModel):
 
 
 class AccountSpec(Strict):
-    name: str = Field(min_length=1, max_length=120)
-    domain: str | None = Field(default=None, max_length=253, pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
-    languageCode: str | None = Field(default=None, pattern=r"^[a-z]{2}-[A-Z]{2}$")
+    name: Text = Field(min_length=1, max_length=120)
+    domain: str | None = Field(default=None, max_length=253, pattern=DOMAIN)
+    languageCode: str | None = Field(default=None, pattern=LANGUAGE)
     active: bool = True
+    # An explicit adoption: absent means "create (or find by name)"; given, it must name a live account.
     adoptAccountId: str | None = None
+
+    @field_validator("adoptAccountId")
+    @classmethod
+    def _adopt_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be the id of the customer account to adopt; leave the key out to create a new "
+                             "account instead")
+        return value
 
 
 class GatewaySpec(Strict):
-    serialNumber: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{5,39}$")
+    serialNumber: str = Field(pattern=SERIAL)
     type: GatewayKind
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
 
 
 class PbxSpec(Strict):
     type: PbxKind
-    host: str = Field(pattern=r"^[A-Za-z0-9.-]+$", min_length=1)
+    host: str = Field(pattern=HOST, min_length=1)
     port: int = Field(ge=1, le=65535)
-    username: str = Field(min_length=1)
+    username: Text = Field(min_length=1)
     users: int = Field(default=0, ge=0)
     bhcc: int = Field(default=0, ge=0)
-    micollabVersion: str | None = Field(default=None, pattern=r"^\d+(\.\d+){0,3}$")
+    micollabVersion: str | None = Field(default=None, pattern=VERSION)
 
     @model_validator(mode="after")
     def _capacity(self) -> "PbxSpec":
@@ -77,7 +122,7 @@ class PbxSpec(Strict):
 
 
 class RoleSpec(Strict):
-    extension: str = Field(pattern=r"^\d{2,10}$")
+    extension: str = Field(pattern=EXTENSION)
     role: RoleName
 
 
@@ -96,7 +141,7 @@ class TeamsSpec(Strict):
 
 class SsoSpec(Strict):
     provider: Literal["azure-ad"] = "azure-ad"
-    issuerId: str = Field(min_length=1)
+    issuerId: Text = Field(min_length=1)
     loginUrl: str
     logoutUrl: str | None = None
     certificate: str
@@ -130,6 +175,18 @@ class CustomerSpec(Strict):
     def _dependencies(self) -> "CustomerSpec":
         if self.pbx and not self.gateway:
             raise ValueError("pbx: a PBX connects through a gateway; add a gateway block")
+        if self.pbx and self.gateway:
+            pairing, model = PAIRINGS[self.gateway.type], PBX_MODELS[self.pbx.type]
+            if model.api_type not in pairing.pbx_types:
+                allowed = " or ".join(PBX_MODELS[k].title for k in PBX_MODELS
+                                      if PBX_MODELS[k].api_type in pairing.pbx_types)
+                raise ValueError(f"pbx.type: {pairing.title} (gateway type {self.gateway.type}) cannot run beside "
+                                 f"{model.title}; it serves {allowed} only (use an appliance or virtual gateway "
+                                 f"for {model.title})")
+            for pbx_type, limit, _source in pairing.max_users:
+                if model.api_type == pbx_type and self.pbx.users > limit:
+                    raise ValueError(f"pbx.users: {self.pbx.users} planned users exceed what {model.title} supports "
+                                     f"with {pairing.title}: at most {limit} UC users")
         if self.roles:
             if not self.pbx:
                 raise ValueError("roles: CloudLink roles are assigned to PBX users; add a pbx block")
@@ -163,19 +220,20 @@ def problems_of(error: ValidationError, prefix: str = "") -> list[str]:
     """Pydantic's errors as "path: rule" lines a partner can act on."""
     lines = []
     for e in error.errors():
-        path = ".".join(str(p) for p in e["loc"])
+        path = path_text(e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; keys are camelCase)"
         elif e["type"] == "string_pattern_mismatch":
-            msg = f"{e['input']!r} does not have the expected format ({e['ctx']['pattern']})"
+            msg = f"{e['input']!r} is not {FORMATS.get(e['ctx']['pattern'], 'in the expected format')}"
         elif e["type"] == "literal_error":
             msg = f"{e['input']!r} is not one of {e['ctx']['expected']}"
         named = _SUBFIELD.match(msg) if e["type"] == "value_error" else None
         if named:  # model validators name the sub-field they judge
-            path = ".".join(p for p in (path, named.group(1)) if p)
+            sub = named.group(1)
+            path = f"{path}{sub}" if sub.startswith("[") else ".".join(p for p in (path, sub) if p)
             msg = named.group(2)
-        full = ".".join(p for p in (prefix, path) if p)
+        full = f"{prefix}{path}" if path.startswith("[") else ".".join(p for p in (prefix, path) if p)
         lines.append(f"{full}: {msg}")
     return lines
 

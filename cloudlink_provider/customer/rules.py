@@ -49,6 +49,34 @@ GATEWAY_KINDS_BY_API = {v: k for k, v in GATEWAY_KINDS.items()}
 TEAMS_MODE_KINDS: dict[str, str] = {spec_name(m): m for m in TEAMS_MODES}
 TEAMS_MODE_KINDS_BY_API = {v: k for k, v in TEAMS_MODE_KINDS.items()}
 
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """Which PBX platforms a gateway deployment kind can run beside, and the limits that come with it."""
+    gateway: str  # the API's gateway type (wire.GATEWAY_TYPES)
+    title: str  # in words, for messages
+    pbx_types: tuple[str, ...]  # the API PBX types it can serve
+    source: str  # where the rule comes from: "[doc] ..." or "ours"
+    max_users: tuple[tuple[str, int, str], ...] = ()  # (PBX type, at most this many planned users, source)
+
+
+# A gateway appliance or virtual gateway serves every PBX; an embedded gateway lives inside one PBX
+# platform and serves only what that platform runs beside.
+_PAIRINGS = (
+    Pairing("APPLIANCE", "a CloudLink Gateway appliance", PBX_TYPES, "ours"),
+    Pairing("VIRTUAL", "a virtual CloudLink Gateway", PBX_TYPES, "ours"),
+    Pairing("EMBEDDED_SMBC", "a gateway embedded in an SMB Controller", ("MIVOICE_OFFICE_400", "MIVOICE_BUSINESS"),
+            "ours (the SMB Controller hosts MiVoice Business and MiVoice Office 400, never MX-ONE or MiVoice 5000)",
+            max_users=(("MIVOICE_BUSINESS", 150,
+                        "[doc] MiVoice Business on an SMB Controller supports at most 150 UC users"),)),
+    Pairing("MBG", "a gateway embedded in a MiVoice Border Gateway",
+            ("MIVOICE_OFFICE_400", "MX_ONE", "MIVOICE_BUSINESS"),
+            "ours (MiVoice Border Gateway does not front MiVoice 5000)"),
+)
+assert tuple(p.gateway for p in _PAIRINGS) == GATEWAY_TYPES, "the pairing table covers every API gateway type"
+PAIRINGS: dict[str, Pairing] = {spec_name(p.gateway): p for p in _PAIRINGS}  # keyed by the spec's gateway name
+
 # [brief] Mitel Assistant readiness: (minimum MiCollab version, what needs it).
 MICOLLAB_READINESS = (
     ((9, 6), "MiCollab PC client 9.6+ offers the telephony-only profile"),

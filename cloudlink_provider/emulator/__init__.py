@@ -6,10 +6,22 @@ it may share only `cloudlink_provider.wire`, the facts of the wire it plays (API
 version, enums, backend-enforced limits, the SAML certificate format), never the
 customer model's validators, so a validator bug on the provider side still shows.
 
-Modules: `errors` (the API's error shape), `store` (all state and every rule),
-`auth` (tokens and callers), `users` (admin users, the outbox), `identity`
-(SSO identity providers), `scim` (Azure AD Sync, SCIM auth and errors),
-`scim_users` and `scim_filter` (SCIM 2.0 /Users), `routes_*` (thin handlers per service),
-`controls` (the `/_emulator/` test controls), `app` (assembly and middleware),
-`server` (run it in a thread or in the foreground).
+The layout mirrors CloudLink's service map (as moto does AWS's): one folder per
+service, each with the same two files, `routes.py` (thin FastAPI handlers named
+after the API action) and `store.py` (all state and every rule, no HTTP):
+
+- `authentication/` tokens, claims, assume-role, and SSO identity providers
+- `admin/`          accounts, their users, and the outbox of emails sent
+- `gateway/`        gateways, PBX links, the PBX directory and PBX roles
+- `integrations/`   the Microsoft Teams integration
+- `scim/`           Azure AD Sync, and the SCIM 2.0 endpoint (`/Users`; `filter.py`: SCIM filters)
+- `controls/`       the emulator's own `/_emulator/` test controls (`routes.py`, `store.py`: the
+                    request journal, faults and rate limiter; `seed.py`: seeding identities, the outbox)
+
+The small core they share: `app` (assembly, the one place errors are rendered),
+`gate` (the ASGI layer: correlation ids, journal, faults, rate limit), `server`
+(run it in a thread or in the foreground), `store` (every service's store over one
+database), `db` (SQLite), `errors` (CloudLink's `{name, message}` errors), `common`
+(the caller, settings, audit stamps, ETags, HAL lists), `deps` (FastAPI glue for
+the routes) and `fields` (field rules for partial-body writes, secret hashes).
 """

@@ -11,18 +11,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import routes_admin, routes_auth, routes_controls, routes_gateway, routes_integrations
-from . import routes_identity, routes_scim, routes_seed, routes_users
+from .admin import routes as admin
+from .authentication import routes as authentication
 from .common import Settings
-from .controls import Controls
+from .controls import routes as controls_routes
+from .controls import seed
+from .controls.store import Controls
 from .errors import ApiError
 from .gate import Gate
+from .gateway import routes as gateway
+from .integrations import routes as integrations
+from .scim import routes as scim
+from .scim.store import ScimError
 from .store import Store
 
-ROUTERS = [routes_auth.router, routes_admin.router, routes_controls.router,
-           routes_gateway.router, routes_gateway.controls, routes_integrations.router]
-
-ROUTERS += [routes_users.router, routes_identity.router, routes_scim.router, routes_seed.router]
+# One router per service, then the `/_emulator/` controls (the gateway's stand in for the real gateway and PBX).
+ROUTERS = [authentication.router, admin.router, gateway.router, integrations.router, scim.router,
+           controls_routes.router, seed.router, gateway.controls]
 
 
 def create_app(db_path: str, settings: Settings | None = None) -> Gate:
@@ -45,6 +50,11 @@ def create_app(db_path: str, settings: Settings | None = None) -> Gate:
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if scim.is_scim_endpoint(request.url.path):  # SCIM clients expect SCIM errors, 405 included
+            error = ScimError(exc.status_code, f"no route for {request.method} {request.url.path}"
+                              if exc.status_code in (404, 405) else str(exc.detail))
+            return JSONResponse(error.body(), status_code=exc.status_code,
+                                headers={**error.headers, **(exc.headers or {})})
         if exc.status_code in (404, 405):
             return JSONResponse({"name": "UnregisteredRoute",
                                  "message": f"no route for {request.method} {request.url.path}"}, status_code=404)

@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import Any, Callable
 
-from .controls import Controls, Fault
+from .controls.store import Controls, Fault
 from .store import Store
 
 _STATUS_NAMES = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",
@@ -67,7 +67,8 @@ class Gate:
             else:
                 await self.app(scope, receive, send_tagged)
         finally:  # dropped connections too: the journal shows every request that arrived
-            self.controls.record(method, path, 0 if fault and fault.drop else status["code"], service)
+            self.controls.record(method, path, 0 if fault and fault.drop else status["code"], service,
+                                 fault.id if fault else None)
 
     async def _fail(self, fault: Fault, send: Callable, cid: str) -> int:
         if fault.delay_s:

@@ -6,16 +6,13 @@ Handlers call `store.<domain>.<action>`; the same verb is used by the client
 
 from __future__ import annotations
 
-from .accounts import AccountStore
-from .auth import AuthStore
+from .admin.store import AccountStore, UserStore
+from .authentication.store import AuthStore, IdentityProviderStore
 from .common import Context, Settings
 from .db import Database
-from .identity import IdentityProviderStore
-from .scim import AzureSyncStore
-from .scim_users import ScimUsers
-from .users import UserStore
-from .gateways import GatewayStore
-from .integrations import IntegrationStore
+from .gateway.store import GatewayStore
+from .integrations.store import IntegrationStore
+from .scim.store import AzureSyncStore, ScimUsers
 
 DEMO_PARTNER = {"name": "Demo Partner", "client_id": "demo-partner", "client_secret": "demo-partner-secret"}
 

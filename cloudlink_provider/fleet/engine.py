@@ -3,16 +3,22 @@
 The CLI and language host come from `.tools/bin` (built by tools/build.sh); the
 state lives in a local `file://` backend inside the project unless
 PULUMI_BACKEND_URL says otherwise; secrets use the passphrase provider, with a
-documented demo passphrase that PULUMI_CONFIG_PASSPHRASE overrides.
+documented demo passphrase that PULUMI_CONFIG_PASSPHRASE overrides. Every
+`pulumi` process we start dies with the process that started it
+(`die_with_parent`), so a killed fleet or test run leaves no engine behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -64,12 +70,35 @@ def pulumi_env(root: Path = PROJECT_ROOT, backend_url: str | None = None,
     return env
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the child get SIGKILL when this process dies (Linux PR_SET_PDEATHSIG).
+
+    The signal fires when the *thread* that started the child exits, so the
+    child must be started by a thread that waits for it (as `subprocess.run`
+    and the fleet's `run_engine` do). If this process died before the prctl
+    took effect, the child exits at once. None (nothing to do) off Linux.
+    """
+    if _libc is None:
+        return None
+    prctl, parent = _libc.prctl, os.getpid()
+
+    def arm() -> None:  # runs in the forked child: nothing but two system calls
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+    return arm
+
+
 def run_pulumi(args: list[str], cwd: Path, env: dict[str, str], check: bool = False,
                timeout: float = 600, input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the CLI; `input` (if given) is its stdin, the way to hand it a secret off the command line."""
     cmd = [pulumi_binary(), *args, "--non-interactive"]
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check,
-                          input=input)
+                          input=input, preexec_fn=die_with_parent())
 
 
 def fleet_env(project_dir: Path, backend_url: str | None = None,

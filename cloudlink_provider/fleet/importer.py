@@ -10,7 +10,9 @@ account block carries `adoptAccountId`. Every resource's create adopts the live
 object by its natural key, so the next `up` creates nothing and the following
 preview shows no changes. The spec is validated with `parse_customer` before
 anything is written; a customer whose live data breaks a spec rule fails with
-that rule's message.
+that rule's message. The API->spec mapping of each block is not here: it lives
+on the resource that owns it (`resources.<resource>.to_spec`, which `read` and
+the fleet scan call too); this module only orchestrates.
 
 Write-only secrets (the PBX password, the Teams client secret) cannot be read
 back: they are stored only when the caller hands them over (from environment
@@ -33,21 +35,23 @@ from pulumi import automation as auto
 
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
-from ..customer.model import SpecError, parse_customer
-from ..wire.saml import pem_text
+from ..customer.model import SpecError, SsoSpec, parse_customer
+from ..plan import PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
+from ..resources import account as account_resource
+from ..resources import gateway as gateway_resource
+from ..resources import pbx_connection as pbx_resource
+from ..resources import role_assignment as roles_resource
+from ..resources import sso_scim_integration as sso_resource
+from ..resources import teams_integration as teams_resource
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from ..customer.rules import GATEWAY_KINDS_BY_API, PBX_KINDS_BY_API, PBX_MODELS, TEAMS_MODE_KINDS_BY_API
+from ..customer.rules import PBX_KINDS_BY_API, PBX_MODELS
 from .engine import run_pulumi
 from .errors import FleetError, usage
-from ..program import SECRET_OF_BLOCK
 from .stacks import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY, NAMESPACE, STACK_NAME, StackFile, discover_stacks
 from .workspace import Project
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped", "failed"
-# The write-only secrets a spec block needs (program.require_secret), as stack config keys.
-PBX_PASSWORD, TEAMS_SECRET = SECRET_OF_BLOCK["pbx"], SECRET_OF_BLOCK["teams"]
 BLOCKS = ("account", "gateway", "pbx", "roles", "teams", "sso")
-SSO_PROVIDERS_BY_API = {"AZURE": "azure-ad"}
 
 
 def secret_command(key: str, stack: str) -> str:
@@ -116,12 +120,9 @@ def stack_name_for(account_name: str) -> str:
 
 def account_block(account: Account) -> dict[str, Any]:
     """The spec's account block for a live account: what it is now, plus `adoptAccountId`."""
-    block: dict[str, Any] = {"name": account.name}
-    if account.domain:
-        block["domain"] = account.domain
-    if account.languageCode:
-        block["languageCode"] = account.languageCode
-    if not account.active:
+    live = account_resource.to_spec(account)
+    block: dict[str, Any] = _without_none({k: live[k] for k in ("name", "domain", "languageCode")})
+    if not live["active"]:
         block["active"] = False
     block["adoptAccountId"] = account.accountId
     return block
@@ -148,6 +149,10 @@ def read_customer(client: CloudLink, account: Account) -> LiveCustomer:
 def customer_spec(live: LiveCustomer) -> ImportedSpec:
     """The customer spec (spec names, not API enums) that adopts exactly what is live.
 
+    Orchestration only: each block comes from its resource's `to_spec` (the one API->spec
+    mapping, which `read` and the fleet scan use too); this picks which live objects a stack
+    manages, drops what the spec leaves at its defaults, and says what the reader should know.
+
     Not validated here: `parse_customer` judges it, so a live customer that
     breaks a spec rule fails with that rule's message. Left out on purpose:
     the PBX's `users`/`bhcc` and `micollabVersion` (planning numbers CloudLink
@@ -161,42 +166,32 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
             others = ", ".join(g.serialNumber for g in live.gateways[1:])
             warnings.append(f"the account has {len(live.gateways)} gateways; imported the first by creation order "
                             f"({gateway.serialNumber}); not imported (a stack manages one): {others}")
-        spec["gateway"] = _without_none({"serialNumber": gateway.serialNumber,
-                                         "type": GATEWAY_KINDS_BY_API.get(gateway.type, gateway.type),
-                                         "name": gateway.name})
+        spec["gateway"] = _without_none(gateway_resource.to_spec(gateway))
         link = live.pbx_link
         if link is not None:
-            pbx_type = PBX_KINDS_BY_API.get(link.pbxType, link.pbxType)
-            spec["pbx"] = _without_none({"type": pbx_type, "host": link.host, "port": link.port,
-                                         "username": link.username})
+            spec["pbx"] = _without_none(pbx_resource.to_spec(link))
             if link.status == "FAILED":
                 warnings.append(f"the PBX link to {link.host} is FAILED: `up` re-sends its credentials and fails "
                                 "unless the gateway then connects")
-            model = PBX_MODELS.get(pbx_type)
+            model = PBX_MODELS.get(spec["pbx"]["type"])
             if model and model.role:
                 held = [r for r in live.roles if r.gatewayId in (None, gateway.gatewayId)]
                 if len(held) < len(live.roles):
                     warnings.append(f"{len(live.roles) - len(held)} PBX role(s) held through other gateways are "
                                     "not imported (and left alone)")
                 if held:
-                    spec["roles"] = [{"extension": r.extension, "role": r.role}
-                                     for r in sorted(held, key=_extension_order)]
+                    spec["roles"] = roles_resource.to_spec(held)
     if live.teams is not None:
-        teams = live.teams
-        spec["teams"] = {"tenantId": teams.tenantId.lower(), "clientId": teams.clientId.lower(),
-                         "mode": TEAMS_MODE_KINDS_BY_API.get(teams.mode, teams.mode)}
+        spec["teams"] = teams_resource.to_spec(live.teams)
     syncing = bool(live.sync and live.sync.enabled)
     identity = live.identity
     if identity is not None and identity.saml is not None:
         saml = identity.saml
         account_id = live.account.accountId
-        sso: dict[str, Any] = {"provider": SSO_PROVIDERS_BY_API.get(identity.type or "AZURE", identity.type),
-                               "issuerId": saml.issuerId, "loginUrl": saml.loginUrl}
-        if saml.logoutUrl:
-            sso["logoutUrl"] = saml.logoutUrl
-        sso["certificate"] = pem_text(list(saml.certificates))
-        if syncing:
-            sso["scim"] = True
+        sso = _without_none({k: v for k, v in sso_resource.to_spec(identity, live.sync).items()
+                             if k in SsoSpec.model_fields})  # the rest is what `read` compares beyond the spec
+        if not sso["scim"]:
+            del sso["scim"]  # the spec's default
         spec["sso"] = sso
         if not identity.active:
             warnings.append("the SSO identity provider is inactive: `up` activates it")
@@ -305,6 +300,11 @@ class Importer:
         return results
 
     # -- the work ------------------------------------------------------------------------------
+    def _fleet_salt(self) -> str:
+        from .secrets import Passphrase, fleet_salt
+
+        return fleet_salt(self.project.stacks_dir, Passphrase(self.project.env["PULUMI_CONFIG_PASSPHRASE"]))
+
     def _call(self, fn: Any) -> Any:
         try:
             with CloudLink(self.config) as client:
@@ -340,12 +340,17 @@ class Importer:
         file = StackFile(self.project.stacks_dir, stack)
         workspace = self.project.workspace()
         try:
+            # Every fleet-written stack carries the fleet's one encryption salt (README, "Secrets"): the engine
+            # keeps an encryptionsalt it finds in the stack file, and a scan derives one key for the fleet.
+            file.save({"encryptionsalt": self._fleet_salt()})
             created = auto.Stack.create(stack, workspace)
         except auto.StackAlreadyExistsError:
+            file.path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, (f"the backend already has a stack named {stack}; "
                                                     "choose another --name")
             return result
         except auto.CommandError as e:
+            file.path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
             return result
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ExitCode
-from .events import ResourceChange
+from .events import KNOWN_AFTER_UP, ResourceChange
 
 # A stack's status after one operation.
 UNCHANGED = "unchanged"    # nothing to do / nothing done
@@ -24,7 +24,7 @@ DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine 
 FAILED = "failed"          # the operation failed for this customer; `error` says why
 CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
 STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
-COLUMNS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
+COLUMNS = (("create", "created"), ("adopt", "adopted"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
            ("same", "unchanged"))
 
 
@@ -36,12 +36,13 @@ class StackOutcome:
     resources: list[ResourceChange] = field(default_factory=list)
     error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
 
     def to_json(self, debug: bool = False) -> dict[str, Any]:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
-                "resources": [r.to_json() for r in self.resources], "error": self.error,
+                "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
                 "durationSeconds": round(self.duration_s, 2)}
         if debug and self.detail:
             data["errorDetail"] = self.detail
@@ -59,6 +60,9 @@ class FleetReport:
     expect_no_changes: bool = False
     shard: str | None = None
     released_locks: list[str] = field(default_factory=list)
+    unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
+    fail_on_unmanaged: bool = False
+    selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
 
     def count(self, status: str) -> int:
@@ -66,13 +70,16 @@ class FleetReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes); else 0."""
+        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes);
+        4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
         if self.count(FAILED):
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
+        if self.fail_on_unmanaged and self.unmanaged:
+            return ExitCode.UNMANAGED
         return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
@@ -83,6 +90,8 @@ class FleetReport:
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
             "stacks": [s.to_json(self.debug) for s in self.stacks],
+            "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
+            "selectedBy": self.selected_by,
         }
 
     def write_json(self, path: Path) -> None:
@@ -95,13 +104,18 @@ class FleetReport:
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
+    if value == KNOWN_AFTER_UP:
+        return value  # not a value: no quotes
     text = json.dumps(value, default=str) if not isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def describe_resource(change: ResourceChange) -> str:
-    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`."""
+    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`;
+    an adoption reads `account (cloudlink:Account): adopt (takes over the live object; creates nothing)`."""
     head = f"{change.name} ({change.type}): {change.op}"
+    if change.op == "adopt":
+        head += " (takes over what CloudLink has; creates nothing it finds)"
     if change.deleted_outside:
         return f"{head} [deleted outside Pulumi]"
     parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
@@ -128,8 +142,8 @@ def markdown(report: FleetReport) -> str:
     title = f"cloudlink fleet {report.operation}"
     lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
-             "", "| customer | status | created | updated | replaced | deleted | unchanged | notes |",
-             "|---|---|--:|--:|--:|--:|--:|---|"]
+             "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
+             "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
         notes = s.error.splitlines()[0] if s.error else ""
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
@@ -141,5 +155,14 @@ def markdown(report: FleetReport) -> str:
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
         if s.error:
             lines += ["", "```", s.error.strip(), "```"]
+        if s.notes:
+            lines += [""] + [f"- note: {_cell(n)}" for n in s.notes]
         lines += ["", "</details>"]
+    if report.selected_by:
+        lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.unmanaged:
+        lines += ["", f"#### In CloudLink, managed by no stack ({len(report.unmanaged)})", "",
+                  "| account | what | adopt with |", "|---|---|---|"]
+        lines += [f"| {_cell(u.account_name)} | {_cell(u.description)} | `{_cell(u.command)}` |"
+                  for u in report.unmanaged]
     return "\n".join(lines) + "\n"

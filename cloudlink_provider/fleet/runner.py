@@ -259,6 +259,10 @@ class Fleet:
         with self._runs_lock:
             self._released += done.released_locks
         outcome = classify(name, options, done.collector, done.error, run.cancel_requested)
+        if options.operation == "drift":
+            from .blind import write_only_notes
+
+            outcome.notes = write_only_notes(self.project.stacks_dir, name)
         outcome.duration_s = time.monotonic() - start
         return outcome
 

@@ -17,11 +17,10 @@ from typing import Any
 
 import yaml
 
-from ..program import SECRET_OF_BLOCK
+from ..plan import NAMESPACE, SECRET_OF_BLOCK
 from .errors import usage
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
 CUSTOMER_KEY = f"{NAMESPACE}:customer"
 ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY = "cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret"
 # Config keys in the order a stack file lists them: provider settings, then the spec blocks' secrets.

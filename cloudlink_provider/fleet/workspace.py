@@ -1,34 +1,42 @@
-"""The Automation API over the project directory, and the engine processes it starts.
+"""The fleet's engine processes: the `pulumi` CLI run per stack, in its own session, tracked and watched.
 
-Owns `pulumi.automation` wiring: one `LocalWorkspace` over the project root (so
-Pulumi.yaml's `stackConfigDir: stacks` applies), stacks selected or created
-with the passphrase secrets provider (the committed `stacks/Pulumi.<name>.yaml`
-and its `encryptionsalt` are kept), and every `pulumi` process started in its
-own session and tracked, so that Ctrl-C reaches each engine exactly once and
-only while it can cancel cleanly. It runs no fleet logic and renders nothing.
+Owns how the fleet starts the engine: it runs the `pulumi` CLI itself (public
+commands and flags only: `stack init`, `preview`/`up`/`refresh`/`destroy` with
+`--event-log`, `cancel`), so that every engine process is one the fleet holds.
+Each engine starts in its own session, so the terminal's Ctrl-C never reaches
+it directly: the fleet forwards it exactly once, and only while the engine can
+cancel cleanly (`EngineRun`). Each engine also dies with the fleet
+(`engine.die_with_parent`), and its plugins die with it (tools/internal/
+enginewatch), so a killed fleet leaves no process behind. The engine's events
+are read from its event log and handed to the caller as the Automation API's
+public `EngineEvent`; failures raise its public `CommandError` family. Locks
+our own dead engines left in a `file://` backend are released here. It runs no
+fleet logic and renders nothing.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from pulumi import automation as auto
-from pulumi.automation._cmd import CommandResult, OnOutput, _fixup_path
 from pulumi.automation.errors import create_command_error
 
-from .engine import file_backend_dir, fleet_env, pulumi_binary
+from .engine import die_with_parent, file_backend_dir, fleet_env, pulumi_binary
 from .errors import FleetError, usage
 from .stacks import StackFile
 
 SECRETS_PROVIDER = "passphrase"
+# What the Automation API sets for the same commands: `--event-log` is one of the CLI's debug
+# flags (PULUMI_DEBUG_COMMANDS), and the CLI knows it is driven by a program, not a person.
+ENGINE_ENV = {"PULUMI_DEBUG_COMMANDS": "true", "PULUMI_AUTOMATION_API": "true"}
+OnEvent = Callable[[auto.EngineEvent], None]
 _current = threading.local()
 
 
@@ -99,52 +107,127 @@ class EngineRun:
         self.signals_sent += 1
 
 
-class TrackedCommand(auto.PulumiCommand):
-    """`PulumiCommand` whose processes start in their own session and are tracked per stack.
+def run_engine(project: "Project", stack: str, args: list[str], run: "EngineRun | None" = None,
+               on_event: Optional[OnEvent] = None) -> auto.CommandResult:
+    """`pulumi <args> --stack <stack>` to completion, in its own session, dying with this process.
 
-    Same contract as `PulumiCommand.run`; the only differences: the terminal's
-    Ctrl-C does not reach the engine directly (the fleet forwards it, once,
-    at the right moment), and the process is registered with the `EngineRun`
-    of the thread that started it.
+    The calling thread starts the engine and waits for it: the parent-death
+    signal is tied to the thread that forked the child, so the engine outlives
+    nothing but this process. With `on_event`, the engine's events (its
+    `--event-log`) are delivered as they are written, from a second thread.
+    Raises the Automation API's `CommandError` (or the subclass its stderr
+    calls for) on a non-zero exit.
     """
-
-    def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str],
-            on_output: Optional[OnOutput] = None, on_error: Optional[OnOutput] = None) -> CommandResult:
-        sep = args.index("--") if "--" in args else len(args)
-        if "--non-interactive" not in args[:sep]:
-            args.insert(0, "--non-interactive")
-        env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"}
-        if os.path.isabs(self.command):
-            env = _fixup_path(env, os.path.dirname(self.command))
-        stdout_chunks: list[str] = []
-        stderr_chunks: list[str] = []
-
-        def consume(stream: Any, callback: Optional[OnOutput], chunks: list[str]) -> None:
-            for line in iter(stream.readline, ""):
-                stripped = line.rstrip()
-                if callback:
-                    callback(stripped)
-                chunks.append(stripped)
-            stream.close()
-
-        run: EngineRun | None = getattr(_current, "run", None)
-        with subprocess.Popen([self.command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-                              env=env, encoding="utf-8", start_new_session=True) as process:
+    run = run if run is not None else getattr(_current, "run", None)
+    cmd = [project.command, *args, "--stack", stack, "--non-interactive"]
+    with tempfile.TemporaryDirectory(prefix="cloudlink-engine-") as tmp:
+        log = Path(tmp) / "events.jsonl"
+        if on_event is not None:
+            log.touch()
+            cmd += ["--event-log", str(log)]
+        proc = subprocess.Popen(cmd, cwd=project.dir, env={**project.env, **ENGINE_ENV}, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
+                                start_new_session=True, preexec_fn=die_with_parent())
+        if run is not None:
+            run.attach(proc)
+        exited = threading.Event()
+        stdout: list[str] = []
+        stderr: list[str] = []
+        failed: list[BaseException] = []  # the first failure handling an event, raised here, not in a thread
+        threads = [threading.Thread(target=_collect, args=(proc.stdout, stdout), daemon=True),
+                   threading.Thread(target=_collect, args=(proc.stderr, stderr), daemon=True)]
+        if on_event is not None:
+            threads.append(threading.Thread(target=_follow, args=(log, on_event, exited, failed), daemon=True))
+        for thread in threads:
+            thread.start()
+        try:
+            code = proc.wait()
+        finally:
+            exited.set()
+            for thread in threads:
+                thread.join()
             if run is not None:
-                run.attach(process)
-            readers = [threading.Thread(target=consume, args=(process.stdout, on_output, stdout_chunks)),
-                       threading.Thread(target=consume, args=(process.stderr, on_error, stderr_chunks))]
-            for reader in readers:
-                reader.start()
-            for reader in readers:
-                reader.join()
-            code = process.wait()
-            if run is not None:
-                run.detach(process, code)
-        result = CommandResult(stdout="\n".join(stdout_chunks), stderr="\n".join(stderr_chunks), code=code)
-        if code != 0:
-            raise create_command_error(result)
-        return result
+                run.detach(proc, proc.wait())
+    result = auto.CommandResult(stdout="".join(stdout), stderr="".join(stderr), code=code)
+    if code != 0:
+        raise create_command_error(result)
+    if failed:
+        raise failed[0]
+    return result
+
+
+def _collect(stream: Any, into: list[str]) -> None:
+    for line in iter(stream.readline, ""):
+        into.append(line)
+    stream.close()
+
+
+def _follow(path: Path, on_event: OnEvent, exited: threading.Event, failed: list[BaseException]) -> None:
+    """Hand each complete line of the engine's event log to `on_event`, until the engine has exited
+    and every line written has been read. A line that cannot be read or handled ends the delivery and
+    lands in `failed`."""
+    partial = ""
+    with path.open(encoding="utf-8") as log:
+        while True:
+            chunk = log.readline()
+            if not chunk:
+                if exited.is_set():
+                    chunk = log.read()  # whatever the engine wrote before it exited
+                    if not chunk:
+                        return
+                else:
+                    exited.wait(0.05)  # the engine has not written more yet
+                    continue
+            partial += chunk
+            if not partial.endswith("\n") and not exited.is_set():
+                continue
+            try:
+                for line in partial.splitlines():
+                    if line.strip():
+                        on_event(auto.EngineEvent.from_json(json.loads(line)))
+            except Exception as e:  # noqa: BLE001 - raised by run_engine once the engine has exited
+                failed.append(e)
+                return
+            partial = ""
+
+
+class EngineStack:
+    """One customer stack, driven through the CLI: the operations the fleet runs, taking the Automation
+    API's keyword names (`FLAGS`), so the fleet's code reads the same either way."""
+
+    # keyword -> the CLI's flag; a true value adds the flag, other values follow it
+    FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
+             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
+
+    def __init__(self, project: "Project", name: str, run: "EngineRun | None" = None):
+        self.project, self.name, self.run = project, name, run
+
+    def _op(self, args: list[str], on_event: Optional[OnEvent], options: dict[str, Any]) -> auto.CommandResult:
+        options = {"color": "never", **options}
+        for key, value in options.items():
+            if key not in self.FLAGS:
+                raise TypeError(f"unsupported engine option {key!r}")
+            if value is True:
+                args.append(self.FLAGS[key])
+            elif value not in (None, False):
+                args += [self.FLAGS[key], str(value)]
+        return run_engine(self.project, self.name, args, self.run, on_event)
+
+    def preview(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["preview"], on_event, options)
+
+    def up(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["up", "--yes", "--skip-preview"], on_event, options)
+
+    def refresh(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["refresh", "--yes", "--skip-preview"], on_event, options)
+
+    def destroy(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["destroy", "--yes", "--skip-preview"], on_event, options)
+
+    def cancel(self) -> None:
+        """Release the stack's lock (`pulumi cancel`): only for an engine of ours known to be dead."""
+        run_engine(self.project, self.name, ["cancel", "--yes"], self.run)
 
 
 class Project:
@@ -161,16 +244,34 @@ class Project:
             binary = pulumi_binary()
         except RuntimeError as e:
             raise FleetError(str(e)) from None
-        self.command = TrackedCommand(root=str(Path(binary).parent.parent), skip_version_check=True)
+        self.command = binary
+        self._backend_lock, self._backend_ready = threading.Lock(), threading.Event()
 
     def workspace(self) -> auto.LocalWorkspace:
-        return auto.LocalWorkspace(work_dir=str(self.dir), env_vars=self.env, pulumi_command=self.command,
+        """An Automation API workspace over the project (for commands that start no engine: stack and config)."""
+        return auto.LocalWorkspace(work_dir=str(self.dir), env_vars=self.env,
+                                   pulumi_command=auto.PulumiCommand(root=str(Path(self.command).parent.parent),
+                                                                     skip_version_check=True),
                                    secrets_provider=SECRETS_PROVIDER, pulumi_home=self.env["PULUMI_HOME"])
 
-    def stack(self, name: str, run: EngineRun | None = None) -> auto.Stack:
-        """Select the stack, creating it in the backend first if this backend has never seen it."""
-        with tracking(run):
-            return auto.Stack.create_or_select(name, self.workspace())
+    def stack(self, name: str, run: EngineRun | None = None) -> EngineStack:
+        """The stack, created in the backend first if this backend has never seen it (the committed stack
+        file and its encryption salt are kept)."""
+        def init() -> None:
+            try:
+                run_engine(self, name, ["stack", "init", "--secrets-provider", SECRETS_PROVIDER, "--no-select"], run)
+            except auto.StackAlreadyExistsError:
+                pass
+
+        if self._backend_ready.is_set():
+            init()
+        else:
+            # The first command against a fresh backend creates its tables (PostgreSQL: CREATE TABLE IF
+            # NOT EXISTS, which races when run concurrently): let one engine do it before the others.
+            with self._backend_lock:
+                init()
+                self._backend_ready.set()
+        return EngineStack(self, name, run)
 
     def secret_keys(self, name: str) -> set[str]:
         """The stack's `secure:` config keys (read from its file; no decryption)."""
@@ -210,13 +311,15 @@ class Project:
         for run in runs:
             if run.killed:
                 try:
-                    self.workspace_stack(run.stack).cancel()
+                    EngineStack(self, run.stack).cancel()
                     released.append(run.stack)
                 except auto.CommandError:
                     pass
         return released
 
     def workspace_stack(self, name: str) -> auto.Stack:
+        """The existing stack through the Automation API, for commands that start no engine (export,
+        import, cancel); raises `StackNotFoundError` for a stack the backend has never seen."""
         return auto.Stack.select(name, self.workspace())
 
 

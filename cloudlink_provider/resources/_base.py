@@ -9,18 +9,58 @@ the stack config that the engine hands dynamic providers in `configure()`.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 import threading
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
+import pulumi
 from pulumi.output import Unknown
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, Resource, ResourceProvider
 from pydantic import BaseModel, ValidationError
 
-from ..client import ClientConfig, CloudLink
+from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError
 from ..customer.model import problems_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
+DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0") to see full Python tracebacks from providers
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+class CloudLinkRefused(Exception):
+    """A provider operation CloudLink refused (or we refused for it), as the one line a partner reads:
+    `Gateway create: CloudLink refused: 409 GatewayAlreadyAssociated: ... (correlation id 7f3...)`."""
+
+
+# The dynamic-provider shim reports a failure as `traceback.format_exc()`; printed from "builtins",
+# the exception shows as `CloudLinkRefused: <line>` rather than under its module path.
+CloudLinkRefused.__module__ = "builtins"
+
+
+def refusal_line(resource: str, op: str, error: Exception) -> str:
+    """One line: resource, operation, the API's error name and message, the correlation id."""
+    if isinstance(error, ApiError):
+        cid = f" (correlation id {error.correlation_id})" if error.correlation_id else ""
+        return f"{resource} {op}: CloudLink refused: {error.status} {error.name}: {error.message}{cid}"
+    if isinstance(error, CloudLinkError):
+        return f"{resource} {op}: CloudLink: {' '.join(str(error).split())}"
+    return f"{resource} {op}: {' '.join(str(error).split())}"
+
+
+def _one_line_failures(resource: str, op: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CloudLinkError, ValueError, TimeoutError) as e:
+            if debugging():
+                raise CloudLinkRefused(refusal_line(resource, op, e)) from e
+            raise CloudLinkRefused(refusal_line(resource, op, e)) from None
+    return wrapper
 
 _clients: dict[tuple[str, str, str], CloudLink] = {}
 _clients_lock = threading.Lock()
@@ -62,9 +102,21 @@ class CloudLinkProvider(ResourceProvider):
     inputs_model: ClassVar[type[BaseModel]]
     replace_on: ClassVar[frozenset[str]] = frozenset()  # input fields that force replacement
     delete_before_replace: ClassVar[bool] = False  # the backend allows only one at a time
+    write_only: ClassVar[tuple[str, ...]] = ()  # inputs CloudLink never returns: no drift check can see them
     serialize_as_secret_always = False  # nothing secret is pickled: the provider holds no data
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        resource = cls.__name__.removesuffix("Provider")
+        for op in ("create", "read", "update", "delete"):
+            if op in cls.__dict__:
+                setattr(cls, op, _one_line_failures(resource, op, cls.__dict__[op]))
+
     def configure(self, req: ConfigureRequest) -> None:
+        # Only the provider process configures providers: there a failure is one line for the partner
+        # (`CloudLinkRefused: ...`), no Python frames, unless CLOUDLINK_DEBUG asks for them.
+        if not debugging():
+            sys.tracebacklimit = 0
         self._config = client_config(req.config)
 
     @property
@@ -102,3 +154,32 @@ class CloudLinkProvider(ResourceProvider):
         """The resource's inputs, normalised by its model (the engine hands numbers over as floats)."""
         given = {f: props[f] for f in self.input_fields() if props.get(f) is not None}
         return self.inputs_model.model_validate(given).model_dump(mode="json")
+
+
+class CloudLinkResource(Resource):
+    """Base `Resource`: subclasses set `PROVIDER`, their output names and which inputs are secrets, and
+    declare `module="cloudlink", name=...` (the type token: fixed forever, renaming changes identities).
+
+    Every resource is registered the same way, `Cls(name, inputs, opts)`, with the inputs the plan
+    (`cloudlink_provider.plan`) computed: plain values and Pulumi outputs of other resources.
+    """
+
+    PROVIDER: ClassVar[type[CloudLinkProvider]]
+    OUTPUTS: ClassVar[tuple[str, ...]] = ()  # output-only properties (None until the provider sets them)
+    SECRET_INPUTS: ClassVar[tuple[str, ...]] = ()  # kept secret in inputs and outputs
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def token(cls) -> str:
+        """The type token without the dynamic prefix: `cloudlink:Account`."""
+        return cls._resource_type_name.split("/", 1)[-1]
+
+    def __init__(self, name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        props = dict(inputs)
+        for key in self.SECRET_INPUTS:
+            props[key] = pulumi.Output.secret(props[key])
+        props.update({k: None for k in self.OUTPUTS if k not in props})
+        secret = [*self.SECRET_INPUTS, *self.SECRET_OUTPUTS]
+        if secret:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secret))
+        super().__init__(self.PROVIDER(), name, props, opts)

@@ -11,14 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from ..client import Account as ApiAccount
 from ..client import create_or_adopt
 from ..customer.model import AccountSpec
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 MANAGED = ("name", "domain", "languageCode", "active")  # fields we send to the API
+
+
+def to_spec(account: ApiAccount) -> dict[str, Any]:
+    """The spec's account fields for a live account: the one API->spec mapping, used by `read`,
+    `fleet import` and the fleet scan. Values CloudLink does not hold are None."""
+    return {"name": account.name, "domain": account.domain, "languageCode": account.languageCode,
+            "active": account.active}
 
 
 class AccountInputs(AccountSpec):
@@ -39,7 +46,7 @@ class AccountProvider(CloudLinkProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)
         api = self.client.accounts
-        if inputs.get("adoptAccountId"):
+        if inputs.get("adoptAccountId") is not None:  # check rejected a blank one: never "not given"
             account = api.get(inputs["adoptAccountId"])
             if account is None:
                 raise ValueError(f"adoptAccountId {inputs['adoptAccountId']}: no such customer account is visible "
@@ -61,7 +68,8 @@ class AccountProvider(CloudLinkProvider):
             return ReadResult(None, {})
         inputs = self.inputs_from(props)
         # Managed fields take the live value; unmanaged ones (None in the spec) stay unmanaged.
-        inputs.update({k: getattr(account, k) for k in MANAGED if inputs.get(k) is not None})
+        live = to_spec(account)
+        inputs.update({k: live[k] for k in MANAGED if inputs.get(k) is not None})
         return ReadResult(id_, self._outputs(inputs, account), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -74,11 +82,9 @@ class AccountProvider(CloudLinkProvider):
         self.client.accounts.delete(id_)
 
 
-class Account(Resource, module="cloudlink", name="Account"):
+class Account(CloudLinkResource, module="cloudlink", name="Account"):
+    PROVIDER = AccountProvider
+    OUTPUTS = ("accountId", "accountNumber", "partnerId")
     accountId: pulumi.Output[str]
     accountNumber: pulumi.Output[str]
     partnerId: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: AccountSpec, opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": None, "accountNumber": None, "partnerId": None}
-        super().__init__(AccountProvider(), name, props, opts)

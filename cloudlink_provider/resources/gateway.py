@@ -10,19 +10,24 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
 from ..client import Gateway as ApiGateway
 from ..client import create_or_adopt
 from ..customer.model import GatewaySpec
 from ..customer.rules import GATEWAY_KINDS, GATEWAY_KINDS_BY_API
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 
 class GatewayInputs(GatewaySpec):
     accountId: str = Field(min_length=1)
 
+
+def to_spec(gw: ApiGateway) -> dict[str, Any]:
+    """The spec's gateway block for a live gateway (spec names, not API enums): the one API->spec
+    mapping, used by `read`, `fleet import` and the fleet scan."""
+    return {"serialNumber": gw.serialNumber, "type": GATEWAY_KINDS_BY_API.get(gw.type, gw.type), "name": gw.name}
 
 
 class GatewayProvider(CloudLinkProvider):
@@ -50,7 +55,7 @@ class GatewayProvider(CloudLinkProvider):
         gw = self.client.gateways.get(inputs["accountId"], id_)
         if gw is None:
             return ReadResult(None, {})
-        inputs.update(serialNumber=gw.serialNumber, type=GATEWAY_KINDS_BY_API.get(gw.type, gw.type), name=gw.name)
+        inputs.update(to_spec(gw))
         return ReadResult(id_, self._outputs(inputs, gw), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -62,11 +67,8 @@ class GatewayProvider(CloudLinkProvider):
         self.client.gateways.delete(props["accountId"], id_)
 
 
-class Gateway(Resource, module="cloudlink", name="Gateway"):
+class Gateway(CloudLinkResource, module="cloudlink", name="Gateway"):
+    PROVIDER = GatewayProvider
+    OUTPUTS = ("gatewayId", "status")
     gatewayId: pulumi.Output[str]
     status: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: GatewaySpec, account_id: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": account_id, "gatewayId": None, "status": None}
-        super().__init__(GatewayProvider(), name, props, opts)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
 from ..client import PbxLink
 from ..client import create_or_adopt
 from ..customer.model import PbxSpec
 from ..customer.rules import PBX_KINDS_BY_API, PBX_MODELS
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 CONNECT_TIMEOUT_S = 300.0
 SENT = ("host", "port", "username", "password")  # what the API takes besides the type
@@ -31,10 +31,18 @@ class PbxConnectionInputs(PbxSpec):
     password: str = Field(min_length=1)
 
 
+def to_spec(link: PbxLink) -> dict[str, Any]:
+    """The spec's pbx block for a live PBX link (no password: CloudLink never returns it): the one
+    API->spec mapping, used by `read`, `fleet import` and the fleet scan."""
+    return {"type": PBX_KINDS_BY_API.get(link.pbxType, link.pbxType), "host": link.host, "port": link.port,
+            "username": link.username}
+
+
 class PbxConnectionProvider(CloudLinkProvider):
     inputs_model = PbxConnectionInputs
     replace_on = frozenset({"accountId", "gatewayId", "type"})
     delete_before_replace = True
+    write_only = ("password",)
 
     @staticmethod
     def _outputs(inputs: dict[str, Any], link: PbxLink) -> dict[str, Any]:
@@ -60,7 +68,7 @@ class PbxConnectionProvider(CloudLinkProvider):
         link = self.client.gateways.get_pbx_link(inputs["accountId"], inputs["gatewayId"])
         if link is None:
             return ReadResult(None, {})
-        inputs.update(type=PBX_KINDS_BY_API.get(link.pbxType, link.pbxType), host=link.host, port=link.port, username=link.username)
+        inputs.update(to_spec(link))
         return ReadResult(id_, self._outputs(inputs, link), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -76,12 +84,8 @@ class PbxConnectionProvider(CloudLinkProvider):
         self.client.gateways.delete_pbx_link(props["accountId"], props["gatewayId"])
 
 
-class PbxConnection(Resource, module="cloudlink", name="PbxConnection"):
+class PbxConnection(CloudLinkResource, module="cloudlink", name="PbxConnection"):
+    PROVIDER = PbxConnectionProvider
+    OUTPUTS = ("status",)
+    SECRET_INPUTS = ("password",)
     status: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: PbxSpec, account_id: pulumi.Input[str], gateway_id: pulumi.Input[str],
-                 password: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": account_id, "gatewayId": gateway_id,
-                 "password": pulumi.Output.secret(password), "status": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["password"]))
-        super().__init__(PbxConnectionProvider(), name, props, opts)

@@ -8,15 +8,17 @@ which is idempotent, so a retried or interrupted apply converges.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..client import PbxRole
 from ..customer.model import RoleSpec
 from ..wire import MAX_ROLE_HOLDERS
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 
 class RoleAssignmentInputs(BaseModel):
@@ -24,6 +26,18 @@ class RoleAssignmentInputs(BaseModel):
     accountId: str = Field(min_length=1)
     pbxConnectionId: str = Field(min_length=1)  # the link the roles ride on: ordering and replacement
     roles: list[RoleSpec] = Field(max_length=MAX_ROLE_HOLDERS)
+
+
+def to_spec(roles: Iterable[PbxRole]) -> list[dict[str, str]]:
+    """The spec's roles list for live role holders, in extension order (shortest first): the one
+    API->spec mapping, used by `read`, `fleet import` and the fleet scan. Callers choose which
+    holders count (`read`: the extensions it manages; import: those of the imported gateway)."""
+    return _as_list({r.extension: r.role for r in roles})
+
+
+def roles_input(roles: Iterable[RoleSpec]) -> list[dict[str, str]]:
+    """The resource's `roles` input for the spec's roles (extension order, as `to_spec` gives them)."""
+    return _as_list({r.extension: r.role for r in roles})
 
 
 def _as_map(roles: list[dict[str, str]] | None) -> dict[str, str]:
@@ -53,7 +67,7 @@ class RoleAssignmentProvider(CloudLinkProvider):
                 api.put(account_id, ext, role)
 
     def _live(self, account_id: str, managed: set[str]) -> dict[str, str]:
-        return {r.extension: r.role for r in self.client.roles.list(account_id) if r.extension in managed}
+        return _as_map(to_spec(r for r in self.client.roles.list(account_id) if r.extension in managed))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)
@@ -81,11 +95,6 @@ class RoleAssignmentProvider(CloudLinkProvider):
             self.client.roles.delete(props["accountId"], ext)
 
 
-class RoleAssignment(Resource, module="cloudlink", name="RoleAssignment"):
+class RoleAssignment(CloudLinkResource, module="cloudlink", name="RoleAssignment"):
+    PROVIDER = RoleAssignmentProvider
     roles: pulumi.Output[list]
-
-    def __init__(self, name: str, roles: list[RoleSpec], account_id: pulumi.Input[str],
-                 pbx_connection_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None):
-        props = {"accountId": account_id, "pbxConnectionId": pbx_connection_id,
-                 "roles": _as_list({r.extension: r.role for r in roles})}
-        super().__init__(RoleAssignmentProvider(), name, props, opts)

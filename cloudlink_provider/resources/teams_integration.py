@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
 from ..client import TeamsIntegration as ApiTeams
 from ..client import create_or_adopt
 from ..customer.model import TeamsSpec
 from ..customer.rules import TEAMS_MODE_KINDS, TEAMS_MODE_KINDS_BY_API
-from ._base import CloudLinkProvider
+from ._base import CloudLinkProvider, CloudLinkResource
 
 SENT = ("clientId", "clientSecret", "mode")
 
@@ -28,6 +28,13 @@ class TeamsIntegrationInputs(TeamsSpec):
     accountId: str = Field(min_length=1)
     pbxConnectionId: str = Field(min_length=1)  # Teams needs a connected PBX: ordering only
     clientSecret: str = Field(min_length=1)
+
+
+def to_spec(it: ApiTeams) -> dict[str, Any]:
+    """The spec's teams block for a live integration (GUIDs lower-case, spec names for the mode): the one
+    API->spec mapping, used by `read`, `fleet import` and the fleet scan."""
+    return {"tenantId": it.tenantId.lower(), "clientId": it.clientId.lower(),
+            "mode": TEAMS_MODE_KINDS_BY_API.get(it.mode, it.mode)}
 
 
 def _api_fields(inputs: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -41,6 +48,7 @@ class TeamsIntegrationProvider(CloudLinkProvider):
     inputs_model = TeamsIntegrationInputs
     replace_on = frozenset({"accountId", "tenantId"})
     delete_before_replace = True
+    write_only = ("clientSecret",)
 
     @staticmethod
     def _outputs(inputs: dict[str, Any], it: ApiTeams) -> dict[str, Any]:
@@ -65,7 +73,7 @@ class TeamsIntegrationProvider(CloudLinkProvider):
         it = self.client.integrations.get(inputs["accountId"], id_)
         if it is None:
             return ReadResult(None, {})
-        inputs.update(tenantId=it.tenantId.lower(), clientId=it.clientId.lower(), mode=TEAMS_MODE_KINDS_BY_API.get(it.mode, it.mode))
+        inputs.update(to_spec(it))
         return ReadResult(id_, self._outputs(inputs, it), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -80,16 +88,10 @@ class TeamsIntegrationProvider(CloudLinkProvider):
         self.client.integrations.delete(props["accountId"], id_)
 
 
-class TeamsIntegration(Resource, module="cloudlink", name="TeamsIntegration"):
+class TeamsIntegration(CloudLinkResource, module="cloudlink", name="TeamsIntegration"):
+    PROVIDER = TeamsIntegrationProvider
+    OUTPUTS = ("integrationId", "status", "consentUrl")
+    SECRET_INPUTS = ("clientSecret",)
     integrationId: pulumi.Output[str]
     status: pulumi.Output[str]
     consentUrl: pulumi.Output[str]
-
-    def __init__(self, name: str, spec: TeamsSpec, account_id: pulumi.Input[str],
-                 pbx_connection_id: pulumi.Input[str], client_secret: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
-        props = {**spec.model_dump(), "accountId": account_id, "pbxConnectionId": pbx_connection_id,
-                 "clientSecret": pulumi.Output.secret(client_secret),
-                 "integrationId": None, "status": None, "consentUrl": None}
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["clientSecret"]))
-        super().__init__(TeamsIntegrationProvider(), name, props, opts)

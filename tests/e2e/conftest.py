@@ -27,7 +27,6 @@ from cloudlink_provider.fleet.stacks import StackFile
 from cloudlink_provider.fleet.workspace import Project
 
 PASSPHRASE = "e2e-passphrase"
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class PulumiFailed(AssertionError):
@@ -115,8 +114,8 @@ class Api:
         return self.http.get("/_emulator/requests").json()["items"]
 
     def writes(self) -> list[dict[str, Any]]:
-        """Write calls to CloudLink's APIs (token requests are not writes)."""
-        return [r for r in self.journal() if r["method"] in WRITE_METHODS and r["service"] != "authentication"]
+        """Write calls, as the emulator's journal flags them: every non-GET call but token grants."""
+        return [r for r in self.journal() if r["write"]]
 
     def clear_journal(self) -> None:
         self.http.delete("/_emulator/requests")

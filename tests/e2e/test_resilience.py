@@ -14,6 +14,8 @@ import pytest
 
 from cloudlink_provider.fleet.engine import PROJECT_ROOT, pulumi_binary
 
+from .processes import marked, new_tag, wait_until_gone
+
 pytestmark = pytest.mark.e2e
 
 GW = "/gateway/2017-09-01/accounts"
@@ -31,7 +33,7 @@ def test_failed_up_converges_on_the_next_run(new_stack, api):
     api.http.post("/_emulator/faults", json={"method": "POST", "path_contains": "/pbx-link", "status": 503})
     stack = new_stack("fails").init(SPEC, secrets={"pbxPassword": "pw"})
     failed = stack.up(ok=False)
-    assert failed.returncode != 0 and "503" in failed.stdout
+    assert failed.returncode != 0 and "ServiceUnavailable" in failed.stdout  # the 503, in CloudLink's words
     api.http.delete("/_emulator/faults")
     stack.up()
     acct = stack.outputs()["accountId"]
@@ -65,8 +67,9 @@ def test_interrupted_up_converges(new_stack, api, project, engine_env):
     api.http.post("/_emulator/faults", json={"method": "POST", "path_contains": "/gateways", "status": None,
                                             "delay_s": 5, "after": True, "probability": 1.0, "remaining": 1})
     stack = new_stack("killed").init(SPEC, secrets={"pbxPassword": "pw"})
+    tag = new_tag()
     proc = subprocess.Popen([pulumi_binary(), "up", "--yes", "--skip-preview", "--non-interactive",
-                             "--stack", "killed"], cwd=project, env=engine_env,
+                             "--stack", "killed"], cwd=project, env=marked(engine_env, tag),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while not any(r["method"] == "POST" and "/gateways" in r["path"] for r in api.journal()):
@@ -74,6 +77,7 @@ def test_interrupted_up_converges(new_stack, api, project, engine_env):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # as abrupt as a CI runner dying
     proc.wait(timeout=30)
+    wait_until_gone(tag, 5)  # its language host and provider end with it (test_process_survival.py)
     api.http.delete("/_emulator/faults")
     # A killed engine leaves its lock and a pending create behind: the documented recovery is
     # `cloudlink fleet recover` (the dead run's lock, its pending creates), then `up`.

@@ -7,7 +7,9 @@
 // next to this binary) with the virtualenv's interpreter, passing the run's
 // settings as flags and the stack config as PULUMI_CONFIG, exactly as the
 // official host does. Dependency installation is `make setup`'s job, so
-// InstallDependencies is a no-op.
+// InstallDependencies is a no-op. Like Pulumi's own plugins it health-checks
+// the engine and ends, with the program it runs, once the engine is gone
+// (internal/enginewatch).
 package main
 
 import (
@@ -18,11 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/cloudlink-fleet/tools/internal/enginewatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
@@ -37,13 +39,9 @@ type host struct {
 }
 
 func main() {
-	// The engine passes flags (-tracing, -root, ...) and then its own address
-	// last; we need only the address.
-	var engine string
-	for _, a := range os.Args[1:] {
-		if !strings.HasPrefix(a, "-") {
-			engine = a
-		}
+	engine := enginewatch.EngineAddress(os.Args[1:])
+	if err := enginewatch.Watch(engine); err != nil {
+		fail(err)
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -163,7 +161,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd := exec.CommandContext(ctx, python(info), args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys))
-	if err := cmd.Run(); err != nil {
+	if err := enginewatch.Run(cmd); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			if exit.ExitCode() == exitShownToUser {

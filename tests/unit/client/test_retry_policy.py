@@ -10,10 +10,11 @@ from cloudlink_provider.client._retry import retryable, retrying
 
 def test_what_is_retried():
     limited, busy, broken = RateLimited(429, "n", "m"), ServerError(503, "n", "m"), ServerError(500, "n", "m")
-    lost = TransportError("reset")
-    assert [retryable(True)(e) for e in (limited, busy, broken, lost, Invalid(400, "n", "m"))] == \
-        [True, True, False, True, False]
-    assert [retryable(False)(e) for e in (limited, busy, lost, Conflict(409, "n", "m"))] == [True, False, False, False]
+    lost, unsupported = TransportError("reset"), ServerError(501, "n", "m")
+    assert [retryable(True)(e) for e in (limited, busy, broken, lost, unsupported, Invalid(400, "n", "m"))] == \
+        [True, True, True, True, False, False]
+    assert [retryable(False)(e) for e in (limited, busy, broken, lost, Conflict(409, "n", "m"))] == \
+        [True, False, False, False, False]
 
 
 def test_attempts_are_bounded_and_the_last_error_is_raised():

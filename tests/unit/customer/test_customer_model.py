@@ -129,3 +129,56 @@ def test_spec_is_frozen_against_accidental_mutation():
     with pytest.raises(Exception):
         s.account.name = "other"  # type: ignore[misc]
     assert copy.deepcopy(s) == s
+
+
+@pytest.mark.parametrize("data, line", [
+    (spec(account={"name": "   "}), "customer.account.name: must not be blank"),
+    (spec(account={"name": "A", "adoptAccountId": ""}), "customer.account.adoptAccountId: must be the id of"),
+    (spec(account={"name": "A", "adoptAccountId": "  "}), "customer.account.adoptAccountId: must be the id of"),
+    (spec(gateway={**GATEWAY, "name": " \t"}), "customer.gateway.name: must not be blank"),
+    (spec(gateway=GATEWAY, pbx=pbx("mx-one", username="  ")), "customer.pbx.username: must not be blank"),
+    (spec(sso={"issuerId": " ", "loginUrl": "https://login.example/saml2", "certificate": "x"}),
+     "customer.sso.issuerId: must not be blank"),
+])
+def test_blank_text_and_empty_ids_are_rejected_by_name(data, line):
+    assert any(p.startswith(line) for p in problems(data)), problems(data)
+
+
+@pytest.mark.parametrize("gateway_type, kind, words", [
+    ("embedded-smbc", "mx-one", "a gateway embedded in an SMB Controller (gateway type embedded-smbc) cannot run "
+                                "beside MiVoice MX-ONE; it serves MiVoice Office 400 or MiVoice Business only"),
+    ("embedded-smbc", "mivoice-5000", "cannot run beside MiVoice 5000"),
+    ("mbg", "mivoice-5000", "a gateway embedded in a MiVoice Border Gateway (gateway type mbg) cannot run beside "
+                            "MiVoice 5000"),
+])
+def test_unsupported_gateway_pbx_pairings_say_what_is_allowed(gateway_type, kind, words):
+    [line] = problems(spec(gateway={**GATEWAY, "type": gateway_type}, pbx=pbx(kind)))
+    assert line.startswith("customer.pbx.type: ") and words in line
+
+
+def test_every_pairing_the_table_allows_parses_and_smbc_caps_mivoice_business_at_150_users():
+    from cloudlink_provider.customer.rules import PAIRINGS
+    for gateway_type, pairing in PAIRINGS.items():
+        assert pairing.source  # each rule says where it comes from
+        for kind, model in PBX_MODELS.items():
+            data = spec(gateway={**GATEWAY, "type": gateway_type}, pbx=pbx(kind))
+            if model.api_type in pairing.pbx_types:
+                parse_customer(data)
+            else:
+                assert problems(data)
+    smbc = {**GATEWAY, "type": "embedded-smbc"}
+    parse_customer(spec(gateway=smbc, pbx=pbx("mivoice-business", users=150)))
+    assert problems(spec(gateway=smbc, pbx=pbx("mivoice-business", users=151))) == [
+        "customer.pbx.users: 151 planned users exceed what MiVoice Business supports with a gateway embedded in "
+        "an SMB Controller: at most 150 UC users"]
+
+
+def test_one_path_notation_and_no_regular_expressions_in_messages():
+    data = spec(gateway=GATEWAY, pbx=pbx("mivoice-5000", micollabVersion="nine"),
+                roles=[{"extension": "20x", "role": "CTI"}])
+    data["account"]["domain"] = "ACME"
+    data["gateway"] = {**GATEWAY, "serialNumber": "bad serial"}
+    lines = problems(data)
+    assert "customer.roles[0].extension: '20x' is not an extension of 2 to 10 digits" in lines
+    for line in lines:
+        assert ".0." not in line and "^" not in line and "{" not in line, line

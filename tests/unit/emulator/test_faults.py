@@ -83,3 +83,40 @@ def test_settings_reject_values_that_would_break_the_server(http):
         assert (r.status_code, r.json()["name"]) == (400, "ValidationError"), body
     assert http.put("/_emulator/settings", json={"pbx_connect_s": 0, "rate_limit_per_s": 2.5}).status_code == 200
     assert http.get("/admin/2017-09-01/accounts").status_code == 400  # the server still answers (no token)
+
+
+def faulted_indexes(http: httpx.Client, auth: dict, seed: int | None, requests: int = 40) -> tuple[int, list[int]]:
+    """Send `requests` GETs through a 30% fault with `seed`; which of them (by position) were faulted."""
+    http.delete("/_emulator/faults")
+    http.delete("/_emulator/requests")
+    added = fault(http, status=500, probability=0.3, method="GET", path_contains="/accounts",
+                  **({} if seed is None else {"seed": seed}))
+    statuses = [http.get(f"{ADMIN}/accounts", headers=auth).status_code for _ in range(requests)]
+    items = [j for j in journal(http) if j["path"].endswith("/accounts")]
+    assert [j["status"] for j in items] == statuses
+    assert all((j["fault"] == added["id"]) == (j["status"] == 500) for j in items)  # the journal names the fault
+    return added["seed"], [i for i, s in enumerate(statuses) if s == 500]
+
+
+def test_a_seeded_fault_faults_the_same_requests_on_replay(http):
+    auth = partner_auth(http)
+    seed, first = faulted_indexes(http, auth, seed=1234)
+    assert seed == 1234
+    assert 0 < len(first) < 40  # a share, not all or none
+    assert faulted_indexes(http, auth, seed=1234)[1] == first  # replayed: the very same requests
+    assert faulted_indexes(http, auth, seed=99)[1] != first  # another seed, other requests
+
+
+def test_an_unseeded_fault_reports_the_seed_that_replays_it(http):
+    auth = partner_auth(http)
+    seed, first = faulted_indexes(http, auth, seed=None)
+    assert isinstance(seed, int)
+    assert faulted_indexes(http, auth, seed=seed)[1] == first
+    listed = http.get("/_emulator/faults").json()
+    assert [f["seed"] for f in listed] == [seed]
+
+
+@pytest.mark.parametrize("seed", ["7", 1.5, True])
+def test_a_seed_must_be_an_integer(http, seed):
+    error(http.post("/_emulator/faults", json={"status": 500, "seed": seed}), 400, "ValidationError")
+    assert http.get("/_emulator/faults").json() == []

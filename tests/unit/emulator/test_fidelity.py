@@ -1,11 +1,11 @@
 """Fidelity: the emulator's /token, GET /token, /assume-role/token and /identityProviders against
-Mitel's published Authentication API spec (shared/reference, beside the repository).
+Mitel's published Authentication API spec (tests/reference/, with where it came from).
 
 Requests (as our client really sends them) are validated against the spec's request schemas,
 responses against its response schemas, and every status code must be one the spec lists for
 that operation; error bodies must carry a `name` from the spec's enumeration for that status.
 Only `components/schemas` and inline schemas are used: the spec's `components/parameters` and
-`components/responses` references do not resolve (see shared/reference/README.md).
+`components/responses` references do not resolve (see tests/reference/README.md).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.unit.identity_world import (ADMIN, AUTH, CERT_PEM, TENANT, bearer_of,
                                        seed_client, seed_user)
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC_FILE = REPO.parent / "shared" / "reference" / "mitel-authentication-api-2017-09-01.openapi.json"
+SPEC_FILE = REPO / "tests" / "reference" / "mitel-authentication-api-2017-09-01.openapi.json"
 SPEC_URI = "urn:mitel:authentication-api"
 
 
@@ -35,7 +35,7 @@ SPEC_URI = "urn:mitel:authentication-api"
 def spec() -> dict:
     if not SPEC_FILE.is_file():
         pytest.fail(f"Mitel's Authentication API spec is missing: expected it at {SPEC_FILE} "
-                    "(the read-only shared/reference folder beside the repository)")
+                    "(see tests/reference/README.md)")
     return json.loads(SPEC_FILE.read_text())
 
 

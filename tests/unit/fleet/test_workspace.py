@@ -1,8 +1,120 @@
-"""The project's view of its stack files: which config keys are secrets (read, never decrypted)."""
+"""The project's engine processes and its view of its stack files.
+
+`run_engine` is driven against a stand-in `pulumi` (a script that reports how it was started and
+writes an event log the way the engine does), so these tests see exactly what the fleet gives every
+engine: its own session, a parent-death signal, the event log, and the Automation API's errors.
+"""
 
 from __future__ import annotations
 
-from cloudlink_provider.fleet.workspace import Project
+import json
+import os
+import signal
+import sys
+import textwrap
+
+import pytest
+from pulumi import automation as auto
+
+from cloudlink_provider.fleet.workspace import EngineRun, EngineStack, Project
+
+FAKE_ENGINE = textwrap.dedent(f"""\
+    #!{sys.executable}
+    import ctypes, json, os, sys
+    args = sys.argv[1:]
+    pdeathsig = ctypes.c_int()
+    ctypes.CDLL(None).prctl(2, ctypes.byref(pdeathsig), 0, 0, 0)  # PR_GET_PDEATHSIG
+    print(json.dumps({{"args": args, "pid": os.getpid(), "sid": os.getsid(0), "pdeathsig": pdeathsig.value,
+                      "debug": os.environ.get("PULUMI_DEBUG_COMMANDS")}}))
+    if args[:2] == ["stack", "init"] and os.environ.get("FAKE_STACK_EXISTS"):
+        print("error: stack 'organization/cloudlink-fleet/acme' already exists", file=sys.stderr)
+        sys.exit(255)
+    if "--event-log" in args:
+        with open(args[args.index("--event-log") + 1], "a") as log:
+            for event in ({{"sequence": 0, "timestamp": 1, "preludeEvent": {{"config": {{}}}}}},
+                          {{"sequence": 1, "timestamp": 2, "summaryEvent": {{"resourceChanges": {{"same": 1}}}}}}):
+                line = json.dumps(event) + "\\n"
+                log.write(line[:15]); log.flush()  # a line may arrive in pieces
+                log.write(line[15:]); log.flush()
+    code = int(os.environ.get("FAKE_EXIT", "0"))
+    if code:
+        print("error: the update failed", file=sys.stderr)
+    sys.exit(code)
+    """)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Project:
+    (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir()
+    fake = tmp_path / "pulumi"
+    fake.write_text(FAKE_ENGINE)
+    fake.chmod(0o755)
+    project = Project(tmp_path, (tmp_path / ".state").as_uri())
+    project.command = str(fake)
+    return project
+
+
+def started(result: auto.CommandResult) -> dict:
+    return json.loads(result.stdout.splitlines()[0])
+
+
+def test_an_engine_runs_in_its_own_session_dies_with_the_fleet_and_streams_its_events(project):
+    run, events = EngineRun("acme"), []
+
+    def on_event(event: auto.EngineEvent) -> None:  # as the fleet runner does
+        run.on_event(event)
+        events.append(event)
+
+    result = EngineStack(project, "acme", run).up(on_event=on_event, parallel=4)
+    engine = started(result)
+    assert engine["sid"] == engine["pid"] != os.getsid(0)  # the terminal's Ctrl-C does not reach it
+    assert engine["pdeathsig"] == signal.SIGKILL  # killed with the fleet, whatever killed the fleet
+    assert engine["debug"] == "true"  # the CLI's --event-log needs PULUMI_DEBUG_COMMANDS
+    args = engine["args"]
+    assert args[:3] == ["up", "--yes", "--skip-preview"]
+    assert args[args.index("--stack") + 1] == "acme" and "--non-interactive" in args
+    assert args[args.index("--parallel") + 1] == "4"
+    assert [e.prelude_event is not None for e in events] == [True, False] and events[1].summary_event is not None
+    assert run.pids == {engine["pid"]} and run.exit_codes == [0] and run.procs == []
+    assert run.finished  # the summary closed the window in which Ctrl-C may be forwarded
+
+
+def test_preview_flags_follow_the_automation_api_keywords(project):
+    args = started(EngineStack(project, "acme").preview(diff=True, expect_no_changes=True, refresh=True))["args"]
+    assert args[0] == "preview" and {"--diff", "--expect-no-changes", "--refresh"} <= set(args)
+    assert "--event-log" not in args  # nobody listens: no log
+    args = started(EngineStack(project, "acme").refresh(clear_pending_creates=True, refresh=None))["args"]
+    assert args[:3] == ["refresh", "--yes", "--skip-preview"] and "--clear-pending-creates" in args
+    assert "--refresh" not in args and args[args.index("--color") + 1] == "never"
+    with pytest.raises(TypeError, match="target"):
+        EngineStack(project, "acme").destroy(target=["x"])  # an option we do not pass on is an error
+
+
+def test_a_failed_engine_raises_the_automation_apis_command_error(project):
+    project.env["FAKE_EXIT"] = "1"
+    run = EngineRun("acme")
+    with pytest.raises(auto.CommandError) as failed:
+        EngineStack(project, "acme", run).refresh(on_event=lambda e: None)
+    assert "the update failed" in str(failed.value) and run.exit_codes == [1]
+
+
+def test_a_failure_handling_an_event_is_raised_by_the_caller_once_the_engine_has_exited(project):
+    run = EngineRun("acme")
+
+    def broken(event: auto.EngineEvent) -> None:
+        raise ValueError("cannot handle this event")
+
+    with pytest.raises(ValueError, match="cannot handle"):
+        EngineStack(project, "acme", run).up(on_event=broken)
+    assert run.exit_codes == [0] and run.procs == []  # waited for, not left running
+
+
+def test_a_stack_is_created_once_and_then_just_used(project):
+    assert started(project.stack("acme").refresh())["args"][0] == "refresh"
+    project.env["FAKE_STACK_EXISTS"] = "1"
+    stack = project.stack("acme")  # `stack init` says it exists: fine
+    assert isinstance(stack, EngineStack) and stack.name == "acme"
 
 
 def test_secret_keys_come_from_the_stack_file(tmp_path):
@@ -14,3 +126,18 @@ def test_secret_keys_come_from_the_stack_file(tmp_path):
     project = Project(tmp_path, (tmp_path / ".state").as_uri())
     assert project.secret_keys("acme") == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
     assert project.secret_keys("missing") == set()
+
+
+def test_no_module_imports_private_sdk_code():
+    """Private SDK modules and names (`pulumi.automation._cmd`, `_fixup_path`) change without notice."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    private = re.compile(r"^\s*(from\s+pulumi[\w.]*\._\w*"            # from pulumi.automation._cmd ...
+                         r"|from\s+pulumi[\w.]*\s+import\s+.*\b_\w+"  # from pulumi.x import _name
+                         r"|import\s+pulumi[\w.]*\._)", re.MULTILINE)
+    offenders = [f"{path.relative_to(root)}: {match.group(0).strip()}"
+                 for folder in ("cloudlink_provider", "tests", "tools") for path in (root / folder).rglob("*.py")
+                 for match in private.finditer(path.read_text())]
+    assert offenders == []

@@ -1,0 +1,83 @@
+"""Admin API routes (`/admin/2017-09-01`): thin handlers over `store.accounts` and `store.users`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from ...wire import API_VERSION
+from ..common import Caller, page, public
+from ..deps import caller, one, self_href, store_of
+
+router = APIRouter(prefix=f"/admin/{API_VERSION}", tags=["admin"])
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+@router.get("/accounts", summary="List the accounts the caller can see")
+def list_accounts(request: Request, who: Caller = Depends(caller), top: int | None = Query(None, alias="$top"),
+                  skip: int | None = Query(None, alias="$skip"),
+                  filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
+    return page(store_of(request).accounts.list_accounts(who), self_href(request), top, skip, filter_)
+
+
+@router.post("/accounts", status_code=201, summary="Create a customer account under the calling partner")
+def create_account(request: Request, body: dict[str, Any] = Body(...), who: Caller = Depends(caller)) -> JSONResponse:
+    return one(store_of(request).accounts.create_account(who, body), 201)
+
+
+@router.get("/accounts/{account_id}", summary="Get an account")
+def get_account(account_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
+    return one(store_of(request).accounts.get_account(who, account_id))
+
+
+@router.put("/accounts/{account_id}", summary="Update an account (partial body)")
+def update_account(account_id: str, request: Request, body: dict[str, Any] = Body(...),
+                   who: Caller = Depends(caller), if_match: str | None = Header(None)) -> JSONResponse:
+    return one(store_of(request).accounts.update_account(who, account_id, body, if_match))
+
+
+@router.delete("/accounts/{account_id}", status_code=204, summary="Delete a customer account")
+def delete_account(account_id: str, request: Request, who: Caller = Depends(caller)) -> Response:
+    store_of(request).accounts.delete_account(who, account_id)
+    return Response(status_code=204)
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+@router.get("/accounts/{account_id}/users", summary="List an account's users ($filter, $top, $skip)")
+def list_users(account_id: str, request: Request, who: Caller = Depends(caller),
+               top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
+               filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
+    return page(store_of(request).users.list_users(who, account_id), self_href(request), top, skip, filter_)
+
+
+@router.post("/accounts/{account_id}/users", status_code=201, summary="Create a user (sends the welcome email)")
+def create_user(account_id: str, request: Request, body: Any = Body(...),
+                who: Caller = Depends(caller)) -> JSONResponse:
+    return one(store_of(request).users.create_user(who, account_id, body), 201)
+
+
+@router.get("/accounts/{account_id}/users/{user_id}", summary="Get a user")
+def get_user(account_id: str, user_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
+    return one(store_of(request).users.get_user(who, account_id, user_id))
+
+
+@router.put("/accounts/{account_id}/users/{user_id}", summary="Update a user (partial body)")
+def update_user(account_id: str, user_id: str, request: Request, body: Any = Body(...),
+                who: Caller = Depends(caller), if_match: str | None = Header(None)) -> JSONResponse:
+    return one(store_of(request).users.update_user(who, account_id, user_id, body, if_match))
+
+
+@router.delete("/accounts/{account_id}/users/{user_id}", status_code=204, summary="Delete a user")
+def delete_user(account_id: str, user_id: str, request: Request, who: Caller = Depends(caller)) -> Response:
+    store_of(request).users.delete_user(who, account_id, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/accounts/{account_id}/users/{user_id}/welcome-email", status_code=202,
+             summary="Send the welcome email again")
+def send_welcome_email(account_id: str, user_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
+    return JSONResponse(public(store_of(request).users.send_welcome_email(who, account_id, user_id)), status_code=202)

@@ -1,0 +1,57 @@
+"""Integrations API routes (`/integrations/2017-09-01`): thin handlers over `store.integrations`.
+
+Handlers parse and delegate; every rule lives in `store.IntegrationStore`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from ...wire import API_VERSION
+from ..common import Caller, page
+from ..deps import caller, one, self_href, store_of
+
+router = APIRouter(prefix=f"/integrations/{API_VERSION}/accounts/{{account_id}}/integrations",
+                   tags=["integrations"])
+
+
+@router.get("", summary="List the account's integrations ($filter=type eq 'MS_TEAMS')")
+def list_integrations(account_id: str, request: Request, who: Caller = Depends(caller),
+                      top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
+                      filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
+    items = store_of(request).integrations.list_integrations(who, account_id)
+    return page(items, self_href(request), top, skip, filter_)
+
+
+@router.post("", status_code=201, summary="Integrate Microsoft Teams (status CONSENT_PENDING, with a consentUrl)")
+def create_integration(account_id: str, request: Request, body: dict[str, Any] = Body(...),
+                       who: Caller = Depends(caller)) -> JSONResponse:
+    return one(store_of(request).integrations.create_integration(who, account_id, body), 201)
+
+
+@router.get("/{integration_id}", summary="Get an integration")
+def get_integration(account_id: str, integration_id: str, request: Request,
+                    who: Caller = Depends(caller)) -> JSONResponse:
+    return one(store_of(request).integrations.get_integration(who, account_id, integration_id))
+
+
+@router.put("/{integration_id}", summary="Change clientId, clientSecret or mode (tenantId is immutable)")
+def update_integration(account_id: str, integration_id: str, request: Request, body: dict[str, Any] = Body(...),
+                       who: Caller = Depends(caller), if_match: str | None = Header(None)) -> JSONResponse:
+    return one(store_of(request).integrations.update_integration(who, account_id, integration_id, body, if_match))
+
+
+@router.delete("/{integration_id}", status_code=204, summary="Remove the integration")
+def delete_integration(account_id: str, integration_id: str, request: Request,
+                       who: Caller = Depends(caller)) -> Response:
+    store_of(request).integrations.delete_integration(who, account_id, integration_id)
+    return Response(status_code=204)
+
+
+@router.post("/{integration_id}/consent", summary="Record the Azure AD admin's consent: {granted: bool}")
+def grant_consent(account_id: str, integration_id: str, request: Request, body: dict[str, Any] = Body(...),
+                  who: Caller = Depends(caller)) -> JSONResponse:
+    return one(store_of(request).integrations.grant_consent(who, account_id, integration_id, body))

@@ -1,0 +1,61 @@
+"""The pure plan: a customer spec -> resources with their type, inputs and dependencies, no engine."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from cloudlink_provider.customer.model import parse_customer
+from cloudlink_provider.fleet.engine import PROJECT_ROOT
+from cloudlink_provider.plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
+
+SAMPLES = sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+def sample_spec(path):
+    return parse_customer(yaml.safe_load(path.read_text())["config"]["cloudlink-fleet:customer"])
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_every_sample_plans_one_resource_per_block_in_dependency_order(path):
+    spec = sample_spec(path)
+    planned = plan(spec, {"pbxPassword", "teamsClientSecret"})
+    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso") if getattr(spec, b)]
+    assert list(planned.resources) == blocks
+    seen: set[str] = set()
+    for name, resource in planned.resources.items():
+        assert resource.type in RESOURCE_TYPES and resource.type.startswith("cloudlink:")
+        assert set(resource.depends_on) <= seen, f"{name} depends on something registered later"
+        seen.add(name)
+
+
+def test_inputs_are_the_spec_fields_plus_references_to_ids():
+    spec = parse_customer({
+        "account": {"name": "Acme"},
+        "gateway": {"serialNumber": "CLGW-0001", "type": "appliance", "name": "HQ"},
+        "pbx": {"type": "mx-one", "host": "pbx.acme.example", "port": 443, "username": "cl"},
+        "roles": [{"extension": "2010", "role": "USER"}, {"extension": "201", "role": "USER"}]})
+    planned = plan(spec, {"pbxPassword"}).resources
+    assert planned["account"].inputs == spec.account.model_dump() and planned["account"].depends_on == ()
+    assert planned["gateway"].inputs == {**spec.gateway.model_dump(), "accountId": Ref("account")}
+    pbx = planned["pbx"]
+    assert pbx.inputs["gatewayId"] == Ref("gateway") and pbx.inputs["password"] == SecretRef("pbxPassword")
+    assert pbx.depends_on == ("account", "gateway")
+    # every reference is an id: ids stay known through an in-place update, so no phantom replacements
+    for resource in planned.values():
+        assert all(v.output == "id" for v in resource.inputs.values() if isinstance(v, Ref))
+    # the PBX link id is composed from known ids, and roles wait for the link explicitly
+    assert planned["roles"].inputs["pbxConnectionId"] == Join((Ref("account"), "/", Ref("gateway")))
+    assert planned["roles"].depends_on == ("account", "gateway", "pbx")
+    assert planned["roles"].inputs["roles"] == [{"extension": "201", "role": "USER"},
+                                                {"extension": "2010", "role": "USER"}]
+
+
+def test_a_missing_secret_names_the_command_and_none_means_do_not_judge():
+    spec = parse_customer({"account": {"name": "Acme"},
+                           "gateway": {"serialNumber": "CLGW-0001", "type": "appliance", "name": "HQ"},
+                           "pbx": {"type": "mx-one", "host": "pbx.acme.example", "port": 443, "username": "cl"}})
+    with pytest.raises(MissingSecret) as e:
+        plan(spec, set(), "acme")
+    assert "pulumi config set --secret pbxPassword --stack acme" in str(e.value)
+    assert "pbx" in plan(spec, None).resources
