@@ -103,7 +103,7 @@ def test_killing_the_engine_ends_its_plugins(target, new_stack, api, project, en
 def test_killing_the_fleet_ends_its_engines_and_their_plugins(target, tmp_path, emulator, api):
     api.http.put("/_emulator/settings", json={"pbx_connect_s": 600})
     project = make_project(tmp_path / "project", emulator.url)
-    password = yaml.safe_load(SAMPLE.read_text())["config"]["cloudlink-fleet:pbxPassword"]
+    password = SAMPLE.config()["cloudlink-fleet:pbxPassword"]
     for i in (1, 2):
         path = write_stack(project, f"survivor-{i}", spec(i), emulator.url)
         data = yaml.safe_load(path.read_text())

@@ -89,10 +89,14 @@ def test_interrupted_up_converges(new_stack, api, project, engine_env):
     wait_until_gone(tag, 5)  # its language host and provider end with it (test_process_survival.py)
     api.http.delete("/_emulator/faults")
     # A killed engine leaves its lock and a pending create behind: the documented recovery is
-    # `pulumi cancel` (removes the dead run's lock), then a refresh that clears pending creates.
-    assert stack.up(ok=False).returncode != 0  # locked, and it says so
-    stack.pulumi("cancel", "--yes")
-    stack.pulumi("refresh", "--yes", "--clear-pending-creates", "--skip-preview")
+    # `cloudlink fleet recover` (the dead run's lock, its pending creates), then `up`.
+    locked = stack.pulumi("up", "--yes", "--skip-preview", ok=False)  # the bare CLI: locked, and it says so
+    assert locked.returncode != 0 and "the stack is currently locked" in locked.stderr + locked.stdout
+    recovered = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink"), "fleet", "recover", "--stacks",
+                                "killed", "--project-dir", str(project)], env=engine_env, capture_output=True,
+                               text=True, timeout=300)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "released the lock of the dead engine" in recovered.stdout and "pending" in recovered.stdout
     stack.up()
     acct = stack.outputs()["accountId"]
     assert count_accounts(api, "Resilient Co") == 1
