@@ -50,6 +50,7 @@ FLEET_EXIT_CODES = "\n".join([
     "1 = a customer failed, or the command could not run;",
     "2 = bad usage (unknown option, no stack matches, bad --shard);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
+    "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
 ])
 
@@ -71,7 +72,8 @@ MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a
 
 
 def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
-           backend: str | None, json_file: Path | None, markdown_file: Path | None, **options: bool) -> None:
+           backend: str | None, json_file: Path | None, markdown_file: Path | None,
+           changed_since: str | None = None, **options: bool) -> None:
     from rich.console import Console
 
     from .fleet.errors import FleetError
@@ -87,9 +89,15 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
         run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
         project = Project(project_dir, backend)
         names = select_stacks(project.stacks_dir, stacks, shard)
+        selected_by = None
+        if changed_since is not None:
+            from .fleet.changes import select_changed
+
+            names, selected_by = select_changed(project.dir, changed_since, names)
         view = FleetView(console, names, operation, run_options.parallel)
         with view:
             report = Fleet(project, view).run(names, run_options)
+        report.selected_by = selected_by
     except FleetError as e:
         typer.secho(f"cloudlink fleet {operation}: {e}", fg="red", err=True)
         raise typer.Exit(int(e.exit_code)) from None
@@ -109,10 +117,14 @@ def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
                   markdown_file: MarkdownOpt = None,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
                   expect_no_changes: Annotated[bool, typer.Option(
-                      "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False) -> None:
+                      "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False,
+                  changed_since: Annotated[Optional[str], typer.Option(
+                      "--changed-since", metavar="REF", show_default=False,
+                      help="only stacks whose stack file changed since this git ref; every stack when shared "
+                           "code changed (program, provider, Pulumi.yaml, pyproject.toml, tools/)")] = None) -> None:
     """Show what `up` would change, per customer."""
     _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file,
-           refresh=refresh, expect_no_changes=expect_no_changes)
+           changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
@@ -127,9 +139,46 @@ def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Shard
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
 def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                markdown_file: MarkdownOpt = None) -> None:
-    """Find changes made behind Pulumi's back (preview --refresh --expect-no-changes); exit 3 on drift."""
-    _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+                markdown_file: MarkdownOpt = None,
+                engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
+                                                     "--expect-no-changes` per stack instead of the scan")] = False,
+                fail_on_unmanaged: Annotated[bool, typer.Option(
+                    "--fail-on-unmanaged", help="exit 4 when CloudLink has objects no stack manages "
+                                                "(and nothing drifted or failed)")] = False) -> None:
+    """Find changes made behind Pulumi's back; exit 3 on drift.
+
+    By default a scan: one process reads each stack's checkpoint and asks CloudLink (GETs only), with the
+    providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
+    """
+    if engine:
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+        return
+    from rich.console import Console
+
+    from .fleet.errors import FleetError
+    from .fleet.progress import ScanView
+    from .fleet.scan import DEFAULT_SCAN_PARALLEL, scan_drift
+    from .fleet.stacks import select_stacks
+    from .fleet.workspace import Project
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 140))
+    try:
+        project = Project(project_dir, backend)
+        names = select_stacks(project.stacks_dir, stacks, shard)
+        view = ScanView(console, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
+        with view:
+            report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged)
+    except FleetError as e:
+        typer.secho(f"cloudlink fleet drift: {e}", fg="red", err=True)
+        raise typer.Exit(int(e.exit_code)) from None
+    view.print_report(report)
+    if json_file:
+        report.write_json(json_file)
+    if markdown_file:
+        report.write_markdown(markdown_file)
+    raise typer.Exit(int(report.exit_code))
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)

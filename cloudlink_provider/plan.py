@@ -10,8 +10,10 @@ References use the other resource's `id`, never an output property: the engine
 keeps an `id` known through an in-place update, so a rename of the account does
 not make its dependents' inputs unknown in preview (the Python dynamic-provider
 shim drops `DiffResult.stables`, so every output of a resource being updated is
-unknown until `up`). Every id is the value the dependents need (the account id,
-the gateway id, the PBX link id).
+unknown until `up`). The PBX link's id is `<account id>/<gateway id>`, so roles
+and Teams compose it from those two (a `Join`) and wait for the link through an
+explicit dependency: a link re-created or replaced in place keeps that id, and
+the preview does not plan replacements that `up` would not make.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .resources.account import Account
 from .resources.gateway import Gateway
 from .resources.pbx_connection import PbxConnection
 from .resources.role_assignment import RoleAssignment, roles_input
+from .resources.sso_scim_integration import WANTED as SSO_WANTED
 from .resources.sso_scim_integration import SsoScimIntegration
 from .resources.teams_integration import TeamsIntegration
 from .resources.user_onboarding import UserOnboarding, users_input
@@ -50,6 +53,12 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Join:
+    """A string input composed of references and text, e.g. the PBX link id `<account id>/<gateway id>`."""
+    parts: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class SecretRef:
     """A write-only secret from the stack config (`cloudlink-fleet:<key>`), registered as a Pulumi secret."""
     key: str
@@ -70,8 +79,11 @@ class Plan:
     exports: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # readiness advisories: shown at preview, never errors
 
-    def add(self, name: str, type_: str, inputs: dict[str, Any]) -> None:
-        deps = tuple(dict.fromkeys(v.resource for v in inputs.values() if isinstance(v, Ref)))
+    def add(self, name: str, type_: str, inputs: dict[str, Any], after: tuple[str, ...] = ()) -> None:
+        """Plan a resource; it depends on every resource its inputs refer to, and on those in `after`."""
+        refs = [v for v in inputs.values() if isinstance(v, Ref)]
+        refs += [p for v in inputs.values() if isinstance(v, Join) for p in v.parts if isinstance(p, Ref)]
+        deps = tuple(dict.fromkeys([*(r.resource for r in refs), *after]))
         self.resources[name] = Planned(type_, inputs, deps)
 
 
@@ -112,17 +124,20 @@ def plan(spec: CustomerSpec, secrets: Collection[str] | None = None, stack: str 
                 **spec.pbx.model_dump(), "accountId": account, "gatewayId": Ref("gateway"),
                 "password": _secret(PBX_PASSWORD, "customer.pbx", secrets, stack)})
             out.exports["pbxStatus"] = Ref("pbx", "status")
+            link_id = Join((account, "/", Ref("gateway")))  # = the pbx resource's id, known before it exists
             if spec.roles:
                 out.add("roles", RoleAssignment.token(), {
-                    "accountId": account, "pbxConnectionId": Ref("pbx"), "roles": roles_input(spec.roles)})
+                    "accountId": account, "pbxConnectionId": link_id, "roles": roles_input(spec.roles)},
+                        after=("pbx",))
                 out.exports["roleHolders"] = Ref("roles", "roles", length=True)
             if spec.teams:
                 out.add("teams", TeamsIntegration.token(), {
-                    **spec.teams.model_dump(), "accountId": account, "pbxConnectionId": Ref("pbx"),
-                    "clientSecret": _secret(TEAMS_SECRET, "customer.teams", secrets, stack)})
+                    **spec.teams.model_dump(), "accountId": account, "pbxConnectionId": link_id,
+                    "clientSecret": _secret(TEAMS_SECRET, "customer.teams", secrets, stack)}, after=("pbx",))
                 out.exports.update(teamsStatus=Ref("teams", "status"), teamsConsentUrl=Ref("teams", "consentUrl"))
     if spec.sso:
-        out.add("sso", SsoScimIntegration.token(), {**spec.sso.model_dump(), "accountId": account})
+        # beyond the spec's fields: an active provider, CloudLink's own service-provider URLs, a current token
+        out.add("sso", SsoScimIntegration.token(), {**spec.sso.model_dump(), **SSO_WANTED, "accountId": account})
         out.exports.update(ssoEntityId=Ref("sso", "serviceProviderEntityId"), ssoReplyUrl=Ref("sso", "replyUrl"))
         if spec.sso.scim:
             out.exports["scimBaseUrl"] = Ref("sso", "scimBaseUrl")

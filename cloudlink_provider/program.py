@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from .customer.model import CustomerSpec, SpecError, parse_customer
-from .plan import RESOURCE_TYPES, SECRET_OF_BLOCK, MissingSecret, Plan, Ref, SecretRef, plan
+from .plan import RESOURCE_TYPES, SECRET_OF_BLOCK, Join, MissingSecret, Plan, Ref, SecretRef, plan
 
 
 def load_spec(config: pulumi.Config | None = None) -> CustomerSpec:
@@ -48,11 +48,14 @@ def register(the_plan: Plan, config: pulumi.Config) -> dict[str, Any]:
             resource = registered[value.resource]
             out = resource.id if value.output == "id" else getattr(resource, value.output)
             return out.apply(len) if value.length else out
+        if isinstance(value, Join):
+            return pulumi.Output.concat(*(resolve(p) for p in value.parts))
         return value
 
     for name, planned in the_plan.resources.items():
         inputs = {k: resolve(v) for k, v in planned.inputs.items()}
-        registered[name] = RESOURCE_TYPES[planned.type](name, inputs)
+        after = pulumi.ResourceOptions(depends_on=[registered[d] for d in planned.depends_on])
+        registered[name] = RESOURCE_TYPES[planned.type](name, inputs, after)
     return {key: resolve(value) for key, value in the_plan.exports.items()}
 
 

@@ -5,7 +5,15 @@ steps (`op`, `diffs`/`detailedDiff`, old/new inputs and outputs), refresh
 results (what changed outside Pulumi), error diagnostics and the summary
 counts. It must never let a secret value through: values the engine marks
 secret, config keys that are `secure:` and fields whose name says they hold a
-secret all become `[secret]`. It does not run anything.
+secret all become `[secret]`. Nor does it show the engine's unknown placeholder:
+a value not known until `up` reads `(known after up)`, as Terraform says it.
+
+Adoptions: the engine has no import for dynamic providers, so a create that
+`up` will perform as an adoption is named `adopt` here: the Account create of a
+spec with `adoptAccountId`, and every other create in the same run (a stack
+freshly written by `fleet import`, or adopting by hand: each resource's create
+takes over the live object found by its natural key under the adopted account).
+Counts move those steps from `create` to `adopt`. It does not run anything.
 """
 
 from __future__ import annotations
@@ -18,11 +26,15 @@ from typing import Any
 from pulumi.automation import EngineEvent, OpType
 
 SECRET = "[secret]"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for a value not known yet
+KNOWN_AFTER_UP = "(known after up)"
+ADOPT = "adopt"
+ACCOUNT_TYPE = "cloudlink:Account"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker key for a secret value
 SECRETISH = re.compile(r"(secret|password|passphrase|token|privatekey|apikey)$", re.IGNORECASE)
 ANSI = re.compile(r"\x1b\[[0-9;]*m|<\{%[a-z]*%\}>")
 UNCHANGED_OPS = {OpType.SAME.value, OpType.READ.value, OpType.REFRESH.value}
-_COUNTED = {"create": "create", "import": "create", "update": "update", "replace": "replace",
+_COUNTED = {"create": "create", "import": "adopt", "update": "update", "replace": "replace",
             "delete": "delete", "same": "same"}
 
 
@@ -55,13 +67,16 @@ class ResourceChange:
 
 
 def mask(value: Any) -> Any:
-    """The value with every engine-marked secret replaced by `[secret]`."""
+    """The value with every engine-marked secret replaced by `[secret]`, and every unknown by
+    `(known after up)`."""
     if isinstance(value, dict):
         if SECRET_SIG in value:
             return SECRET
         return {k: mask(v) for k, v in value.items()}
     if isinstance(value, list):
         return [mask(v) for v in value]
+    if value == UNKNOWN:
+        return KNOWN_AFTER_UP
     return value
 
 
@@ -105,6 +120,8 @@ class EventCollector:
 
     # -- masking ----------------------------------------------------------------------------
     def _value(self, name: str, value: Any) -> Any:
+        if value == UNKNOWN:
+            return KNOWN_AFTER_UP
         if name in self._secret_names or _root(name) in self._secret_names:
             return SECRET if value is not None else None
         if SECRETISH.search(_root(name)) and value not in (None, SECRET):
@@ -151,16 +168,18 @@ class EventCollector:
             self.activity = f"refreshing {urn_name(md.urn)}"
             return
         if md.type == "pulumi:pulumi:Stack" or (md.type.startswith("pulumi:providers:")
-                                                 and op not in (OpType.UPDATE.value, OpType.REPLACE.value)):
-            return  # the stack itself, and default providers coming and going, are not customer resources
+                                                 and op != OpType.REPLACE.value):
+            # the stack itself, and default providers coming and going or taking the new stack config
+            # (every spec edit updates it: the engine does not count it either), are not customer resources
+            return
         verb = {"same": "checked", "create": "creating", "update": "updating", "delete": "deleting",
                 "replace": "replacing"}.get(op, op)
         self.activity = f"{verb} {urn_name(md.urn)}"
         if op in UNCHANGED_OPS:
             return
         old_in, new_in = _props(md.old, "inputs"), _props(md.new, "inputs")
-        if op in (OpType.CREATE.value, OpType.DELETE.value, OpType.IMPORT.value):
-            names: list[str] = []
+        if op in (OpType.CREATE.value, OpType.DELETE.value, OpType.IMPORT.value, OpType.DELETE_REPLACED.value):
+            names: list[str] = []  # delete-replaced (first, when deleting before replacing) has no new inputs
         else:
             names = [d for d in (md.diffs or []) if not d.startswith("__")] \
                 or sorted(k for k in (md.detailed_diff or {}) if not k.startswith("__")) \
@@ -169,9 +188,14 @@ class EventCollector:
         if change is None or change.op in (OpType.DELETE_REPLACED.value, OpType.CREATE_REPLACEMENT.value):
             op_name = OpType.REPLACE.value if op in (OpType.CREATE_REPLACEMENT.value,
                                                      OpType.DELETE_REPLACED.value) else op
+            if op_name == OpType.IMPORT.value or (op_name == OpType.CREATE.value and short_type(md.type) == ACCOUNT_TYPE
+                                                  and new_in.get("adoptAccountId")):
+                op_name = ADOPT
             change = ResourceChange(md.urn, short_type(md.type), urn_name(md.urn), op_name)
             self.steps[md.urn] = change
-        if names and not change.fields:
+        # A delete-before-replace begins with its delete-replaced step, which carries no new inputs:
+        # the fields come from the replacement's own step.
+        if names and not change.fields and op != OpType.DELETE_REPLACED.value:
             change.fields = [self._change(n, old_in, new_in) for n in names]
 
     def _refreshed(self, md: Any) -> None:
@@ -187,12 +211,27 @@ class EventCollector:
 
     # -- results ----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        """create/update/replace/delete/same, from the engine's summary (zeros when there is none)."""
-        out = {"create": 0, "update": 0, "replace": 0, "delete": 0, "same": 0}
+        """create/adopt/update/replace/delete/same, from the engine's summary (zeros when there is none);
+        adoptions are the creates this collector names `adopt`."""
+        out = {"create": 0, "adopt": 0, "update": 0, "replace": 0, "delete": 0, "same": 0}
         for op, n in (self.summary or {}).items():
             if op in _COUNTED:
                 out[_COUNTED[op]] += n
+        with self._lock:
+            adopted = sum(1 for c in self._finished_steps() if c.op == ADOPT)
+        moved = min(adopted - out["adopt"], out["create"]) if adopted > out["adopt"] else 0
+        out["create"] -= moved
+        out["adopt"] += moved
         return out
+
+    def _finished_steps(self) -> list[ResourceChange]:
+        """The steps, with creates of an adopting run renamed `adopt` (call with the lock held)."""
+        adopting = any(c.op == ADOPT and c.type == ACCOUNT_TYPE for c in self.steps.values())
+        if adopting:
+            for change in self.steps.values():
+                if change.op == OpType.CREATE.value:
+                    change.op = ADOPT
+        return list(self.steps.values())
 
     def changes(self, include_refresh_only: bool = False) -> list[ResourceChange]:
         """Resources with a step other than `same`, each with what changed outside Pulumi if known.
@@ -202,7 +241,8 @@ class EventCollector:
         """
         with self._lock:
             result = []
-            for urn, change in self.steps.items():
+            for change in self._finished_steps():
+                urn = change.urn
                 outside = self.outside.get(urn, [])
                 change.deleted_outside = urn in self.outside and outside is None
                 change.outside = outside or []

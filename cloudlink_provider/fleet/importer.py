@@ -36,7 +36,7 @@ from pulumi import automation as auto
 
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
-from ..customer.model import SpecError, parse_customer
+from ..customer.model import SpecError, SsoSpec, parse_customer
 from ..plan import NAMESPACE, PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
 from ..resources import account as account_resource
 from ..resources import gateway as gateway_resource
@@ -187,7 +187,8 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
     if identity is not None and identity.saml is not None:
         saml = identity.saml
         account_id = live.account.accountId
-        sso = _without_none(sso_resource.to_spec(identity, live.sync))
+        sso = _without_none({k: v for k, v in sso_resource.to_spec(identity, live.sync).items()
+                             if k in SsoSpec.model_fields})  # the rest is what `read` compares beyond the spec
         if not sso["scim"]:
             del sso["scim"]  # the spec's default
         spec["sso"] = sso
@@ -312,6 +313,11 @@ class Importer:
         return results
 
     # -- the work ------------------------------------------------------------------------------
+    def _fleet_salt(self) -> str:
+        from .secrets import Passphrase, fleet_salt
+
+        return fleet_salt(self.project.stacks_dir, Passphrase(self.project.env["PULUMI_CONFIG_PASSPHRASE"]))
+
     def _call(self, fn: Any) -> Any:
         try:
             with CloudLink(self.config) as client:
@@ -347,12 +353,17 @@ class Importer:
         path = stack_file(self.project.stacks_dir, stack)
         workspace = self.project.workspace()
         try:
+            # Every fleet-written stack carries the fleet's one encryption salt (README, "Secrets"): the engine
+            # keeps an encryptionsalt it finds in the stack file, and a scan derives one key for the fleet.
+            path.write_text(yaml.safe_dump({"encryptionsalt": self._fleet_salt()}))
             created = auto.Stack.create(stack, workspace)
         except auto.StackAlreadyExistsError:
+            path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, (f"the backend already has a stack named {stack}; "
                                                     "choose another --name")
             return result
         except auto.CommandError as e:
+            path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
             return result
         try:

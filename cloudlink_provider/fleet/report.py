@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ExitCode
-from .events import ResourceChange
+from .events import KNOWN_AFTER_UP, ResourceChange
 
 # A stack's status after one operation.
 UNCHANGED = "unchanged"    # nothing to do / nothing done
@@ -24,7 +24,7 @@ DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine 
 FAILED = "failed"          # the operation failed for this customer; `error` says why
 CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
 STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
-COLUMNS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
+COLUMNS = (("create", "created"), ("adopt", "adopted"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
            ("same", "unchanged"))
 
 
@@ -36,6 +36,7 @@ class StackOutcome:
     resources: list[ResourceChange] = field(default_factory=list)
     error: str | None = None
     duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
 
     @property
@@ -47,7 +48,7 @@ class StackOutcome:
     def to_json(self) -> dict[str, Any]:
         return {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
-                "resources": [r.to_json() for r in self.resources], "error": self.error,
+                "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
                 "users": self.users, "durationSeconds": round(self.duration_s, 2)}
 
 
@@ -62,19 +63,25 @@ class FleetReport:
     expect_no_changes: bool = False
     shard: str | None = None
     released_locks: list[str] = field(default_factory=list)
+    unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
+    fail_on_unmanaged: bool = False
+    selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
 
     @property
     def exit_code(self) -> ExitCode:
-        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes); else 0."""
+        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes);
+        4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
         if self.count(FAILED):
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
+        if self.fail_on_unmanaged and self.unmanaged:
+            return ExitCode.UNMANAGED
         return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
@@ -85,6 +92,8 @@ class FleetReport:
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
             "stacks": [s.to_json() for s in self.stacks],
+            "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
+            "selectedBy": self.selected_by,
         }
 
     def write_json(self, path: Path) -> None:
@@ -97,13 +106,18 @@ class FleetReport:
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
+    if value == KNOWN_AFTER_UP:
+        return value  # not a value: no quotes
     text = json.dumps(value, default=str) if not isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def describe_resource(change: ResourceChange) -> str:
-    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`."""
+    """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`;
+    an adoption reads `account (cloudlink:Account): adopt (takes over the live object; creates nothing)`."""
     head = f"{change.name} ({change.type}): {change.op}"
+    if change.op == "adopt":
+        head += " (takes over what CloudLink has; creates nothing it finds)"
     if change.deleted_outside:
         return f"{head} [deleted outside Pulumi]"
     parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
@@ -130,8 +144,8 @@ def markdown(report: FleetReport) -> str:
     title = f"cloudlink fleet {report.operation}"
     lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
-             "", "| customer | status | created | updated | replaced | deleted | unchanged | notes |",
-             "|---|---|--:|--:|--:|--:|--:|---|"]
+             "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
+             "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
         notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
@@ -143,5 +157,14 @@ def markdown(report: FleetReport) -> str:
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
         if s.error:
             lines += ["", "```", s.error.strip(), "```"]
+        if s.notes:
+            lines += [""] + [f"- note: {_cell(n)}" for n in s.notes]
         lines += ["", "</details>"]
+    if report.selected_by:
+        lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.unmanaged:
+        lines += ["", f"#### In CloudLink, managed by no stack ({len(report.unmanaged)})", "",
+                  "| account | what | adopt with |", "|---|---|---|"]
+        lines += [f"| {_cell(u.account_name)} | {_cell(u.description)} | `{_cell(u.command)}` |"
+                  for u in report.unmanaged]
     return "\n".join(lines) + "\n"

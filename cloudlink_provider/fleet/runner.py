@@ -169,6 +169,10 @@ class Fleet:
         if options.operation in ("up", "refresh", "drift") and outcome.status in (UNCHANGED, CHANGED, DRIFTED):
             # one `stack output` call: what the last up recorded
             outcome.users = _users_output(self.project, name, run)
+        if options.operation == "drift":
+            from .blind import write_only_notes
+
+            outcome.notes = write_only_notes(self.project.stacks_dir, name)
         outcome.duration_s = time.monotonic() - start
         return outcome
 

@@ -121,6 +121,15 @@ class FleetView:
             if s.error and len(s.error.strip().splitlines()) > 1:
                 self.console.print(Text.assemble((s.stack, "bold"), " ", ("failed:", "red")))
                 self.console.print(s.error.strip(), highlight=False, markup=False)
+        if report.selected_by:
+            self.console.print(f"stacks selected: {report.selected_by}", highlight=False, markup=False)
+        if report.unmanaged:
+            table = Table(title=f"in CloudLink, managed by no stack ({len(report.unmanaged)})")
+            for column in ("account", "what", "adopt with"):
+                table.add_column(column)
+            for u in report.unmanaged:
+                table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
+            self.console.print(table)
         if report.released_locks:
             self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
                                markup=False)
@@ -131,7 +140,7 @@ class FleetView:
 def _brief(outcome: StackOutcome) -> str:
     if outcome.error:
         return outcome.error.strip().splitlines()[0][:160]
-    changed = [f"{outcome.counts.get(op, 0)} {label}" for op, label in COLUMNS[:4] if outcome.counts.get(op)]
+    changed = [f"{outcome.counts.get(op, 0)} {label}" for op, label in COLUMNS if op != "same" and outcome.counts.get(op)]
     if outcome.status == DRIFTED and outcome.resources:
         return "; ".join(describe_resource(r) for r in outcome.resources)[:200]
     return ", ".join(changed)

@@ -33,7 +33,7 @@ def debugging() -> bool:
 
 class CloudLinkRefused(Exception):
     """A provider operation CloudLink refused (or we refused for it), as the one line a partner reads:
-    `Gateway create: CloudLink refused: Invalid: serialNumber is malformed (correlation id 7f3...)`."""
+    `Gateway create: CloudLink refused: 409 GatewayAlreadyAssociated: ... (correlation id 7f3...)`."""
 
 
 # The dynamic-provider shim reports a failure as `traceback.format_exc()`; printed from "builtins",
@@ -45,7 +45,7 @@ def refusal_line(resource: str, op: str, error: Exception) -> str:
     """One line: resource, operation, the API's error name and message, the correlation id."""
     if isinstance(error, ApiError):
         cid = f" (correlation id {error.correlation_id})" if error.correlation_id else ""
-        return f"{resource} {op}: CloudLink refused: {error.name}: {error.message}{cid}"
+        return f"{resource} {op}: CloudLink refused: {error.status} {error.name}: {error.message}{cid}"
     if isinstance(error, CloudLinkError):
         return f"{resource} {op}: CloudLink: {' '.join(str(error).split())}"
     return f"{resource} {op}: {' '.join(str(error).split())}"
@@ -102,6 +102,7 @@ class CloudLinkProvider(ResourceProvider):
     inputs_model: ClassVar[type[BaseModel]]
     replace_on: ClassVar[frozenset[str]] = frozenset()  # input fields that force replacement
     delete_before_replace: ClassVar[bool] = False  # the backend allows only one at a time
+    write_only: ClassVar[tuple[str, ...]] = ()  # inputs CloudLink never returns: no drift check can see them
     serialize_as_secret_always = False  # nothing secret is pickled: the provider holds no data
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

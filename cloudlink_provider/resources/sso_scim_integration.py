@@ -6,6 +6,14 @@ again. SCIM yields a base URL and a token CloudLink shows only once: the token
 is a secret output, and whenever we cannot know the live token (sync switched
 back on, or enabled by someone else) we rotate it so the output is usable.
 Everything changes in place; only another account forces replacement.
+
+Besides the spec's fields, three properties are compared for drift (the plan
+always wants them True): `active` (the identity provider is switched on),
+`cloudLinkServiceProvider` (its service-provider entity id and reply URL are
+CloudLink's own for this account) and `scimTokenCurrent` (the SCIM token this
+stack holds is the live one: CloudLink shows `tokenCreatedOn`, so a rotation
+in the console is seen, and `up` rotates again to hold a working token).
+A state written before these existed counts them as True.
 """
 
 from __future__ import annotations
@@ -23,24 +31,38 @@ from ..wire.saml import pem_certificates, pem_text
 from ._base import CloudLinkProvider, CloudLinkResource
 
 SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")
+# Compared for drift beyond the spec's fields; what the plan always asks for (and what an older state means).
+WANTED = {"active": True, "cloudLinkServiceProvider": True, "scimTokenCurrent": True}
+IDP_INPUTS = (*SAML_INPUTS, "provider", "active", "cloudLinkServiceProvider")  # a change re-writes the provider
 
 
 class SsoScimInputs(SsoSpec):
     accountId: str = Field(min_length=1)
+    active: bool = True
+    cloudLinkServiceProvider: bool = True
+    scimTokenCurrent: bool = True
 
 
 SSO_PROVIDERS_BY_API = {"AZURE": "azure-ad"}  # the spec's `provider` per API identity-provider type
 
 
-def to_spec(idp: IdentityProvider, sync: AzureSync | None) -> dict[str, Any]:
-    """The spec's sso block for a live identity provider and Azure AD Sync: the one API->spec mapping,
-    used by `read`, `fleet import` and the fleet scan. `logoutUrl` is None when CloudLink has none;
-    the certificate is the PEM text of CloudLink's certificates."""
+def to_spec(idp: IdentityProvider, sync: AzureSync | None, token_created_on: str | None = None) -> dict[str, Any]:
+    """The sso block for a live identity provider and Azure AD Sync: the one API->spec mapping, used by
+    `read`, `fleet import` and the fleet scan. The spec's fields (`logoutUrl` None when CloudLink has
+    none; the certificate as PEM text) plus what `read` compares beyond them (see `WANTED`):
+    `scimTokenCurrent` is False only when sync is on and its token is not the one created at
+    `token_created_on` (the one a stack holds; None: cannot tell, so True)."""
     saml = idp.saml
     assert saml is not None, "an identity provider without SAML settings is not SSO"
+    syncing = bool(sync and sync.enabled)
+    own = (AZURE_SAML_ENTITY_ID.format(account_id=idp.accountId), AZURE_SAML_REPLY_URL.format(account_id=idp.accountId))
     return {"provider": SSO_PROVIDERS_BY_API.get(idp.type or "AZURE", idp.type), "issuerId": saml.issuerId,
             "loginUrl": saml.loginUrl, "logoutUrl": saml.logoutUrl or None,
-            "certificate": pem_text(list(saml.certificates)), "scim": bool(sync and sync.enabled)}
+            "certificate": pem_text(list(saml.certificates)), "scim": syncing,
+            "active": idp.active,
+            "cloudLinkServiceProvider": (saml.serviceProviderIssuerId, saml.serviceProviderReplyUrl) == own,
+            "scimTokenCurrent": not (syncing and token_created_on is not None and sync is not None
+                                     and sync.tokenCreatedOn != token_created_on)}
 
 
 def _saml(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -70,11 +92,19 @@ class SsoScimProvider(CloudLinkProvider):
     replace_on = frozenset({"accountId"})
 
     @staticmethod
-    def _outputs(inputs: dict[str, Any], sync: Any, token: str | None) -> dict[str, Any]:
+    def _outputs(inputs: dict[str, Any], sync: Any, token: str | None,
+                 token_created_on: str | None = None) -> dict[str, Any]:
         account_id = inputs["accountId"]
         return {**inputs, "serviceProviderEntityId": AZURE_SAML_ENTITY_ID.format(account_id=account_id),
                 "replyUrl": AZURE_SAML_REPLY_URL.format(account_id=account_id),
-                "scimBaseUrl": sync.scimBaseUrl if sync else None, "scimToken": token if sync else None}
+                "scimBaseUrl": sync.scimBaseUrl if sync else None, "scimToken": token if sync else None,
+                "scimTokenCreatedOn": token_created_on if sync else None}
+
+    def changed_fields(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        # a state written before the WANTED properties existed means them True
+        def known(props: dict[str, Any]) -> dict[str, Any]:
+            return {**WANTED, **{k: v for k, v in props.items() if v is not None}}
+        return super().changed_fields(known(olds), known(news))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)
@@ -91,30 +121,36 @@ class SsoScimProvider(CloudLinkProvider):
             sync = None
             if live_sync:
                 scim.disable(account_id)  # adopting an account where someone switched it on
-        return CreateResult(account_id, self._outputs(inputs, sync, sync.token if sync else None))
+        return CreateResult(account_id, self._outputs(inputs, sync, sync.token if sync else None,
+                                                      sync.tokenCreatedOn if sync else None))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = self.inputs_from(props)
+        # what an earlier refresh recorded as live (another provider type, False) is not the spec's to judge
+        inputs = self.inputs_from({**props, "provider": "azure-ad", **WANTED})
         idp = self.client.identity.get(inputs["accountId"])
         if idp is None or idp.saml is None:
             return ReadResult(None, {})
         sync = self.client.scim.get(inputs["accountId"])
-        live = to_spec(idp, sync)
+        held = props.get("scimTokenCreatedOn") if props.get("scimToken") else None
+        if held is None and sync and sync.enabled and props.get("scimToken"):
+            held = sync.tokenCreatedOn  # a state from before tokenCreatedOn was recorded: take today's as ours
+        live = to_spec(idp, sync, held)
         same_certs = pem_certificates(inputs["certificate"]) == list(idp.saml.certificates)
-        inputs.update(issuerId=live["issuerId"], loginUrl=live["loginUrl"], logoutUrl=live["logoutUrl"],
-                      certificate=inputs["certificate"] if same_certs else live["certificate"], scim=live["scim"])
-        return ReadResult(id_, self._outputs(inputs, sync, props.get("scimToken")), inputs)
+        inputs.update({k: live[k] for k in ("provider", "issuerId", "loginUrl", "logoutUrl", "scim", *WANTED)})
+        if not same_certs:
+            inputs["certificate"] = live["certificate"]
+        return ReadResult(id_, self._outputs(inputs, sync, props.get("scimToken"), held), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self.inputs_from(news)
         account_id = inputs["accountId"]
         changed = self.changed_fields(olds, news)
-        if any(f in changed for f in SAML_INPUTS):
+        if any(f in changed for f in IDP_INPUTS):
             self.client.identity.put(account_id, _saml(inputs))
-        token = olds.get("scimToken")
-        if inputs["scim"] and ("scim" in changed or not token):
-            sync = self.client.scim.enable_or_rotate(account_id)
-            token = sync.token
+        token, created_on = olds.get("scimToken"), olds.get("scimTokenCreatedOn")
+        if inputs["scim"] and ("scim" in changed or "scimTokenCurrent" in changed or not token):
+            sync = self.client.scim.enable_or_rotate(account_id)  # the one we held is void: get a working one
+            token, created_on = sync.token, sync.tokenCreatedOn
         elif inputs["scim"]:
             sync = self.client.scim.get(account_id) or self.client.scim.enable_or_rotate(account_id)
             token = sync.token or token
@@ -122,7 +158,7 @@ class SsoScimProvider(CloudLinkProvider):
             if "scim" in changed:
                 self.client.scim.disable(account_id)
             sync = None
-        return UpdateResult(self._outputs(inputs, sync, token))
+        return UpdateResult(self._outputs(inputs, sync, token, created_on))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.client.scim.disable(props["accountId"])
@@ -131,7 +167,7 @@ class SsoScimProvider(CloudLinkProvider):
 
 class SsoScimIntegration(CloudLinkResource, module="cloudlink", name="SsoScimIntegration"):
     PROVIDER = SsoScimProvider
-    OUTPUTS = ("serviceProviderEntityId", "replyUrl", "scimBaseUrl", "scimToken")
+    OUTPUTS = ("serviceProviderEntityId", "replyUrl", "scimBaseUrl", "scimToken", "scimTokenCreatedOn")
     SECRET_OUTPUTS = ("scimToken",)
     serviceProviderEntityId: pulumi.Output[str]
     replyUrl: pulumi.Output[str]

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 GW = "/gateway/2017-09-01/accounts"
 ADMIN = "/admin/2017-09-01/accounts"
-LINE = re.compile(r"CloudLinkRefused: Gateway create: CloudLink refused: GatewayAlreadyAssociated: .+ "
+LINE = re.compile(r"CloudLinkRefused: Gateway create: CloudLink refused: 409 GatewayAlreadyAssociated: .+ "
                   r"\(correlation id [0-9a-zA-Z-]+\)")
 
 
@@ -34,7 +34,7 @@ def test_refusals_on_up_and_destroy_are_one_line_without_a_traceback(new_stack, 
     refused = stack.pulumi("destroy", "--yes", "--skip-preview", ok=False)
     out = refused.stdout + refused.stderr
     assert refused.returncode != 0
-    assert re.search(r"CloudLinkRefused: Account delete: CloudLink refused: \w+: fault injected by the emulator "
+    assert re.search(r"CloudLinkRefused: Account delete: CloudLink refused: 409 \w+: fault injected by the emulator "
                      r"\(correlation id [0-9a-zA-Z-]+\)", out), out
     assert "Traceback" not in out and 'File "' not in out, out
 

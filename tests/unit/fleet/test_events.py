@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi.automation import CommandError, EngineEvent
-from pulumi.automation._cmd import CommandResult
+from pulumi.automation import CommandError, CommandResult, EngineEvent
 
 from cloudlink_provider.fleet.events import SECRET, SECRET_SIG, EventCollector, mask
 from cloudlink_provider.fleet.report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED
@@ -68,7 +67,7 @@ def test_drift_names_the_field_its_live_and_desired_value_and_that_it_changed_ou
     assert (change.type, change.name, change.op) == ("cloudlink:Account", "account", "update")
     assert [(f.field, f.old, f.new) for f in change.fields] == [("domain", "evil.example", "acme.example")]
     assert [(f.field, f.old, f.new) for f in change.outside] == [("domain", "acme.example", "evil.example")]
-    assert collector.counts() == {"create": 0, "update": 1, "replace": 0, "delete": 0, "same": 1}
+    assert collector.counts() == {"create": 0, "adopt": 0, "update": 1, "replace": 0, "delete": 0, "same": 1}
 
 
 def test_the_engines_own_diff_keys_win_over_comparing_inputs():
@@ -99,7 +98,7 @@ def test_engine_marked_secrets_secure_config_keys_and_secret_sounding_fields_are
     provider_new = state(PROVIDER, "pulumi:providers:pulumi-python",
                          {"cloudlink:clientSecret": "plain-new", "cloudlink:endpoint": "http://b"})
     collector = collect([step("resourcePreEvent", "update", old=old, new=new),
-                         step("resourcePreEvent", "update", urn=PROVIDER, type_="pulumi:providers:pulumi-python",
+                         step("resourcePreEvent", "replace", urn=PROVIDER, type_="pulumi:providers:pulumi-python",
                               old=provider_old, new=provider_new)],
                         secret_keys={"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"})
     text = repr([c.to_json() for c in collector.changes()])
@@ -149,3 +148,59 @@ def test_failure_reason_prefers_engine_diagnostics_then_the_clis_error_lines():
     assert failure_reason(ValueError("boom"), EventCollector()) == "ValueError: boom"
     assert failure_reason(command_error("error: x"), collect([diagnostic("program failed")])) == "program failed"
     assert failure_reason(command_error(""), collect([diagnostic("just a warning", "warning")])).startswith("code:")
+
+
+GATEWAY = "urn:pulumi:acme::cloudlink-fleet::pulumi-python:dynamic/cloudlink:Gateway::gateway"
+GATEWAY_TYPE = "pulumi-python:dynamic/cloudlink:Gateway"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def test_the_engine_placeholder_never_shows_a_value_not_known_yet_reads_known_after_up():
+    from cloudlink_provider.fleet.report import describe_resource
+    old = {"serialNumber": "CLGW-0001", "accountId": "acc-1", "tags": ["a", UNKNOWN]}
+    new = {"serialNumber": "CLGW-0001", "accountId": UNKNOWN, "tags": ["a", UNKNOWN]}
+    collector = collect([step("resourcePreEvent", "replace", urn=GATEWAY, type_=GATEWAY_TYPE,
+                              old=state(GATEWAY, GATEWAY_TYPE, old), new=state(GATEWAY, GATEWAY_TYPE, new, {}),
+                              diffs=["accountId"]),
+                         summary(replace=1)])
+    [change] = collector.changes()
+    assert change.fields[0].to_json() == {"field": "accountId", "old": "acc-1", "new": "(known after up)"}
+    assert describe_resource(change) == 'gateway (cloudlink:Gateway): replace accountId "acc-1" -> (known after up)'
+    assert mask({"x": [UNKNOWN]}) == {"x": ["(known after up)"]}
+
+
+def test_an_adopted_account_and_the_creates_of_its_run_are_adoptions_in_ops_and_counts():
+    adopt_in = {"name": "ACME", "adoptAccountId": "acc-1"}
+    collector = collect([step("resourcePreEvent", "create", new=state(ACCOUNT, ACCOUNT_TYPE, adopt_in, {})),
+                         step("resourcePreEvent", "create", urn=GATEWAY, type_=GATEWAY_TYPE,
+                              new=state(GATEWAY, GATEWAY_TYPE, {"serialNumber": "CLGW-0001"}, {})),
+                         summary(create=3)])  # the stack itself is the third create
+    assert [c.op for c in collector.changes()] == ["adopt", "adopt"]
+    assert collector.counts() == {"create": 1, "adopt": 2, "update": 0, "replace": 0, "delete": 0, "same": 0}
+    plain = collect([step("resourcePreEvent", "create", new=state(ACCOUNT, ACCOUNT_TYPE, {"name": "ACME"}, {})),
+                     summary(create=2)])
+    assert [c.op for c in plain.changes()] == ["create"] and plain.counts()["adopt"] == 0
+
+
+def test_a_default_provider_taking_new_stack_config_is_not_a_customer_change():
+    old = state(PROVIDER, "pulumi:providers:pulumi-python", {"cloudlink-fleet:customer": "{...}"})
+    new = state(PROVIDER, "pulumi:providers:pulumi-python", {"cloudlink-fleet:customer": "{....}"})
+    collector = collect([step("resourcePreEvent", "update", urn=PROVIDER, type_="pulumi:providers:pulumi-python",
+                              old=old, new=new), summary(same=2)])
+    assert collector.changes() == [] and not collector.has_changes()
+
+
+def test_a_delete_before_replace_lists_the_fields_that_differ_not_every_input():
+    pbx = "urn:pulumi:acme::cloudlink-fleet::pulumi-python:dynamic/cloudlink:PbxConnection::pbx"
+    pbx_type = "pulumi-python:dynamic/cloudlink:PbxConnection"
+    old = {"type": "mx-one", "host": "h", "gatewayId": "gw-1"}
+    new = {"type": "mx-one", "host": "h", "gatewayId": UNKNOWN}
+    collector = collect([step("resourcePreEvent", "delete-replaced", urn=pbx, type_=pbx_type,
+                              old=state(pbx, pbx_type, old)),
+                         step("resourcePreEvent", "replace", urn=pbx, type_=pbx_type, old=state(pbx, pbx_type, old),
+                              new=state(pbx, pbx_type, new, {})),
+                         step("resourcePreEvent", "create-replacement", urn=pbx, type_=pbx_type,
+                              old=state(pbx, pbx_type, old), new=state(pbx, pbx_type, new, {})),
+                         summary(replace=1)])
+    [change] = collector.changes()
+    assert change.op == "replace" and [f.field for f in change.fields] == ["gatewayId"]

@@ -35,7 +35,8 @@ def test_json_contract(tmp_path):
                                                         "failed": 1, "cancelled": 0}
     acme = data["stacks"][0]
     assert acme["drifted"] is True
-    assert acme["changes"] == {"created": 0, "updated": 1, "replaced": 0, "deleted": 0, "unchanged": 1}
+    assert acme["changes"] == {"created": 0, "adopted": 0, "updated": 1, "replaced": 0, "deleted": 0,
+                               "unchanged": 1}
     assert acme["resources"][0]["fields"] == [{"field": "domain", "old": "evil.example", "new": "acme.example"}]
     assert acme["resources"][0]["changedOutside"][0]["new"] == "evil.example"
     assert data["stacks"][1]["error"] == "boom"
@@ -44,7 +45,7 @@ def test_json_contract(tmp_path):
 def test_markdown_table_escapes_pipes_and_newlines():
     text = markdown(FleetReport("preview", "file:///s", [outcome("a", FAILED, error="bad | value\nsecond line")]))
     row = next(line for line in text.splitlines() if line.startswith("| `a`"))
-    assert row.count(" | ") == 7 and "bad \\| value" in row and "second line" not in row
+    assert row.count(" | ") == 8 and "bad \\| value" in row and "second line" not in row
     assert "```\nbad | value\nsecond line\n```" in text
 
 
@@ -53,3 +54,13 @@ def test_backend_passwords_never_reach_a_report():
         "postgres://pulumi:***@db:5432/state?sslmode=disable"
     assert redact_url("file:///home/me/.state") == "file:///home/me/.state"
     assert redact_url("s3://bucket/prefix") == "s3://bucket/prefix"
+
+
+def test_markdown_counts_adoptions_in_their_own_column():
+    adopted = StackOutcome("imported", CHANGED, {"adopt": 3, "same": 0},
+                           [ResourceChange("urn:x", "cloudlink:Account", "account", "adopt")])
+    text = markdown(FleetReport("preview", "file:///s", [adopted]))
+    header = next(line for line in text.splitlines() if line.startswith("| customer"))
+    row = next(line for line in text.splitlines() if line.startswith("| `imported`"))
+    assert header.split(" | ")[3] == "adopted" and row.split(" | ")[3] == "3"
+    assert "account (cloudlink:Account): adopt (takes over what CloudLink has" in text

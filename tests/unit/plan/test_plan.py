@@ -7,7 +7,7 @@ import yaml
 
 from cloudlink_provider.customer.model import parse_customer
 from cloudlink_provider.fleet.engine import PROJECT_ROOT
-from cloudlink_provider.plan import RESOURCE_TYPES, MissingSecret, Ref, SecretRef, plan
+from cloudlink_provider.plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
 
 SAMPLES = sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
 
@@ -44,6 +44,9 @@ def test_inputs_are_the_spec_fields_plus_references_to_ids():
     # every reference is an id: ids stay known through an in-place update, so no phantom replacements
     for resource in planned.values():
         assert all(v.output == "id" for v in resource.inputs.values() if isinstance(v, Ref))
+    # the PBX link id is composed from known ids, and roles wait for the link explicitly
+    assert planned["roles"].inputs["pbxConnectionId"] == Join((Ref("account"), "/", Ref("gateway")))
+    assert planned["roles"].depends_on == ("account", "gateway", "pbx")
     assert planned["roles"].inputs["roles"] == [{"extension": "201", "role": "USER"},
                                                 {"extension": "2010", "role": "USER"}]
 
