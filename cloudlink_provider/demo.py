@@ -1,16 +1,17 @@
 """`make demo`: the main job on the embedded emulator, end to end, leaving nothing running.
 
-Starts the emulator (state kept in `.emulator/demo.db`, so the demo's Pulumi
-state in `.state/` stays consistent across runs), runs `pulumi up --refresh`
-for every sample stack, runs it again to show the second run writes nothing and sends
-no welcome email (the emulator's outbox counts them),
-and prints a per-customer summary. Lives beside the CLI because it is the one
-place allowed to start the emulator and drive the fleet together.
+Starts the emulator on the database `cloudlink emulator serve` also uses by default
+(`.emulator/cloudlink.db`, kept across runs, so the demo's Pulumi state in `.state/`
+and the README's "Working with stacks by hand" see the same customers), runs `up
+--refresh` for every sample stack through the fleet's one engine runner, runs it
+again to show the second run writes nothing and sends no welcome email (the
+emulator's outbox counts them), and prints a per-customer summary.
+Lives beside the CLI because it is the one place allowed to start the emulator
+and drive the fleet together.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
@@ -18,9 +19,14 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from .emulator.server import EmulatorServer
-from .fleet.engine import PROJECT_ROOT, pulumi_env, run_pulumi
+from .fleet.engine import PROJECT_ROOT
+from .fleet.errors import FleetError
+from .fleet.runner import RunOptions, StackRun, failure, run_operation
 from .fleet.stacks import discover_stacks
+
+EMULATOR_DB = ".emulator/cloudlink.db"  # relative to the project: `make demo` and `cloudlink emulator serve`
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+FIRST, SECOND = RunOptions("up", parallel=1, refresh=True), RunOptions("up", parallel=1)
 
 
 class DemoError(Exception):
@@ -41,39 +47,41 @@ def _emails(http: httpx.Client) -> int:
     return int(http.get("/_emulator/outbox").json()["count"])
 
 
-def run_demo(port: int = 8787, root: Path = PROJECT_ROOT) -> None:
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 120))  # logs: room for the table
+def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | None = None) -> None:
+    from .emulator.server import EmulatorServer
+    from .fleet.workspace import Project
+
+    console = console or Console()
     stacks = discover_stacks(root / "stacks")
     if not stacks:
         raise DemoError(f"no sample stacks in {root / 'stacks'}")
     if not _port_free(port):
         raise DemoError(f"port {port} is in use; stop what listens there (the sample stacks expect the "
                         f"emulator at http://127.0.0.1:{port})")
-    (root / ".emulator").mkdir(exist_ok=True)
-    env = pulumi_env(root)
+    try:
+        project = Project(root)
+    except FleetError as e:
+        raise DemoError(str(e)) from None
+    db = root / EMULATOR_DB
+    db.parent.mkdir(exist_ok=True)
     rows = []
     emails_again = 0
-    with EmulatorServer(str(root / ".emulator" / "demo.db"), port=port) as emulator, \
-            httpx.Client(base_url=emulator.url, timeout=30) as http:
-        console.print(f"[bold]CloudLink emulator[/] on {emulator.url}; state in {env['PULUMI_BACKEND_URL']}")
+    with EmulatorServer(str(db), port=port) as emulator, httpx.Client(base_url=emulator.url, timeout=30) as http:
+        console.print(f"[bold]CloudLink emulator[/] on {emulator.url} (database {EMULATOR_DB}); "
+                      f"state in {project.backend_url}")
         for name in stacks:
-            with console.status(f"{name}: pulumi up"):
-                _ensure_stack(name, root, env)
+            with console.status(f"{name}: up"):
                 before = _emails(http)
-                first = _up(name, root, env, refresh=True)
+                first = _up(project, name, FIRST)
                 sent = _emails(http)
-                first_emails = sent - before
                 http.delete("/_emulator/requests")
-                second = _up(name, root, env, refresh=False)
+                second = _up(project, name, SECOND)
                 writes, second_emails = _writes(http), _emails(http) - sent
-            outputs = json.loads(run_pulumi(["stack", "output", "--json", "--stack", name], root, env,
-                                            check=True).stdout or "{}")
-            users = outputs.get("users") or {}
+            outputs = project.workspace_stack(name).outputs()
+            users = outputs["users"].value if "users" in outputs else None
             onboarded = f"{users['onboarded']} ({users['pending']} pending)" if users else "-"
             rows.append((name, _summary(first), _summary(second), writes, onboarded,
-                         f"{first_emails} / {second_emails}"))
+                         f"{sent - before} / {second_emails}"))
             emails_again = emails_again or second_emails
             console.print(f"[green]✓[/] {name}")
     table = Table(title="Customers deployed to the emulator")
@@ -90,29 +98,13 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT) -> None:
                   "and .emulator/.")
 
 
-def _ensure_stack(name: str, root: Path, env: dict[str, str]) -> None:
-    listed = run_pulumi(["stack", "ls", "--json"], root, env, check=True)
-    if name not in {s["name"] for s in json.loads(listed.stdout or "[]")}:
-        created = run_pulumi(["stack", "init", name], root, env)
-        if created.returncode != 0:
-            raise DemoError(f"{name}: pulumi stack init failed:\n{created.stderr}")
+def _up(project: object, name: str, options: RunOptions) -> StackRun:
+    done = run_operation(project, name, options)  # type: ignore[arg-type]
+    if done.error is not None:
+        raise DemoError(f"{name}: up failed: {failure(done.error, done.collector, name)[0]}")
+    return done
 
 
-def _up(name: str, root: Path, env: dict[str, str], refresh: bool) -> dict[str, int]:
-    args = ["up", "--yes", "--json", "--stack", name] + (["--refresh"] if refresh else [])
-    result = run_pulumi(args, root, env)
-    if result.returncode != 0:
-        raise DemoError(f"{name}: pulumi up failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return _changes(result.stdout)
-
-
-def _changes(stdout: str) -> dict[str, int]:
-    """The summary event's resource changes from `pulumi up --json` (a stream of engine events)."""
-    for line in reversed(stdout.splitlines()):
-        if '"summaryEvent"' in line:
-            return json.loads(line)["summaryEvent"].get("resourceChanges", {})
-    return {}
-
-
-def _summary(changes: dict[str, int]) -> str:
-    return ", ".join(f"{n} {op}" for op, n in sorted(changes.items())) or "-"
+def _summary(done: StackRun) -> str:
+    counts = done.collector.counts()
+    return ", ".join(f"{n} {op}" for op, n in counts.items() if n) or "-"

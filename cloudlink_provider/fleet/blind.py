@@ -23,7 +23,7 @@ CUSTOMER_KEY = "cloudlink-fleet:customer"
 def write_only_notes(stacks_dir: Path, name: str) -> list[str]:
     """One line per resource of the stack's spec with write-only inputs ([] when the spec cannot be read)."""
     try:
-        config = (yaml.safe_load(stack_file(stacks_dir, name).read_text()) or {}).get("config") or {}
+        config = (yaml.safe_load(stack_file(stacks_dir, name).path.read_text()) or {}).get("config") or {}
         spec = parse_customer(config.get(CUSTOMER_KEY))
         plan = desired(spec, {"pbxPassword": "x", "teamsClientSecret": "x"}, name)
     except (OSError, yaml.YAMLError, SpecError, MissingSecret, AttributeError, TypeError):

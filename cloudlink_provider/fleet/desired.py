@@ -5,7 +5,7 @@ same pure function `program.py` registers) -> per resource, the engine's type
 token, the provider class, and the inputs as the Python SDK sends them (the
 plan's inputs, the Resource class's output-only properties left out because the
 SDK sends no `None`, write-only secrets taken from the stack config and marked
-secret). References stay `Ref`s: the scan resolves them the way the engine does
+secret). References stay `Ref`s (and `Join`s of them): the scan resolves them the way the engine does
 during a preview. tests/unit/fleet/test_desired.py checks the result against the
 real program under Pulumi's mocks.
 """
@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..customer.model import CustomerSpec
-from ..plan import RESOURCE_TYPES, MissingSecret, Ref, SecretRef, plan
+from ..plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
 from ..resources._base import CloudLinkProvider
 
 TYPE_PREFIX = "pulumi-python:dynamic/"
-__all__ = ["Planned", "Ref", "Secret", "MissingSecret", "desired"]
+__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired"]
 
 
 @dataclass(frozen=True)

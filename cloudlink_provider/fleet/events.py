@@ -115,6 +115,7 @@ class EventCollector:
         self.steps: dict[str, ResourceChange] = {}
         self.outside: dict[str, list[FieldChange] | None] = {}  # None: deleted outside
         self.errors: list[str] = []
+        self.error_urns: dict[str, str] = {}  # error message -> the URN of the resource it is about
         self.summary: dict[str, int] | None = None
         self.activity = "starting"
 
@@ -159,6 +160,7 @@ class EventCollector:
         message = ANSI.sub("", diag.message or "").strip()
         if message and message not in self.errors:
             self.errors.append(message)
+            self.error_urns[message] = getattr(diag, "urn", None) or ""
 
     def _step(self, md: Any, done: bool) -> None:
         op = md.op.value if hasattr(md.op, "value") else str(md.op)

@@ -34,9 +34,10 @@ class StackOutcome:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     resources: list[ResourceChange] = field(default_factory=list)
-    error: str | None = None
+    error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
+    detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
 
     @property
@@ -45,11 +46,14 @@ class StackOutcome:
         pending = (self.users or {}).get("pending")
         return f"{pending} user{'s' if pending != 1 else ''} pending activation" if pending else ""
 
-    def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
+    def to_json(self, debug: bool = False) -> dict[str, Any]:
+        data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
                 "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+        if debug and self.detail:
+            data["errorDetail"] = self.detail
+        return data
 
 
 @dataclass
@@ -66,6 +70,7 @@ class FleetReport:
     unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
+    debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
@@ -91,7 +96,7 @@ class FleetReport:
             "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
-            "stacks": [s.to_json() for s in self.stacks],
+            "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
         }

@@ -39,7 +39,7 @@ from ..resources._base import UNKNOWN, CloudLinkProvider, CloudLinkRefused, clie
 from .blind import write_only_notes
 from .checkpoint import (SECRET_KEY, SECRET_SIG, Checkpoint, CheckpointError, CheckpointReader, StateResource,
                          open_reader)
-from .desired import MissingSecret, Planned, Ref, Secret, desired
+from .desired import Join, MissingSecret, Planned, Ref, Secret, desired
 from .engine import redact_url
 from .errors import FleetError
 from .events import EventCollector
@@ -67,7 +67,7 @@ class StackFile:
 
     @classmethod
     def load(cls, stacks_dir: Path, name: str, passphrase: Passphrase) -> "StackFile":
-        path = stack_file(stacks_dir, name)
+        path = stack_file(stacks_dir, name).path
         try:
             data = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError) as e:
@@ -352,7 +352,7 @@ def _same_config(old: Any, new: Any) -> bool:
 
 def _secure_keys(stacks_dir: Path, name: str) -> list[tuple[str, bool]]:
     try:
-        config = (yaml.safe_load(stack_file(stacks_dir, name).read_text()) or {}).get("config") or {}
+        config = (yaml.safe_load(stack_file(stacks_dir, name).path.read_text()) or {}).get("config") or {}
     except (OSError, yaml.YAMLError):
         return []
     return [(k, True) for k, v in config.items() if isinstance(v, dict) and "secure" in v]
@@ -384,18 +384,25 @@ def _resolve(p: Planned, steps: dict[str, _Step]) -> tuple[dict[str, Any], set[s
         if isinstance(value, Secret):
             secret.add(key)
             value = value.value
-        if isinstance(value, Ref):
-            step = steps.get(value.resource)
-            if step is None:
-                value = UNKNOWN
-            elif value.output == "id":
-                value = step.id
-            elif step.outputs is None or step.outputs.get(value.output) is None:
-                value = UNKNOWN
-            else:
-                value = step.outputs[value.output]
-        news[key] = value
+        news[key] = _reference(value, steps)
     return news, secret
+
+
+def _reference(value: Any, steps: dict[str, _Step]) -> Any:
+    """A `Ref` or `Join` as the engine resolves it in a preview: unknown until what it names is known."""
+    if isinstance(value, Join):
+        parts = [_reference(part, steps) for part in value.parts]
+        return UNKNOWN if UNKNOWN in parts else "".join(str(part) for part in parts)
+    if not isinstance(value, Ref):
+        return value
+    step = steps.get(value.resource)
+    if step is None:
+        return UNKNOWN
+    if value.output == "id":
+        return step.id if step.id else UNKNOWN
+    if step.outputs is None or step.outputs.get(value.output) is None:
+        return UNKNOWN
+    return step.outputs[value.output]
 
 
 def _event(kind: str, op: str, urn: str, type_: str, old: dict[str, Any] | None, new: dict[str, Any] | None,

@@ -30,7 +30,7 @@ from pulumi.automation.errors import create_command_error
 
 from .engine import die_with_parent, file_backend_dir, fleet_env, pulumi_binary
 from .errors import FleetError, usage
-from .stacks import stack_file
+from .stacks import StackFile
 
 SECRETS_PROVIDER = "passphrase"
 # What the Automation API sets for the same commands: `--event-log` is one of the CLI's debug
@@ -275,13 +275,7 @@ class Project:
 
     def secret_keys(self, name: str) -> set[str]:
         """The stack's `secure:` config keys (read from its file; no decryption)."""
-        import yaml
-
-        try:
-            config = (yaml.safe_load(stack_file(self.stacks_dir, name).read_text()) or {}).get("config") or {}
-        except (OSError, yaml.YAMLError):
-            return set()
-        return {k for k, v in config.items() if isinstance(v, dict) and "secure" in v}
+        return StackFile(self.stacks_dir, name).secure_keys()
 
     # -- locks (file:// backends) ------------------------------------------------------------
     def lock_files(self) -> list[Path]:

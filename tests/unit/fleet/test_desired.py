@@ -13,7 +13,7 @@ import pytest
 
 from cloudlink_provider.customer.model import parse_customer
 from cloudlink_provider.fleet.checkpoint import SECRET_SIG
-from cloudlink_provider.fleet.desired import Ref, Secret, desired
+from cloudlink_provider.fleet.desired import Join, Ref, Secret, desired
 from tests.e2e.fleet_project import FULL_KINDS, PBX_PASSWORD, TEAMS_SECRET, full_customer
 
 MOCK_OUTPUTS = {"accountId": "acc-1", "gatewayId": "gw-1"}
@@ -39,6 +39,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _mocked(value: Any) -> Any:
+    """A reference as the mocks resolve it: ids are `<name>-id`, outputs come from MOCK_OUTPUTS."""
+    if isinstance(value, Join):
+        return "".join(str(_mocked(part)) for part in value.parts)
+    if isinstance(value, Ref):
+        return f"{value.resource}-id" if value.output == "id" else MOCK_OUTPUTS[value.output]
+    return value
+
+
 def _expected(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     plan = desired(parse_customer(spec), {"pbxPassword": PBX_PASSWORD, "teamsClientSecret": TEAMS_SECRET}, "unit")
     out = []
@@ -47,9 +56,7 @@ def _expected(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         for key, value in p.inputs.items():
             if isinstance(value, Secret):
                 value = value.value
-            if isinstance(value, Ref):
-                value = f"{value.resource}-id" if value.output == "id" else MOCK_OUTPUTS[value.output]
-            inputs[key] = value
+            inputs[key] = _mocked(value)
         out.append((name, p.type, inputs))
     return out
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from typer.testing import CliRunner
+import io
 
-from cloudlink_provider.cli import app
+from rich.console import Console
+
+from cloudlink_provider.cli import main
 from cloudlink_provider.fleet.report import CHANGED, UNCHANGED, FleetReport, StackOutcome, markdown
 
 USERS = {"onboarded": 5, "activated": 2, "pending": 3, "pendingUsers": ["a@x.example", "b@x.example", "c@x.example"]}
@@ -23,9 +25,16 @@ def test_reports_carry_each_customers_pending_activations():
     assert StackOutcome("none", UNCHANGED, users={**USERS, "pending": 0}).pending_note == ""
 
 
+def _welcome(*args: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["fleet", "welcome-email", *args], console=Console(file=out, width=200),
+                err_console=Console(file=err, width=200))
+    return code, out.getvalue() + err.getvalue()
+
+
 def test_welcome_email_needs_the_customers_named(tmp_path):
     (tmp_path / "stacks").mkdir()
-    result = CliRunner().invoke(app, ["fleet", "welcome-email", "--project-dir", str(tmp_path)])
-    assert result.exit_code == 2 and "--stacks" in result.output
-    result = CliRunner().invoke(app, ["fleet", "welcome-email", "--stacks", "zzz*", "--project-dir", str(tmp_path)])
-    assert result.exit_code == 2 and "no stack" in result.output
+    code, text = _welcome("--project-dir", str(tmp_path))
+    assert code == 2 and "--stacks" in text
+    code, text = _welcome("--stacks", "zzz*", "--project-dir", str(tmp_path))
+    assert code == 2 and "no stack" in text
