@@ -55,9 +55,9 @@ class UsersSpec(BaseModel):
         seen: set[str] = set()
         for i, ext in enumerate(value):
             if not re.match(EXTENSION_PATTERN, ext):
-                raise ValueError(f"[{i}] {ext!r} is not a PBX extension (1 to 15 digits, * or #)")
+                raise ValueError(f"[{i}]: {ext!r} is not a PBX extension (1 to 15 digits, * or #)")
             if ext in seen:
-                raise ValueError(f"[{i}] extension {ext} is listed twice")
+                raise ValueError(f"[{i}]: extension {ext} is listed twice")
             seen.add(ext)
         return value
 
