@@ -145,8 +145,11 @@ def plan(spec: CustomerSpec, secrets: Collection[str] | None = None, stack: str 
     if spec.users:  # after what brings the users: the connected PBX link, or SSO with Azure AD Sync
         from_pbx = spec.users.source == PBX_DIRECTORY
         model = PBX_MODELS[spec.pbx.type] if from_pbx and spec.pbx else None
+        # the link's id (a Join, known before it exists) as for roles and Teams; SSO's id is the account id
+        waits_for = Join((account, "/", Ref("gateway"))) if from_pbx else Ref("sso")
         out.add("users", UserOnboarding.token(), {
-            **users_input(spec.users), "accountId": account, "after": Ref("pbx" if from_pbx else "sso"),
-            "maxUsers": model.max_users if model else None, "pbxTitle": model.title if model else None})
+            **users_input(spec.users), "accountId": account, "after": waits_for,
+            "maxUsers": model.max_users if model else None, "pbxTitle": model.title if model else None},
+                after=("pbx",) if from_pbx else ())
         out.exports["users"] = Ref("users", "summary")
     return out

@@ -1,7 +1,9 @@
 """Customer-planning rules: what a partner may plan for one customer, beyond what the API itself enforces.
 
 The capacity table and the Mitel Assistant readiness advisories from Mitel's
-deployment guide [brief], and the spec's names for the API's enumerations. Each
+deployment guide [brief], the gateway/PBX pairing table (which PBX each gateway
+kind can run beside, and the limits that come with it, each with its source),
+and the spec's names for the API's enumerations. Each
 spec name is derived from its API enum value (`MX_ONE` -> `mx-one`), so the two
 spellings cannot drift apart. API facts themselves (enums, role per PBX type,
 role-holder limit) live in `cloudlink_provider.wire`; the emulator never imports

@@ -67,7 +67,7 @@ def test_users_come_after_what_brings_them_with_the_pbx_capacity():
             "pbx": {"type": "mivoice-office-400", "host": "pbx.acme.example", "port": 7001, "username": "cl"}}
     from_pbx = plan(parse_customer({**base, "users": {"extensions": ["2001"]}}), {"pbxPassword"})
     users = from_pbx.resources["users"]
-    assert users.type == "cloudlink:UserOnboarding" and users.depends_on == ("account", "pbx")
+    assert users.type == "cloudlink:UserOnboarding" and users.depends_on == ("account", "gateway", "pbx")
     assert (users.inputs["extensions"], users.inputs["welcomeEmail"], users.inputs["application"]) == (
         ["2001"], True, "mitel-assistant")
     assert (users.inputs["maxUsers"], users.inputs["pbxTitle"]) == (800, "MiVoice Office 400")
