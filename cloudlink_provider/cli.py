@@ -1,34 +1,129 @@
 """The `cloudlink` command: parse, delegate, render. Logic lives in emulator/, fleet/ and demo.
 
+Commands raise one domain error (`FleetError`, or `CommandFailed` here) and never
+print it themselves: `main()`, the entry point, runs the Typer program and turns
+every such error into one message and an exit code (httpie's main()/program()
+split). The consoles are injected (`main(args, console=..., err_console=...)`),
+so a test reads exactly what a partner sees.
+
 Exit codes (also in the README): 0 success; 1 a failure; 2 bad usage or input;
 `cloudlink fleet`: also 3 drift found, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
+import contextvars
+import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, Sequence
 
 import typer
+from rich.console import Console
+
+from .demo import EMULATOR_DB  # one database for `emulator serve` and `make demo`
+from .fleet.errors import ExitCode, FleetError
 
 app = typer.Typer(help="Mitel CloudLink customers as code.", no_args_is_help=True, add_completion=False)
+
+
+class CommandFailed(FleetError):
+    """A command other than the fleet's could not do its job (the demo)."""
+
+
+@dataclass
+class Consoles:
+    out: Console
+    err: Console
+
+
+def default_consoles() -> Consoles:
+    out, err = Console(), Console(stderr=True)
+    if not out.is_terminal:
+        out = Console(width=max(out.width, 140))  # CI logs: room for the table
+    return Consoles(out, err)
+
+
+_consoles: contextvars.ContextVar[Consoles | None] = contextvars.ContextVar("cloudlink_consoles", default=None)
+
+
+def consoles() -> Consoles:
+    """Where commands print: what `main()` was given, else the terminal."""
+    current = _consoles.get()
+    if current is None:
+        current = default_consoles()
+        _consoles.set(current)
+    return current
+
+
+def _command_path(args: Sequence[str]) -> str:
+    """`cloudlink fleet up` for `["fleet", "up", "--stacks", ...]`: the commands named, options left out."""
+    names, group = ["cloudlink"], typer.main.get_command(app)
+    for arg in args:
+        commands = getattr(group, "commands", None)
+        if arg.startswith("-") or not isinstance(commands, dict) or arg not in commands:
+            break
+        names.append(arg)
+        group = commands[arg]
+    return " ".join(names)
+
+
+def _usage_message(e: Exception) -> str:
+    message = e.format_message() if hasattr(e, "format_message") else str(e)
+    ctx = getattr(e, "ctx", None)
+    if ctx is None or not message.strip() or message.startswith("Usage:"):  # no arguments: the help itself
+        return message
+    return f"{ctx.get_usage()}\nTry '{ctx.command_path} --help' for help.\n\nError: {message}"
+
+
+def main(args: Sequence[str] | None = None, console: Console | None = None,
+         err_console: Console | None = None) -> int:
+    """The `cloudlink` entry point: run the program; every domain error becomes a message and an exit code."""
+    args = list(sys.argv[1:] if args is None else args)
+    defaults = default_consoles() if console is None or err_console is None else None
+    token = _consoles.set(Consoles(console or defaults.out, err_console or defaults.err))  # type: ignore[union-attr]
+    err = consoles().err
+    try:
+        result = app(args=args, prog_name="cloudlink", standalone_mode=False)
+        return int(result or 0)
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except typer.TyperException as e:  # bad usage, in Click's words (unknown option, bad value, no command)
+        if (text := _usage_message(e)).strip():  # (no command at all: Typer has printed the help)
+            err.print(text, markup=False, highlight=False)
+        return int(getattr(e, "exit_code", ExitCode.USAGE))
+    except typer.Abort:
+        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:  # before any engine started: nothing to cancel
+        return int(ExitCode.INTERRUPTED)
+    except FleetError as e:
+        err.print(f"{_command_path(args)}: {e}", style="red", markup=False, highlight=False)
+        return int(e.exit_code)
+    finally:
+        _consoles.reset(token)
+
+
+def run() -> None:
+    """The console script: `cloudlink ...` exits with what `main()` returns."""
+    sys.exit(main())
 emulator_app = typer.Typer(help="The local CloudLink emulator.", no_args_is_help=True)
 app.add_typer(emulator_app, name="emulator")
 
 
 @emulator_app.command("serve")
 def emulator_serve(port: int = typer.Option(8787, help="TCP port on 127.0.0.1"),
-                   db: Path = typer.Option(Path(".emulator/cloudlink.db"), help="SQLite file (kept across restarts)"),
+                   db: Path = typer.Option(Path(EMULATOR_DB), help="SQLite file (kept across restarts; `make demo` uses it too)"),
                    host: str = typer.Option("127.0.0.1", help="interface to listen on")) -> None:
     """Run the emulator in the foreground until Ctrl-C."""
     from .emulator.server import serve
     from .emulator.store import DEMO_PARTNER
 
     db.parent.mkdir(parents=True, exist_ok=True)
-    typer.echo(f"CloudLink emulator on http://{host}:{port} (database {db})\n"
-               f"  partner credentials: clientId={DEMO_PARTNER['client_id']} "
-               f"clientSecret={DEMO_PARTNER['client_secret']}\n"
-               f"  point a stack at it: pulumi config set cloudlink:endpoint http://{host}:{port}")
+    consoles().out.print(f"CloudLink emulator on http://{host}:{port} (database {db})\n"
+                         f"  partner credentials: clientId={DEMO_PARTNER['client_id']} "
+                         f"clientSecret={DEMO_PARTNER['client_secret']}\n"
+                         f"  point a stack at it: pulumi config set cloudlink:endpoint http://{host}:{port}",
+                         markup=False, highlight=False)
     serve(str(db), port, host)
 
 
@@ -38,10 +133,9 @@ def demo(port: int = typer.Option(8787, help="port for the embedded emulator (th
     from .demo import DemoError, run_demo
 
     try:
-        run_demo(port)
+        run_demo(port, console=consoles().out)
     except DemoError as e:
-        typer.secho(f"demo failed: {e}", fg="red", err=True)
-        raise typer.Exit(1) from None
+        raise CommandFailed(f"demo failed: {e}") from None
 
 
 FLEET_EXIT_CODES = "\n".join([
@@ -50,6 +144,7 @@ FLEET_EXIT_CODES = "\n".join([
     "1 = a customer failed, or the command could not run;",
     "2 = bad usage (unknown option, no stack matches, bad --shard);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
+    "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
 ])
 
@@ -70,31 +165,31 @@ JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="write a machine
 MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a pull-request-comment report here")]
 
 
-def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
-           backend: str | None, json_file: Path | None, markdown_file: Path | None, **options: bool) -> None:
-    from rich.console import Console
+DebugOpt = Annotated[bool, typer.Option("--debug", help="keep the engine's whole failure text (terminal and "
+                                                       "JSON `errorDetail`); reports otherwise show 1-3 lines")]
 
-    from .fleet.errors import FleetError
+
+def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
+           backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
+           changed_since: str | None = None, **options: bool) -> None:
     from .fleet.runner import Fleet, RunOptions, default_parallel
     from .fleet.stacks import select_stacks
     from .fleet.view import FleetView
     from .fleet.workspace import Project
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 140))  # CI logs: room for the table
-    try:
-        run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
-        project = Project(project_dir, backend)
-        names = select_stacks(project.stacks_dir, stacks, shard)
-        view = FleetView(console, names, operation, run_options.parallel)
-        with view:
-            report = Fleet(project, view).run(names, run_options)
-    except FleetError as e:
-        typer.secho(f"cloudlink fleet {operation}: {e}", fg="red", err=True)
-        raise typer.Exit(int(e.exit_code)) from None
-    except KeyboardInterrupt:  # before any engine started: nothing to cancel
-        raise typer.Exit(130) from None
+    run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
+    project = Project(project_dir, backend)
+    names = select_stacks(project.stacks_dir, stacks, shard)
+    selected_by = None
+    if changed_since is not None:
+        from .fleet.changes import select_changed
+
+        names, selected_by = select_changed(project.dir, changed_since, names)
+    view = FleetView(consoles().out, names, operation, run_options.parallel)
+    with view:
+        report = Fleet(project, view).run(names, run_options)
+    report.debug = debug
+    report.selected_by = selected_by
     view.print_report(report)
     if json_file:
         report.write_json(json_file)
@@ -106,52 +201,84 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
 @fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
 def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                  markdown_file: MarkdownOpt = None,
+                  markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
                   expect_no_changes: Annotated[bool, typer.Option(
-                      "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False) -> None:
+                      "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False,
+                  changed_since: Annotated[Optional[str], typer.Option(
+                      "--changed-since", metavar="REF", show_default=False,
+                      help="only stacks whose stack file changed since this git ref; every stack when shared "
+                           "code changed (program, provider, Pulumi.yaml, pyproject.toml, tools/)")] = None) -> None:
     """Show what `up` would change, per customer."""
-    _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file,
-           refresh=refresh, expect_no_changes=expect_no_changes)
+    _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
+           changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
 def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-             markdown_file: MarkdownOpt = None,
+             markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
              refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False) -> None:
     """Deploy every customer (creating stacks the backend has not seen yet)."""
-    _fleet("up", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, refresh=refresh)
+    _fleet("up", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, refresh=refresh)
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
 def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                markdown_file: MarkdownOpt = None) -> None:
-    """Find changes made behind Pulumi's back (preview --refresh --expect-no-changes); exit 3 on drift."""
-    _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+                markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+                engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
+                                                     "--expect-no-changes` per stack instead of the scan")] = False,
+                fail_on_unmanaged: Annotated[bool, typer.Option(
+                    "--fail-on-unmanaged", help="exit 4 when CloudLink has objects no stack manages "
+                                                "(and nothing drifted or failed)")] = False) -> None:
+    """Find changes made behind Pulumi's back; exit 3 on drift.
+
+    By default a scan: one process reads each stack's checkpoint and asks CloudLink (GETs only), with the
+    providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
+    """
+    if engine:
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
+        return
+    from .fleet.progress import ScanView
+    from .fleet.scan import DEFAULT_SCAN_PARALLEL, scan_drift
+    from .fleet.stacks import select_stacks
+    from .fleet.workspace import Project
+
+    project = Project(project_dir, backend)
+    names = select_stacks(project.stacks_dir, stacks, shard)
+    view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
+    with view:
+        report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged)
+    report.debug = debug
+    view.print_report(report)
+    if json_file:
+        report.write_json(json_file)
+    if markdown_file:
+        report.write_markdown(markdown_file)
+    raise typer.Exit(int(report.exit_code))
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
 def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                  markdown_file: MarkdownOpt = None) -> None:
+                  markdown_file: MarkdownOpt = None, debug: DebugOpt = False) -> None:
     """Make each stack's state match what CloudLink really has (changes nothing in CloudLink)."""
-    _fleet("refresh", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+    _fleet("refresh", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
 
 
 @fleet_app.command("destroy", epilog=FLEET_EXIT_CODES)
 def fleet_destroy(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                  markdown_file: MarkdownOpt = None,
+                  markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   yes: Annotated[bool, typer.Option("--yes", help="required: really delete every selected "
                                                                  "customer's resources")] = False) -> None:
     """Delete the selected customers' resources from CloudLink (the stacks and their files stay)."""
+    from .fleet.errors import usage
+
     if not yes:
-        typer.secho("cloudlink fleet destroy deletes customers from CloudLink: add --yes (and narrow it "
-                    "with --stacks)", fg="red", err=True)
-        raise typer.Exit(2)
-    _fleet("destroy", stacks, parallel, shard, project_dir, backend, json_file, markdown_file)
+        raise usage("deletes customers from CloudLink: add --yes (and narrow it with --stacks)")
+    _fleet("destroy", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
 
 
 @fleet_app.command("import")
@@ -186,25 +313,21 @@ def fleet_import(
     2 bad usage (missing credentials or secret variables, both or neither of --account-id/--all,
     the stack file exists).
     """
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from .fleet.errors import FleetError
-    from .fleet.importer import FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, client_config, secrets_from_env
+    from .fleet.errors import usage
+    from .fleet.importer import (FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options,
+                                 secrets_from_env)
     from .fleet.workspace import Project
 
     if bool(account_id) == all_accounts or (name and all_accounts):
-        typer.secho("cloudlink fleet import: give either --account-id ID [--name NAME] or --all", fg="red", err=True)
-        raise typer.Exit(2)
-    try:
-        secrets = secrets_from_env({PBX_PASSWORD: pbx_password_env, TEAMS_SECRET: teams_secret_env})
-        importer = Importer(Project(project_dir, backend), client_config(endpoint, client_id, client_secret),
-                            secrets)
-        results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
-    except FleetError as e:
-        typer.secho(f"cloudlink fleet import: {e}", fg="red", err=True)
-        raise typer.Exit(int(e.exit_code)) from None
+        raise usage("give either --account-id ID [--name NAME] or --all")
+    secrets = secrets_from_env({PBX_PASSWORD: pbx_password_env, TEAMS_SECRET: teams_secret_env})
+    importer = Importer(Project(project_dir, backend), credentials_from_options(endpoint, client_id, client_secret),
+                        secrets)
+    results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
+    out, err = consoles().out, consoles().err
     table = Table(title="cloudlink fleet import")
     for column in ("account", "id", "stack file", "blocks", "result"):
         table.add_column(column)
@@ -212,20 +335,95 @@ def fleet_import(
         cells = (r.account_name, r.account_id, f"stacks/Pulumi.{r.stack}.yaml" if r.stack else "",
                  ", ".join(r.blocks), f"{r.status}{': ' + r.reason if r.reason else ''}")
         table.add_row(*(Text(cell) for cell in cells))  # CloudLink's text, never rich markup
-    Console().print(table)
+    out.print(table)
     for r in results:
         for warning in r.warnings:
-            typer.secho(f"warning: {r.stack or r.account_name}: {warning}", fg="yellow", err=True)
+            err.print(f"warning: {r.stack or r.account_name}: {warning}", style="yellow", markup=False,
+                      highlight=False)
     needing = [r for r in results if r.status != FAILED and r.missing_secrets]
     if needing:
-        typer.echo("\nWrite-only secrets CloudLink cannot return; set them before `cloudlink fleet up` "
-                   "(run in the project directory, with the same backend and passphrase):")
+        out.print("\nWrite-only secrets CloudLink cannot return; set them before `cloudlink fleet up` "
+                  "(run in the project directory, with the same backend and passphrase):", markup=False,
+                  highlight=False)
         for r in needing:
-            typer.echo(f"  {r.stack}:")
+            out.print(f"  {r.stack}:", markup=False, highlight=False)
             for command in r.secret_commands():
-                typer.echo(f"    {command}")
+                out.print(f"    {command}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1 if any(r.status == FAILED for r in results) else 0)
 
 
+@fleet_app.command("recover")
+def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), backend: BackendOpt = None,
+                  force: Annotated[bool, typer.Option(
+                      "--force", help="also release locks this host cannot check (another machine's, or "
+                                      "unreadable): only when you know that run is dead")] = False) -> None:
+    """Clean up after a killed run: dead engines' locks, half-written file:// state, pending creates.
+
+    Locks whose engine died on this host are released (by pid); others only with --force. Then
+    run `cloudlink fleet up` for the stacks it names.
+
+    Exit codes: 0 every selected stack is ready for `up`; 1 a stack still needs a hand (it says
+    what); 2 bad usage.
+    """
+    from rich.text import Text
+
+    from .fleet.recover import recover
+    from .fleet.stacks import select_stacks
+    from .fleet.workspace import Project
+
+    project = Project(project_dir, backend)
+    names = select_stacks(project.stacks_dir, stacks)
+    out = consoles().out
+    results = recover(project, names, force=force)
+    for r in results:
+        mark = ("✓", "green") if r.ok else ("✗", "red")
+        out.print(Text.assemble(mark, f" {r.stack}: " + ("ready" if r.ok else "needs a hand")
+                                + ("" if r.done or r.left else " (nothing to recover)")))
+        for line in r.done:
+            out.print(f"    {line}", markup=False, highlight=False)
+        for line in r.left:
+            out.print(Text(f"    {line}", style="red"))
+    ready = [r.stack for r in results if r.ok]
+    for glob in ([stacks] if len(ready) == len(results) else ready):
+        out.print(f"next: .venv/bin/cloudlink fleet up --stacks '{glob}'", markup=False, highlight=False,
+                  soft_wrap=True)
+    raise typer.Exit(0 if len(ready) == len(results) else 1)
+
+
+# --- user onboarding: re-send the welcome email (issue 11; fleet/welcome.py) ------------------------------
+@fleet_app.command("welcome-email")
+def fleet_welcome_email(
+        stacks: Annotated[str, typer.Option("--stacks", help="required: the customers whose pending users get it "
+                                                            "(a glob of stack names)")] = "",
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="only list who would get it")] = False,
+        project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
+    """Re-send the welcome email to the users of chosen customers who have not activated yet.
+
+    Deliberate: `up` never re-sends it. Takes the pending users the last `up` recorded (the `users`
+    stack output), skips those who activated since, and sends each of the others one email.
+
+    Exit codes: 0 done; 1 a customer failed (the others still ran); 2 bad usage (no --stacks, no match).
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    from .fleet.engine import fleet_env
+    from .fleet.errors import usage
+    from .fleet.stacks import select_stacks
+    from .fleet.welcome import resend_welcome
+
+    if not stacks:
+        raise usage("name the customers with --stacks GLOB")
+    names = select_stacks(project_dir / "stacks", stacks)
+    results = resend_welcome(names, project_dir, fleet_env(project_dir, backend), dry_run)
+    table = Table(title="cloudlink fleet welcome-email" + (" (dry run: nothing sent)" if dry_run else ""))
+    for column in ("customer", "would send" if dry_run else "sent", "activated since", "to / error"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(Text(r.stack), str(len(r.sent)), str(r.activated), Text(r.error or ", ".join(r.sent)))
+    consoles().out.print(table)
+    raise typer.Exit(1 if any(r.error for r in results) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    sys.exit(main())

@@ -1,15 +1,17 @@
 """`make demo`: the main job on the embedded emulator, end to end, leaving nothing running.
 
-Starts the emulator (state kept in `.emulator/demo.db`, so the demo's Pulumi
-state in `.state/` stays consistent across runs), runs `pulumi up --refresh`
-for every sample stack, runs it again to show the second run writes nothing,
-and prints a per-customer summary. Lives beside the CLI because it is the one
-place allowed to start the emulator and drive the fleet together.
+Starts the emulator on the database `cloudlink emulator serve` also uses by default
+(`.emulator/cloudlink.db`, kept across runs, so the demo's Pulumi state in `.state/`
+and the README's "Working with stacks by hand" see the same customers), runs `up
+--refresh` for every sample stack through the fleet's one engine runner, runs it
+again to show the second run writes nothing and sends no welcome email (the
+emulator's outbox counts them), and prints a per-customer summary.
+Lives beside the CLI because it is the one place allowed to start the emulator
+and drive the fleet together.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
@@ -17,9 +19,14 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from .emulator.server import EmulatorServer
-from .fleet.engine import PROJECT_ROOT, pulumi_env, run_pulumi
+from .fleet.engine import PROJECT_ROOT
+from .fleet.errors import FleetError
+from .fleet.runner import RunOptions, StackRun, failure, run_operation
 from .fleet.stacks import discover_stacks
+
+EMULATOR_DB = ".emulator/cloudlink.db"  # relative to the project: `make demo` and `cloudlink emulator serve`
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+FIRST, SECOND = RunOptions("up", parallel=1, refresh=True), RunOptions("up", parallel=1)
 
 
 class DemoError(Exception):
@@ -35,65 +42,69 @@ def _writes(http: httpx.Client) -> int:
     return http.get("/_emulator/requests").json()["writes"]  # the emulator's one definition of a write
 
 
-def run_demo(port: int = 8787, root: Path = PROJECT_ROOT) -> None:
-    console = Console()
+def _emails(http: httpx.Client) -> int:
+    """How many emails (welcome emails) the emulator has sent so far: its outbox."""
+    return int(http.get("/_emulator/outbox").json()["count"])
+
+
+def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | None = None) -> None:
+    from .emulator.server import EmulatorServer
+    from .fleet.workspace import Project
+
+    console = console or Console()
     stacks = discover_stacks(root / "stacks")
     if not stacks:
         raise DemoError(f"no sample stacks in {root / 'stacks'}")
     if not _port_free(port):
         raise DemoError(f"port {port} is in use; stop what listens there (the sample stacks expect the "
                         f"emulator at http://127.0.0.1:{port})")
-    (root / ".emulator").mkdir(exist_ok=True)
-    env = pulumi_env(root)
+    try:
+        project = Project(root)
+    except FleetError as e:
+        raise DemoError(str(e)) from None
+    db = root / EMULATOR_DB
+    db.parent.mkdir(exist_ok=True)
     rows = []
-    with EmulatorServer(str(root / ".emulator" / "demo.db"), port=port) as emulator, \
-            httpx.Client(base_url=emulator.url, timeout=30) as http:
-        console.print(f"[bold]CloudLink emulator[/] on {emulator.url}; state in {env['PULUMI_BACKEND_URL']}")
+    emails_again = 0
+    with EmulatorServer(str(db), port=port) as emulator, httpx.Client(base_url=emulator.url, timeout=30) as http:
+        console.print(f"[bold]CloudLink emulator[/] on {emulator.url} (database {EMULATOR_DB}); "
+                      f"state in {project.backend_url}")
         for name in stacks:
-            with console.status(f"{name}: pulumi up"):
-                _ensure_stack(name, root, env)
-                first = _up(name, root, env, refresh=True)
+            with console.status(f"{name}: up"):
+                before = _emails(http)
+                first = _up(project, name, FIRST)
+                sent = _emails(http)
                 http.delete("/_emulator/requests")
-                second = _up(name, root, env, refresh=False)
-                writes = _writes(http)
-            outputs = json.loads(run_pulumi(["stack", "output", "--json", "--stack", name], root, env,
-                                            check=True).stdout or "{}")
-            rows.append((name, outputs.get("accountName", "?"), _summary(first), _summary(second), writes))
+                second = _up(project, name, SECOND)
+                writes, second_emails = _writes(http), _emails(http) - sent
+            outputs = project.workspace_stack(name).outputs()
+            users = outputs["users"].value if "users" in outputs else None
+            onboarded = f"{users['onboarded']} ({users['pending']} pending)" if users else "-"
+            rows.append((name, _summary(first), _summary(second), writes, onboarded,
+                         f"{sent - before} / {second_emails}"))
+            emails_again = emails_again or second_emails
             console.print(f"[green]✓[/] {name}")
     table = Table(title="Customers deployed to the emulator")
-    for column in ("stack", "account", "1st run", "2nd run", "2nd-run writes"):
+    for column in ("stack", "1st run", "2nd run", "2nd-run writes", "users", "emails 1st/2nd"):
         table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*[str(c) for c in row])
     console.print(table)
-    if any(r[4] for r in rows):
+    if any(r[3] for r in rows):
         raise DemoError("a second run wrote to CloudLink: the deployment is not idempotent")
-    console.print("Second runs made no changes. The emulator has stopped; state is in .state/ and .emulator/.")
+    if emails_again:
+        raise DemoError("a second run sent welcome emails again: user onboarding is not idempotent")
+    console.print("Second runs made no changes and sent no email. The emulator has stopped; state is in .state/ "
+                  "and .emulator/.")
 
 
-def _ensure_stack(name: str, root: Path, env: dict[str, str]) -> None:
-    listed = run_pulumi(["stack", "ls", "--json"], root, env, check=True)
-    if name not in {s["name"] for s in json.loads(listed.stdout or "[]")}:
-        created = run_pulumi(["stack", "init", name], root, env)
-        if created.returncode != 0:
-            raise DemoError(f"{name}: pulumi stack init failed:\n{created.stderr}")
+def _up(project: object, name: str, options: RunOptions) -> StackRun:
+    done = run_operation(project, name, options)  # type: ignore[arg-type]
+    if done.error is not None:
+        raise DemoError(f"{name}: up failed: {failure(done.error, done.collector, name)[0]}")
+    return done
 
 
-def _up(name: str, root: Path, env: dict[str, str], refresh: bool) -> dict[str, int]:
-    args = ["up", "--yes", "--json", "--stack", name] + (["--refresh"] if refresh else [])
-    result = run_pulumi(args, root, env)
-    if result.returncode != 0:
-        raise DemoError(f"{name}: pulumi up failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return _changes(result.stdout)
-
-
-def _changes(stdout: str) -> dict[str, int]:
-    """The summary event's resource changes from `pulumi up --json` (a stream of engine events)."""
-    for line in reversed(stdout.splitlines()):
-        if '"summaryEvent"' in line:
-            return json.loads(line)["summaryEvent"].get("resourceChanges", {})
-    return {}
-
-
-def _summary(changes: dict[str, int]) -> str:
-    return ", ".join(f"{n} {op}" for op, n in sorted(changes.items())) or "-"
+def _summary(done: StackRun) -> str:
+    counts = done.collector.counts()
+    return ", ".join(f"{n} {op}" for op, n in counts.items() if n) or "-"

@@ -1,120 +1,211 @@
 #!/usr/bin/env python
-"""Benchmark the fleet: N generated account-only customers, `cloudlink fleet up` then `cloudlink fleet drift`.
+"""Benchmark `cloudlink fleet drift`: the scan at 50, 200 and 1,000 full customers, `--engine` at 50.
 
-Not a test: it measures. For each size it starts an emulator (fresh database,
-free port), generates a scratch project with N customers (tests/e2e/fleet_project.py),
-and runs the real CLI twice, each run inside a small wrapper process so that
-its resource usage is its own. Printed per run: wall time, peak memory (the
-largest single process among the CLI, the engines and the Pulumi programs:
-`getrusage(RUSAGE_CHILDREN).ru_maxrss` in the wrapper; and the whole process
-tree's peak, sampled from /proc), CPU seconds of all of them, and the API
-calls the emulator saw (its journal's `byService`, and how many were answered
-429).
+Not a test: it measures and prints. Full customers are all six resources over the
+four PBX types (tests/e2e/fleet_project.py `full_customer`), their stack files
+written exactly as `cloudlink fleet import` writes them (the fleet's shared
+encryption salt, the client secret and the write-only secrets as `secure:`
+values). Each size gets a fresh emulator (same machine, default rate limit:
+200 requests/s per partner) and a scratch project.
 
-    .venv/bin/python tools/bench_fleet.py              # N = 10 and 50, default --parallel
-    .venv/bin/python tools/bench_fleet.py --sizes 10 --parallel 2
+How the state comes to be: the first 8 customers (two of each kind) are deployed
+by the real engine (`cloudlink fleet up`), as are all 50 of the engine comparison.
+For 200 and 1,000, deploying through the engine would take longer than the run
+(about 4 s a full customer); so each customer is created in CloudLink by the
+providers' own `create()` (the calls `up` makes), and its checkpoint is the real
+engine-written checkpoint of a customer of the same kind with this customer's
+inputs, outputs and ids put in (secrets encrypted as the engine does). The scan
+cannot tell them apart; the first drift of each size must come out clean, and
+the benchmark says so.
+
+Printed per run, measured in a wrapper process so the numbers are the run's own:
+wall time, CPU seconds (user+system of the CLI and everything it started), peak
+RSS of the largest process, API calls by service (the emulator's journal) and
+how many were answered 429.
+
+    .venv/bin/python tools/bench_fleet.py                       # 50, 200, 1000 + --engine at 50
+    .venv/bin/python tools/bench_fleet.py --sizes 50 --engine-size 0
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from cloudlink_provider.client import ClientConfig  # noqa: E402
+from cloudlink_provider.customer.model import parse_customer  # noqa: E402
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
-from tests.e2e.fleet_project import CLOUDLINK, fleet_env, generated, make_project  # noqa: E402
+from cloudlink_provider.emulator.store import DEMO_PARTNER  # noqa: E402
+from cloudlink_provider.fleet.checkpoint import SECRET_KEY, SECRET_SIG  # noqa: E402
+from cloudlink_provider.fleet.desired import Ref, Secret, desired  # noqa: E402
+from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE  # noqa: E402
+from cloudlink_provider.fleet.secrets import Passphrase  # noqa: E402
+from tests.e2e.fleet_project import (CLOUDLINK, PBX_PASSWORD, TEAMS_SECRET, fleet_env, full_customers,  # noqa: E402
+                                     make_project, write_imported_stacks)
 
+PROJECT = "cloudlink-fleet"
+TEMPLATES = 8  # customers deployed by the engine per scan size: two of each kind, the checkpoint templates
 
 WRAPPER = r"""
-import json, os, resource, subprocess, sys, time
-
-def tree_rss_kb(root):
-    # Resident memory of `root` and all its descendants, from /proc (Linux).
-    parents, rss = {}, {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                parents[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{pid}/status") as f:
-                rss[int(pid)] = next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
-        except (OSError, ValueError, IndexError):
-            continue
-    tree, frontier = {root}, [root]
-    while frontier:
-        children = [p for p, pp in parents.items() if pp in frontier and p not in tree]
-        tree.update(children)
-        frontier = children
-    return sum(rss.get(p, 0) for p in tree)
-
+import json, resource, subprocess, sys, time
 t = time.monotonic()
-proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-peak_tree = 0
-while proc.poll() is None:
-    peak_tree = max(peak_tree, tree_rss_kb(proc.pid))
-    time.sleep(0.2)  # a sampling interval, not synchronisation
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wall = time.monotonic() - t
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"exit": proc.returncode, "wall_s": wall, "peak_rss_mb": r.ru_maxrss / 1024,
-                  "peak_tree_mb": peak_tree / 1024, "cpu_s": r.ru_utime + r.ru_stime}))
+                  "cpu_s": r.ru_utime + r.ru_stime}))
 """
 
 
-def measure(cmd: list[str]) -> dict:
-    """Run `cmd` in a wrapper process; its exit code, wall time, peak memory and CPU time.
-
-    `peak_rss_mb`: the largest single process (getrusage RUSAGE_CHILDREN ru_maxrss);
-    `peak_tree_mb`: the most the whole process tree held at once (sampled from /proc).
-    """
+def measure(cmd: list[str]) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], capture_output=True, text=True, env=fleet_env())
     return json.loads(out.stdout)
 
 
-def bench(size: int, parallel: int | None, workdir: Path) -> list[dict]:
-    rows = []
-    with EmulatorServer(str(workdir / f"emulator-{size}.db")) as emulator, \
-            httpx.Client(base_url=emulator.url, timeout=30) as http:
-        project = make_project(workdir / f"fleet-{size}", emulator.url, generated(size, "Bench"))
-        extra = ["--parallel", str(parallel)] if parallel else []
-        for operation in ("up", "drift"):
-            http.delete("/_emulator/requests")
-            result = measure([CLOUDLINK, "fleet", operation, "--project-dir", str(project), *extra,
-                              "--json", str(workdir / f"{operation}-{size}.json")])
-            journal = http.get("/_emulator/requests").json()
-            report = json.loads((workdir / f"{operation}-{size}.json").read_text())
-            rows.append({"customers": size, "operation": operation, **result,
-                         "api_calls": journal["count"], "by_service": journal["byService"],
-                         "rate_limited": sum(1 for r in journal["items"] if r["status"] == 429),
-                         "statuses": {k: v for k, v in report["totals"].items() if v and k != "stacks"}})
-    return rows
+def cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLOUDLINK, "fleet", *args, "--project-dir", str(project)], env=fleet_env(),
+                          capture_output=True, text=True, timeout=7200)
+
+
+def _kind(spec: dict[str, Any]) -> str:
+    return spec["pbx"]["type"]
+
+
+def clone_state(project: Path, templates: dict[str, str], customers: dict[str, dict[str, Any]],
+                endpoint: str) -> None:
+    """Create `customers` in CloudLink with the providers' own create(), and write each one's checkpoint
+    from the engine-written checkpoint of a deployed customer of the same kind."""
+    crypt = Passphrase(DEMO_PASSPHRASE)
+    stacks_dir = project / ".state" / ".pulumi" / "stacks" / PROJECT
+    config = ClientConfig(endpoint, DEMO_PARTNER["client_id"], DEMO_PARTNER["client_secret"])
+    loaded = {kind: json.loads((stacks_dir / f"{name}.json").read_text()) for kind, name in templates.items()}
+
+    def one(item: tuple[str, dict[str, Any]]) -> None:
+        name, raw = item
+        template = copy.deepcopy(loaded[_kind(raw)])
+        old = template["checkpoint"]["stack"].rsplit("/", 1)[-1]
+        deployment = template["checkpoint"]["latest"]
+        salt = deployment["secrets_providers"]["state"]["salt"]
+        plan = desired(parse_customer(raw), {"pbxPassword": PBX_PASSWORD, "teamsClientSecret": TEAMS_SECRET}, name)
+        made: dict[str, tuple[str, dict[str, Any]]] = {}
+        by_name = {r["urn"].rsplit("::", 1)[-1]: r for r in deployment["resources"]}
+
+        def sealed(value: Any) -> dict[str, Any]:
+            return {SECRET_SIG: SECRET_KEY, "ciphertext": crypt.encrypt(salt, json.dumps(value))}
+
+        for rname, p in plan.items():
+            inputs, secret = {}, set(p.secret_outputs)
+            for key, value in p.inputs.items():
+                if isinstance(value, Secret):
+                    value = value.value
+                if isinstance(value, Ref):
+                    id_, outs = made[value.resource]
+                    value = id_ if value.output == "id" else outs[value.output]
+                inputs[key] = value
+            provider = p.provider()
+            provider._config = config
+            result = provider.create(inputs)
+            made[rname] = (result.id, result.outs)
+            res = by_name[rname]
+            provider_blob = res["inputs"]["__provider"]
+            res["id"] = result.id
+            res["inputs"] = {**{k: (sealed(v) if k in secret else v) for k, v in inputs.items()},
+                             "__provider": provider_blob}
+            res["outputs"] = {**{k: (sealed(v) if k in secret and v is not None else v)
+                                 for k, v in result.outs.items()}, "__provider": provider_blob}
+        for res in deployment["resources"]:  # the default provider's inputs are the stack's config
+            if res["type"].startswith("pulumi:providers:"):
+                for props in (res["inputs"], res["outputs"]):
+                    props["cloudlink-fleet:customer"] = json.dumps(raw, separators=(",", ":"), sort_keys=True)
+        text = json.dumps(template).replace(f"urn:pulumi:{old}::", f"urn:pulumi:{name}::") \
+            .replace(f"{PROJECT}-{old}", f"{PROJECT}-{name}").replace(f"/{old}\"", f"/{name}\"")
+        (stacks_dir / f"{name}.json").write_text(text)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(one, customers.items()))
+
+
+def journal(http: httpx.Client) -> dict[str, Any]:
+    data = http.get("/_emulator/requests").json()
+    return {"api_calls": data["count"], "by_service": data["byService"],
+            "rate_limited": sum(1 for r in data["items"] if r["status"] == 429)}
+
+
+def bench(size: int, engine: bool, workdir: Path) -> dict[str, Any]:
+    with EmulatorServer(str(workdir / f"emulator-{size}-{engine}.db")) as emulator, \
+            httpx.Client(base_url=emulator.url, timeout=60) as http:
+        customers = full_customers(size, "Bench")
+        project = make_project(workdir / f"fleet-{size}-{engine}", emulator.url)
+        deployed = dict(list(customers.items())[: size if engine else TEMPLATES])
+        write_imported_stacks(project, deployed, emulator.url)
+        t = time.monotonic()
+        up = cli(project, "up", "--parallel", "4")
+        if up.returncode != 0:
+            raise SystemExit(f"fleet up failed:\n{up.stdout[-3000:]}\n{up.stderr[-3000:]}")
+        setup = f"engine up {len(deployed)} in {time.monotonic() - t:.0f}s"
+        rest = {k: v for k, v in customers.items() if k not in deployed}
+        if rest:
+            t = time.monotonic()
+            templates = {}
+            for name, spec in deployed.items():
+                templates.setdefault(_kind(spec), name)
+            write_imported_stacks(project, rest, emulator.url)
+            clone_state(project, templates, rest, emulator.url)
+            setup += f" + create/clone {len(rest)} in {time.monotonic() - t:.0f}s"
+        http.delete("/_emulator/requests")
+        out = workdir / f"drift-{size}-{engine}.json"
+        args = [CLOUDLINK, "fleet", "drift", "--project-dir", str(project), "--json", str(out)]
+        result = measure(args + (["--engine"] if engine else []))
+        report = json.loads(out.read_text())
+        return {"mode": "--engine" if engine else "scan", "customers": size, **result, **journal(http),
+                "statuses": {k: v for k, v in report["totals"].items() if v and k != "stacks"},
+                "unmanaged": len(report.get("unmanaged") or []), "setup": setup}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50])
-    parser.add_argument("--parallel", type=int, default=None, help="passed to cloudlink fleet (default: its own)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000], help="scan sizes")
+    parser.add_argument("--engine-size", type=int, default=50, help="customers for --engine (0: skip)")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="cloudlink-bench-") as tmp:
-        for size in args.sizes:
-            start = time.monotonic()
-            rows += bench(size, args.parallel, Path(tmp))
-            print(f"N={size} done in {time.monotonic() - start:.0f}s", file=sys.stderr)
-    print(f"{'N':>4} {'operation':<9} {'exit':>4} {'wall s':>7} {'s/cust':>6} {'proc MB':>8} {'tree MB':>8} "
-          f"{'cpu s':>7} {'API calls':>9} {'429s':>5}  by service / outcome")
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep)
+        runs = [(n, False) for n in args.sizes] + ([(args.engine_size, True)] if args.engine_size else [])
+        for size, engine in runs:
+            row = bench(size, engine, Path(tmp))
+            print(f"{row['mode']} N={size}: {row['setup']}; drift {row['wall_s']:.1f}s", file=sys.stderr)
+            rows.append(row)
+    print(f"| mode | customers | exit | wall s | s/customer | CPU s | peak RSS MB | API calls | 429s | "
+          f"by service | outcome |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
     for r in rows:
-        print(f"{r['customers']:>4} {r['operation']:<9} {r['exit']:>4} {r['wall_s']:>7.1f} "
-              f"{r['wall_s'] / r['customers']:>6.2f} {r['peak_rss_mb']:>8.0f} {r['peak_tree_mb']:>8.0f} "
-              f"{r['cpu_s']:>7.1f} "
-              f"{r['api_calls']:>9} {r['rate_limited']:>5}  {r['by_service']} {r['statuses']}")
+        services = ", ".join(f"{k} {v}" for k, v in sorted(r["by_service"].items()))
+        print(f"| {r['mode']} | {r['customers']} | {r['exit']} | {r['wall_s']:.1f} | "
+              f"{r['wall_s'] / r['customers']:.3f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['api_calls']} | "
+              f"{r['rate_limited']} | {services} | {r['statuses']} |")
+    scans = [r for r in rows if r["mode"] == "scan"]
+    engines = [r for r in rows if r["mode"] == "--engine"]
+    if scans and engines:
+        per_engine = engines[0]["wall_s"] / engines[0]["customers"]
+        for r in scans:
+            print(f"scan at {r['customers']}: {per_engine / (r['wall_s'] / r['customers']):.0f}x faster per customer "
+                  f"than --engine at {engines[0]['customers']}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..wire import GATEWAY_TYPES, PBX_TYPES, TEAMS_MODES, role_allowed
+from ..wire import CLOUDLINK_APPLICATIONS, GATEWAY_TYPES, PBX_TYPES, TEAMS_MODES, role_allowed
 
 
 def spec_name(api_value: str) -> str:
@@ -50,6 +50,8 @@ GATEWAY_KINDS: dict[str, str] = {spec_name(t): t for t in GATEWAY_TYPES}  # spec
 GATEWAY_KINDS_BY_API = {v: k for k, v in GATEWAY_KINDS.items()}
 TEAMS_MODE_KINDS: dict[str, str] = {spec_name(m): m for m in TEAMS_MODES}
 TEAMS_MODE_KINDS_BY_API = {v: k for k, v in TEAMS_MODE_KINDS.items()}
+APPLICATION_KINDS: dict[str, str] = {spec_name(a): a for a in CLOUDLINK_APPLICATIONS}
+APPLICATION_KINDS_BY_API = {v: k for k, v in APPLICATION_KINDS.items()}
 
 
 

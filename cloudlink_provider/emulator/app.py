@@ -22,6 +22,7 @@ from .gate import Gate
 from .gateway import routes as gateway
 from .integrations import routes as integrations
 from .scim import routes as scim
+from .scim.store import ScimError
 from .store import Store
 
 # One router per service, then the `/_emulator/` controls (the gateway's stand in for the real gateway and PBX).
@@ -49,6 +50,11 @@ def create_app(db_path: str, settings: Settings | None = None) -> Gate:
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if scim.is_scim_endpoint(request.url.path):  # SCIM clients expect SCIM errors, 405 included
+            error = ScimError(exc.status_code, f"no route for {request.method} {request.url.path}"
+                              if exc.status_code in (404, 405) else str(exc.detail))
+            return JSONResponse(error.body(), status_code=exc.status_code,
+                                headers={**error.headers, **(exc.headers or {})})
         if exc.status_code in (404, 405):
             return JSONResponse({"name": "UnregisteredRoute",
                                  "message": f"no route for {request.method} {request.url.path}"}, status_code=404)

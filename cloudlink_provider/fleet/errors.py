@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     FAILURE = 1      # at least one customer failed, or the command could not run
     USAGE = 2        # bad usage or input: unknown option, no stacks matched, bad --shard
     DRIFT = 3        # `drift` (or `preview --expect-no-changes`) found changes; no customer failed
+    UNMANAGED = 4    # `drift --fail-on-unmanaged`: CloudLink has objects no stack manages; no drift, no failure
     INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT) after cancelling what was running
 
 

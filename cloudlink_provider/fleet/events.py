@@ -115,6 +115,7 @@ class EventCollector:
         self.steps: dict[str, ResourceChange] = {}
         self.outside: dict[str, list[FieldChange] | None] = {}  # None: deleted outside
         self.errors: list[str] = []
+        self.error_urns: dict[str, str] = {}  # error message -> the URN of the resource it is about
         self.summary: dict[str, int] | None = None
         self._stack_ops: set[str] = set()  # the stack resource's own step, which the summary counts too
         self.activity = "starting"
@@ -160,6 +161,7 @@ class EventCollector:
         message = ANSI.sub("", diag.message or "").strip()
         if message and message not in self.errors:
             self.errors.append(message)
+            self.error_urns[message] = getattr(diag, "urn", None) or ""
 
     def _step(self, md: Any, done: bool) -> None:
         op = md.op.value if hasattr(md.op, "value") else str(md.op)
@@ -196,7 +198,9 @@ class EventCollector:
                 op_name = ADOPT
             change = ResourceChange(md.urn, short_type(md.type), urn_name(md.urn), op_name)
             self.steps[md.urn] = change
-        if names and not change.fields:
+        # A delete-before-replace begins with its delete-replaced step, which carries no new inputs:
+        # the fields come from the replacement's own step.
+        if names and not change.fields and op != OpType.DELETE_REPLACED.value:
             change.fields = [self._change(n, old_in, new_in) for n in names]
 
     def _refreshed(self, md: Any) -> None:

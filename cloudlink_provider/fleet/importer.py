@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import yaml
 from pulumi import automation as auto
 
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
 from ..customer.model import SpecError, SsoSpec, parse_customer
-from ..plan import NAMESPACE, PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
+from ..plan import PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
 from ..resources import account as account_resource
 from ..resources import gateway as gateway_resource
 from ..resources import pbx_connection as pbx_resource
@@ -48,11 +47,10 @@ from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from ..customer.rules import PBX_KINDS_BY_API, PBX_MODELS
 from .engine import run_pulumi
 from .errors import FleetError, usage
-from .stacks import STACK_NAME, discover_stacks, stack_file
+from .stacks import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY, NAMESPACE, STACK_NAME, StackFile, discover_stacks
 from .workspace import Project
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped", "failed"
-CUSTOMER_KEY = f"{NAMESPACE}:customer"
 BLOCKS = ("account", "gateway", "pbx", "roles", "teams", "sso")
 
 
@@ -102,7 +100,10 @@ class ImportedSpec:
         return [key for block, key in SECRET_OF_BLOCK.items() if block in self.spec]
 
 
-def client_config(endpoint: str | None, client_id: str | None, client_secret: str | None) -> ClientConfig:
+def credentials_from_options(endpoint: str | None, client_id: str | None,
+                             client_secret: str | None) -> ClientConfig:
+    """The partner's API credentials as given on the command line (or its environment variables);
+    a missing one is bad usage. (The provider reads its own from the stack config: resources/_base.py.)"""
     missing = [flag for flag, value in (("--endpoint / CLOUDLINK_ENDPOINT", endpoint),
                                         ("--client-id / CLOUDLINK_CLIENT_ID", client_id),
                                         ("--client-secret / CLOUDLINK_CLIENT_SECRET", client_secret)) if not value]
@@ -225,18 +226,6 @@ def secrets_from_env(env_vars: Mapping[str, str | None], environ: Mapping[str, s
     return secrets
 
 
-class _Dumper(yaml.SafeDumper):
-    """YAML with multi-line strings (PEM certificates) as literal blocks."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
 class Importer:
     def __init__(self, project: Project, config: ClientConfig, secrets: Mapping[str, str] | None = None):
         self.project = project
@@ -248,11 +237,9 @@ class Importer:
         """(account ids, account names) that existing stack files already manage."""
         ids, names = set(), set()
         for stack in discover_stacks(self.project.stacks_dir):
-            try:
-                data = yaml.safe_load(stack_file(self.project.stacks_dir, stack).read_text()) or {}
-            except (OSError, yaml.YAMLError):
+            account = StackFile(self.project.stacks_dir, stack).spec().get("account") or {}
+            if not isinstance(account, dict):
                 continue
-            account = (((data.get("config") or {}).get(CUSTOMER_KEY) or {}).get("account") or {})
             if account.get("adoptAccountId"):
                 ids.add(str(account["adoptAccountId"]))
             if account.get("name"):
@@ -274,8 +261,8 @@ class Importer:
             raise FleetError(f"no customer account {account_id} is visible to client {self.config.client_id} "
                              f"at {self.config.endpoint}")
         stack = name or stack_name_for(live.account.name)
-        if stack_file(self.project.stacks_dir, stack).exists():
-            raise usage(f"{stack_file(self.project.stacks_dir, stack)} already exists; choose another --name")
+        if StackFile(self.project.stacks_dir, stack).exists():
+            raise usage(f"{StackFile(self.project.stacks_dir, stack).path} already exists; choose another --name")
         result = self._write(live, stack)
         if result.status == FAILED:
             raise FleetError(f"account {account_id}: {result.reason}")
@@ -313,6 +300,11 @@ class Importer:
         return results
 
     # -- the work ------------------------------------------------------------------------------
+    def _fleet_salt(self) -> str:
+        from .secrets import Passphrase, fleet_salt
+
+        return fleet_salt(self.project.stacks_dir, Passphrase(self.project.env["PULUMI_CONFIG_PASSPHRASE"]))
+
     def _call(self, fn: Any) -> Any:
         try:
             with CloudLink(self.config) as client:
@@ -345,21 +337,26 @@ class Importer:
             return result
         stored = {key: self.secrets[key] for key in imported.needed_secrets if key in self.secrets}
         result.missing_secrets = [key for key in imported.needed_secrets if key not in stored]
-        path = stack_file(self.project.stacks_dir, stack)
+        file = StackFile(self.project.stacks_dir, stack)
         workspace = self.project.workspace()
         try:
+            # Every fleet-written stack carries the fleet's one encryption salt (README, "Secrets"): the engine
+            # keeps an encryptionsalt it finds in the stack file, and a scan derives one key for the fleet.
+            file.save({"encryptionsalt": self._fleet_salt()})
             created = auto.Stack.create(stack, workspace)
         except auto.StackAlreadyExistsError:
+            file.path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, (f"the backend already has a stack named {stack}; "
                                                     "choose another --name")
             return result
         except auto.CommandError as e:
+            file.path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
             return result
         try:
-            created.set_all_config({"cloudlink:endpoint": auto.ConfigValue(self.config.endpoint),
-                                    "cloudlink:clientId": auto.ConfigValue(self.config.client_id)})
-            self._set_secret(stack, "cloudlink:clientSecret", self.config.client_secret)
+            created.set_all_config({ENDPOINT_KEY: auto.ConfigValue(self.config.endpoint),
+                                    CLIENT_ID_KEY: auto.ConfigValue(self.config.client_id)})
+            self._set_secret(stack, CLIENT_SECRET_KEY, self.config.client_secret)
             for key, value in stored.items():
                 self._set_secret(stack, f"{NAMESPACE}:{key}", value)
         except (auto.CommandError, FleetError) as e:
@@ -369,20 +366,10 @@ class Importer:
             except auto.CommandError:
                 pass
             return result
-        data = yaml.safe_load(path.read_text()) or {}
-        config = data.get("config") or {}
-        first = ("cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret",
-                 *(f"{NAMESPACE}:{key}" for key in SECRET_OF_BLOCK.values()))
-        ordered = {k: config[k] for k in first if k in config}
-        ordered.update({k: v for k, v in config.items() if k not in ordered})
-        ordered[CUSTOMER_KEY] = imported.spec
         header = (f"# Imported from CloudLink account {account.accountId} ({account.name}) by "
                   f"`cloudlink fleet import` on {datetime.now(timezone.utc):%Y-%m-%d}.\n")
         if "pbx" in imported.spec:
             header += ("# pbx.users and pbx.bhcc are planning numbers CloudLink does not store: add them to have "
                        "the PBX's capacity checked.\n")
-        body = {k: v for k, v in data.items() if k != "config"}
-        body["config"] = ordered
-        path.write_text(header + yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                                           width=100, allow_unicode=True))
+        file.set_spec(imported.spec, header)  # beside what the engine wrote: the salt and the secrets
         return result

@@ -34,14 +34,26 @@ class StackOutcome:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     resources: list[ResourceChange] = field(default_factory=list)
-    error: str | None = None
+    error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
+    detail: str | None = None  # everything the engine said about the failure: only with --debug
+    users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
+    @property
+    def pending_note(self) -> str:
+        """`3 users pending activation`, from what the last `up` recorded; empty when none or unknown."""
+        pending = (self.users or {}).get("pending")
+        return f"{pending} user{'s' if pending != 1 else ''} pending activation" if pending else ""
+
+    def to_json(self, debug: bool = False) -> dict[str, Any]:
+        data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
-                "resources": [r.to_json() for r in self.resources], "error": self.error,
-                "durationSeconds": round(self.duration_s, 2)}
+                "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
+                "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+        if debug and self.detail:
+            data["errorDetail"] = self.detail
+        return data
 
 
 @dataclass
@@ -55,19 +67,26 @@ class FleetReport:
     expect_no_changes: bool = False
     shard: str | None = None
     released_locks: list[str] = field(default_factory=list)
+    unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
+    fail_on_unmanaged: bool = False
+    selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
+    debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
 
     @property
     def exit_code(self) -> ExitCode:
-        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes); else 0."""
+        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes);
+        4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
         if self.count(FAILED):
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
+        if self.fail_on_unmanaged and self.unmanaged:
+            return ExitCode.UNMANAGED
         return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
@@ -77,7 +96,9 @@ class FleetReport:
             "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
-            "stacks": [s.to_json() for s in self.stacks],
+            "stacks": [s.to_json(self.debug) for s in self.stacks],
+            "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
+            "selectedBy": self.selected_by,
         }
 
     def write_json(self, path: Path) -> None:
@@ -131,7 +152,7 @@ def markdown(report: FleetReport) -> str:
              "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
              "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
-        notes = s.error.splitlines()[0] if s.error else ""
+        notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
         lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
                      + f" | {_cell(notes)} |")
@@ -141,5 +162,14 @@ def markdown(report: FleetReport) -> str:
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
         if s.error:
             lines += ["", "```", s.error.strip(), "```"]
+        if s.notes:
+            lines += [""] + [f"- note: {_cell(n)}" for n in s.notes]
         lines += ["", "</details>"]
+    if report.selected_by:
+        lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.unmanaged:
+        lines += ["", f"#### In CloudLink, managed by no stack ({len(report.unmanaged)})", "",
+                  "| account | what | adopt with |", "|---|---|---|"]
+        lines += [f"| {_cell(u.account_name)} | {_cell(u.description)} | `{_cell(u.command)}` |"
+                  for u in report.unmanaged]
     return "\n".join(lines) + "\n"

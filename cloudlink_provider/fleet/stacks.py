@@ -1,18 +1,101 @@
-"""Which customer stacks exist: one `stacks/Pulumi.<customer>.yaml` per customer.
+"""Which customer stacks exist, and the one reader and writer of their files (`StackFile`).
 
-Owns discovery, glob selection and the deterministic `--shard i/n` split. Reads
-file names only; never touches the engine or the network.
+Owns discovery, glob selection, the deterministic `--shard i/n` split, and the
+stack file `stacks/Pulumi.<customer>.yaml` itself: its provider config, its
+customer spec, which keys are `secure:` (never their values) and its
+`encryptionsalt`. Nothing else in the project parses or writes that YAML.
+Never touches the engine or the network.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from ..plan import NAMESPACE, SECRET_OF_BLOCK
 from .errors import usage
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+CUSTOMER_KEY = f"{NAMESPACE}:customer"
+ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY = "cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret"
+# Config keys in the order a stack file lists them: provider settings, then the spec blocks' secrets.
+LEADING_KEYS = (ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY, *(f"{NAMESPACE}:{k}" for k in SECRET_OF_BLOCK.values()))
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML with multi-line strings (PEM certificates) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """`stacks/Pulumi.<name>.yaml`: read with `load()`, written with `save()`; the accessors read it afresh.
+
+    A file that is missing or not YAML reads as empty: discovery found it by name,
+    and the engine is the one to say what is wrong with it.
+    """
+    stacks_dir: Path
+    name: str
+
+    @property
+    def path(self) -> Path:
+        return self.stacks_dir / f"Pulumi.{self.name}.yaml"
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def load(self) -> dict[str, Any]:
+        try:
+            data = yaml.safe_load(self.path.read_text())
+        except (OSError, yaml.YAMLError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def config(self) -> dict[str, Any]:
+        config = self.load().get("config")
+        return config if isinstance(config, dict) else {}
+
+    def spec(self) -> dict[str, Any]:
+        """The customer spec (`cloudlink-fleet:customer`) as written, unvalidated."""
+        spec = self.config().get(CUSTOMER_KEY)
+        return spec if isinstance(spec, dict) else {}
+
+    def secure_keys(self) -> set[str]:
+        """The `secure:` config keys (`cloudlink:clientSecret`, ...); no value is decrypted."""
+        return {k for k, v in self.config().items() if isinstance(v, dict) and "secure" in v}
+
+    def salt(self) -> str | None:
+        """The passphrase provider's `encryptionsalt` that the file's `secure:` values are encrypted with."""
+        return self.load().get("encryptionsalt")
+
+    def save(self, data: dict[str, Any], header: str = "") -> None:
+        """Write `data` (top-level keys in their order; the config's leading keys first), after `header` comments."""
+        config = dict(data.get("config") or {})
+        ordered = {k: config[k] for k in LEADING_KEYS if k in config}
+        ordered.update({k: v for k, v in config.items() if k not in ordered and k != CUSTOMER_KEY})
+        if CUSTOMER_KEY in config:
+            ordered[CUSTOMER_KEY] = config[CUSTOMER_KEY]
+        body = {k: v for k, v in data.items() if k != "config"}
+        body["config"] = ordered
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(header + yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                                                width=100, allow_unicode=True))
+
+    def set_spec(self, spec: dict[str, Any], header: str = "") -> None:
+        data = self.load()
+        data["config"] = {**(data.get("config") or {}), CUSTOMER_KEY: spec}
+        self.save(data, header)
 
 
 def discover_stacks(stacks_dir: Path, pattern: str = "*") -> list[str]:
@@ -21,8 +104,8 @@ def discover_stacks(stacks_dir: Path, pattern: str = "*") -> list[str]:
     return [n for n in names if fnmatch.fnmatchcase(n, pattern)]
 
 
-def stack_file(stacks_dir: Path, name: str) -> Path:
-    return stacks_dir / f"Pulumi.{name}.yaml"
+def stack_file(stacks_dir: Path, name: str) -> StackFile:
+    return StackFile(stacks_dir, name)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

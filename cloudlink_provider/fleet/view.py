@@ -111,16 +111,25 @@ class FleetView:
             table.add_row(Text(s.stack), Text(s.status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
-                          Text(_brief(s)[:100] if s.error else ""))
+                          Text(s.error.strip() if s.error else s.pending_note))  # the whole 1-3 lines, as in JSON/Markdown
         self.console.print(table)
         for s in report.stacks:
             if s.resources:
                 self.console.print(Text(s.stack, style="bold"))
                 for change in s.resources:
                     self.console.print(f"  {describe_resource(change)}", highlight=False, markup=False)
-            if s.error and len(s.error.strip().splitlines()) > 1:
-                self.console.print(Text.assemble((s.stack, "bold"), " ", ("failed:", "red")))
-                self.console.print(s.error.strip(), highlight=False, markup=False)
+            if report.debug and s.detail:
+                self.console.print(Text.assemble((s.stack, "bold"), " ", ("failed (--debug):", "red")))
+                self.console.print(s.detail.strip(), highlight=False, markup=False)
+        if report.selected_by:
+            self.console.print(f"stacks selected: {report.selected_by}", highlight=False, markup=False)
+        if report.unmanaged:
+            table = Table(title=f"in CloudLink, managed by no stack ({len(report.unmanaged)})")
+            for column in ("account", "what", "adopt with"):
+                table.add_column(column)
+            for u in report.unmanaged:
+                table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
+            self.console.print(table)
         if report.released_locks:
             self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
                                markup=False)

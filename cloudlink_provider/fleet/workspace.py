@@ -30,7 +30,7 @@ from pulumi.automation.errors import create_command_error
 
 from .engine import die_with_parent, file_backend_dir, fleet_env, pulumi_binary
 from .errors import FleetError, usage
-from .stacks import stack_file
+from .stacks import StackFile
 
 SECRETS_PROVIDER = "passphrase"
 # What the Automation API sets for the same commands: `--event-log` is one of the CLI's debug
@@ -126,17 +126,18 @@ def run_engine(project: "Project", stack: str, args: list[str], run: "EngineRun 
             log.touch()
             cmd += ["--event-log", str(log)]
         proc = subprocess.Popen(cmd, cwd=project.dir, env={**project.env, **ENGINE_ENV}, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
                                 start_new_session=True, preexec_fn=die_with_parent())
         if run is not None:
             run.attach(proc)
         exited = threading.Event()
         stdout: list[str] = []
         stderr: list[str] = []
+        failed: list[BaseException] = []  # the first failure handling an event, raised here, not in a thread
         threads = [threading.Thread(target=_collect, args=(proc.stdout, stdout), daemon=True),
                    threading.Thread(target=_collect, args=(proc.stderr, stderr), daemon=True)]
         if on_event is not None:
-            threads.append(threading.Thread(target=_follow, args=(log, on_event, exited), daemon=True))
+            threads.append(threading.Thread(target=_follow, args=(log, on_event, exited, failed), daemon=True))
         for thread in threads:
             thread.start()
         try:
@@ -150,6 +151,8 @@ def run_engine(project: "Project", stack: str, args: list[str], run: "EngineRun 
     result = auto.CommandResult(stdout="".join(stdout), stderr="".join(stderr), code=code)
     if code != 0:
         raise create_command_error(result)
+    if failed:
+        raise failed[0]
     return result
 
 
@@ -159,9 +162,10 @@ def _collect(stream: Any, into: list[str]) -> None:
     stream.close()
 
 
-def _follow(path: Path, on_event: OnEvent, exited: threading.Event) -> None:
+def _follow(path: Path, on_event: OnEvent, exited: threading.Event, failed: list[BaseException]) -> None:
     """Hand each complete line of the engine's event log to `on_event`, until the engine has exited
-    and every line written has been read."""
+    and every line written has been read. A line that cannot be read or handled ends the delivery and
+    lands in `failed`."""
     partial = ""
     with path.open(encoding="utf-8") as log:
         while True:
@@ -177,41 +181,49 @@ def _follow(path: Path, on_event: OnEvent, exited: threading.Event) -> None:
             partial += chunk
             if not partial.endswith("\n") and not exited.is_set():
                 continue
-            for line in partial.splitlines():
-                if line.strip():
-                    on_event(auto.EngineEvent.from_json(json.loads(line)))
+            try:
+                for line in partial.splitlines():
+                    if line.strip():
+                        on_event(auto.EngineEvent.from_json(json.loads(line)))
+            except Exception as e:  # noqa: BLE001 - raised by run_engine once the engine has exited
+                failed.append(e)
+                return
             partial = ""
 
 
 class EngineStack:
-    """One customer stack, driven through the CLI; the operations the fleet runs, with the Automation
-    API's keyword names, so the fleet's code reads the same either way."""
+    """One customer stack, driven through the CLI: the operations the fleet runs, taking the Automation
+    API's keyword names (`FLAGS`), so the fleet's code reads the same either way."""
+
+    # keyword -> the CLI's flag; a true value adds the flag, other values follow it
+    FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
+             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
 
     def __init__(self, project: "Project", name: str, run: "EngineRun | None" = None):
         self.project, self.name, self.run = project, name, run
 
-    def _op(self, args: list[str], on_event: Optional[OnEvent], color: str = "never",
-            parallel: int | None = None, refresh: bool | None = None) -> auto.CommandResult:
-        args = [*args, "--color", color]
-        if parallel is not None:
-            args += ["--parallel", str(parallel)]
-        if refresh:
-            args.append("--refresh")
+    def _op(self, args: list[str], on_event: Optional[OnEvent], options: dict[str, Any]) -> auto.CommandResult:
+        options = {"color": "never", **options}
+        for key, value in options.items():
+            if key not in self.FLAGS:
+                raise TypeError(f"unsupported engine option {key!r}")
+            if value is True:
+                args.append(self.FLAGS[key])
+            elif value not in (None, False):
+                args += [self.FLAGS[key], str(value)]
         return run_engine(self.project, self.name, args, self.run, on_event)
 
-    def preview(self, *, on_event: Optional[OnEvent] = None, diff: bool = False,
-                expect_no_changes: bool | None = None, **common: Any) -> auto.CommandResult:
-        args = ["preview", *(["--diff"] if diff else []), *(["--expect-no-changes"] if expect_no_changes else [])]
-        return self._op(args, on_event, **common)
+    def preview(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["preview"], on_event, options)
 
-    def up(self, *, on_event: Optional[OnEvent] = None, **common: Any) -> auto.CommandResult:
-        return self._op(["up", "--yes", "--skip-preview"], on_event, **common)
+    def up(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["up", "--yes", "--skip-preview"], on_event, options)
 
-    def refresh(self, *, on_event: Optional[OnEvent] = None, **common: Any) -> auto.CommandResult:
-        return self._op(["refresh", "--yes", "--skip-preview"], on_event, **common)
+    def refresh(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["refresh", "--yes", "--skip-preview"], on_event, options)
 
-    def destroy(self, *, on_event: Optional[OnEvent] = None, **common: Any) -> auto.CommandResult:
-        return self._op(["destroy", "--yes", "--skip-preview"], on_event, **common)
+    def destroy(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
+        return self._op(["destroy", "--yes", "--skip-preview"], on_event, options)
 
     def cancel(self) -> None:
         """Release the stack's lock (`pulumi cancel`): only for an engine of ours known to be dead."""
@@ -233,6 +245,7 @@ class Project:
         except RuntimeError as e:
             raise FleetError(str(e)) from None
         self.command = binary
+        self._backend_lock, self._backend_ready = threading.Lock(), threading.Event()
 
     def workspace(self) -> auto.LocalWorkspace:
         """An Automation API workspace over the project (for commands that start no engine: stack and config)."""
@@ -244,21 +257,25 @@ class Project:
     def stack(self, name: str, run: EngineRun | None = None) -> EngineStack:
         """The stack, created in the backend first if this backend has never seen it (the committed stack
         file and its encryption salt are kept)."""
-        try:
-            run_engine(self, name, ["stack", "init", "--secrets-provider", SECRETS_PROVIDER, "--no-select"], run)
-        except auto.StackAlreadyExistsError:
-            pass
+        def init() -> None:
+            try:
+                run_engine(self, name, ["stack", "init", "--secrets-provider", SECRETS_PROVIDER, "--no-select"], run)
+            except auto.StackAlreadyExistsError:
+                pass
+
+        if self._backend_ready.is_set():
+            init()
+        else:
+            # The first command against a fresh backend creates its tables (PostgreSQL: CREATE TABLE IF
+            # NOT EXISTS, which races when run concurrently): let one engine do it before the others.
+            with self._backend_lock:
+                init()
+                self._backend_ready.set()
         return EngineStack(self, name, run)
 
     def secret_keys(self, name: str) -> set[str]:
         """The stack's `secure:` config keys (read from its file; no decryption)."""
-        import yaml
-
-        try:
-            config = (yaml.safe_load(stack_file(self.stacks_dir, name).read_text()) or {}).get("config") or {}
-        except (OSError, yaml.YAMLError):
-            return set()
-        return {k for k, v in config.items() if isinstance(v, dict) and "secure" in v}
+        return StackFile(self.stacks_dir, name).secure_keys()
 
     # -- locks (file:// backends) ------------------------------------------------------------
     def lock_files(self) -> list[Path]:
@@ -299,6 +316,11 @@ class Project:
                 except auto.CommandError:
                     pass
         return released
+
+    def workspace_stack(self, name: str) -> auto.Stack:
+        """The existing stack through the Automation API, for commands that start no engine (export,
+        import, cancel); raises `StackNotFoundError` for a stack the backend has never seen."""
+        return auto.Stack.select(name, self.workspace())
 
 
 class tracking:

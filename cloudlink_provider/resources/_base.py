@@ -108,6 +108,7 @@ class CloudLinkProvider(ResourceProvider):
     inputs_model: ClassVar[type[BaseModel]]
     replace_on: ClassVar[frozenset[str]] = frozenset()  # input fields that force replacement
     delete_before_replace: ClassVar[bool] = False  # the backend allows only one at a time
+    write_only: ClassVar[tuple[str, ...]] = ()  # inputs CloudLink never returns: no drift check can see them
     serialize_as_secret_always = False  # nothing secret is pickled: the provider holds no data
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -42,6 +42,7 @@ class PbxConnectionProvider(CloudLinkProvider):
     inputs_model = PbxConnectionInputs
     replace_on = frozenset({"accountId", "gatewayId", "type"})
     delete_before_replace = True
+    write_only = ("password",)
 
     @staticmethod
     def _outputs(inputs: dict[str, Any], link: PbxLink) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class TeamsIntegrationProvider(CloudLinkProvider):
     inputs_model = TeamsIntegrationInputs
     replace_on = frozenset({"accountId", "tenantId"})
     delete_before_replace = True
+    write_only = ("clientSecret",)
 
     @staticmethod
     def _outputs(inputs: dict[str, Any], it: ApiTeams) -> dict[str, Any]:

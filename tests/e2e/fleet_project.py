@@ -90,3 +90,59 @@ def fleet(project: Path, *args: str, env: dict[str, str] | None = None,
 def lock_files(project: Path) -> list[Path]:
     locks = project / ".state" / ".pulumi" / "locks"
     return sorted(locks.rglob("*.json")) if locks.exists() else []
+
+
+# -- full customers, written as `cloudlink fleet import` writes them ----------------------------------
+# One of each PBX type, each with the gateway kind it runs beside and every block that type allows:
+# roles on MiVoice 5000 (CTI) and MX-ONE (USER), Teams on MiVoice Business (bidirectional) and
+# MiVoice Office 400 (unidirectional); SSO with Azure AD Sync on all.
+FULL_KINDS = (("mivoice-5000", "appliance", "CTI", None), ("mx-one", "virtual", "USER", None),
+              ("mivoice-business", "mbg", None, "bidirectional"),
+              ("mivoice-office-400", "embedded-smbc", None, "unidirectional"))
+PBX_PASSWORD, TEAMS_SECRET = "pbx-pass-0001", "teams-secret-0001"
+
+
+def full_customer(i: int, prefix: str = "Full") -> dict[str, Any]:
+    pbx_type, gateway_type, role, teams_mode = FULL_KINDS[i % len(FULL_KINDS)]
+    sso = yaml.safe_load(SAMPLE.read_text())["config"]["cloudlink-fleet:customer"]["sso"]
+    spec: dict[str, Any] = {
+        "account": {"name": f"{prefix} {i:04d}", "domain": f"{prefix.lower()}{i:04d}.example",
+                    "languageCode": LANGUAGES[i % len(LANGUAGES)]},
+        "gateway": {"serialNumber": f"CLGW-{prefix.upper()[:4]}-{i:05d}", "type": gateway_type,
+                    "name": f"Site {i}"},
+        "pbx": {"type": pbx_type, "host": f"pbx{i}.{prefix.lower()}.example", "port": 443 + i % 3,
+                "username": "cloudlink"},
+        "sso": {**sso, "scim": True},
+    }
+    if role:
+        spec["roles"] = [{"extension": str(2001 + k), "role": role} for k in range(2)]
+    if teams_mode:
+        spec["teams"] = {"tenantId": f"{i:08x}-1111-4222-8333-{i:012x}", "clientId": f"{i:08x}-aaaa-4bbb-8ccc-{i:012x}",
+                         "mode": teams_mode}
+    return spec
+
+
+def full_customers(count: int, prefix: str = "Full") -> dict[str, dict[str, Any]]:
+    return {f"{prefix.lower()}-{i:04d}": full_customer(i, prefix) for i in range(1, count + 1)}
+
+
+def write_imported_stacks(root: Path, customers: dict[str, dict[str, Any]], endpoint: str,
+                          passphrase: str = DEMO_PASSPHRASE) -> None:
+    """Stack files laid out as `cloudlink fleet import` writes them: the fleet's shared encryption salt
+    (stacks/.fleet-encryptionsalt), the provider config with the client secret as a secret, the
+    write-only secrets under their config keys, and the spec block."""
+    from cloudlink_provider.fleet.secrets import Passphrase, fleet_salt
+
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    crypt = Passphrase(passphrase)
+    salt = fleet_salt(root / "stacks", crypt)
+    for name, spec in customers.items():
+        config: dict[str, Any] = {"cloudlink:endpoint": endpoint, "cloudlink:clientId": "demo-partner",
+                                  "cloudlink:clientSecret": {"secure": crypt.encrypt(salt, "demo-partner-secret")}}
+        if "pbx" in spec:
+            config["cloudlink-fleet:pbxPassword"] = {"secure": crypt.encrypt(salt, PBX_PASSWORD)}
+        if "teams" in spec:
+            config["cloudlink-fleet:teamsClientSecret"] = {"secure": crypt.encrypt(salt, TEAMS_SECRET)}
+        config["cloudlink-fleet:customer"] = spec
+        (root / "stacks" / f"Pulumi.{name}.yaml").write_text(
+            yaml.safe_dump({"encryptionsalt": salt, "config": config}, sort_keys=False))

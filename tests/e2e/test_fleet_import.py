@@ -94,6 +94,9 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     assert sorted(files) == ["Pulumi.alpha-clinics.yaml", "Pulumi.beta-logistics.yaml"]
     for text in files.values():
         assert PBX_PASSWORD not in text and TEAMS_SECRET not in text and DEMO_PARTNER["client_secret"] not in text
+    # one encryption salt for the fleet (stacks/.fleet-encryptionsalt): the scan derives one key
+    fleet_salt = (project / "stacks" / ".fleet-encryptionsalt").read_text().strip()
+    assert {yaml.safe_load(text)["encryptionsalt"] for text in files.values()} == {fleet_salt}
     alpha_config = yaml.safe_load(files["Pulumi.alpha-clinics.yaml"])["config"]
     beta_config = yaml.safe_load(files["Pulumi.beta-logistics.yaml"])["config"]
     assert set(alpha_config["cloudlink-fleet:pbxPassword"]) == {"secure"}

@@ -54,10 +54,11 @@ def list_users(account_id: str, request: Request, who: Caller = Depends(caller),
     return page(store_of(request).users.list_users(who, account_id), self_href(request), top, skip, filter_)
 
 
-@router.post("/accounts/{account_id}/users", status_code=201, summary="Create a user (sends the welcome email)")
-def create_user(account_id: str, request: Request, body: Any = Body(...),
-                who: Caller = Depends(caller)) -> JSONResponse:
-    return one(store_of(request).users.create_user(who, account_id, body), 201)
+@router.post("/accounts/{account_id}/users", status_code=201,
+             summary="Create a user (sends the welcome email unless ?welcomeEmail=false, ours)")
+def create_user(account_id: str, request: Request, body: Any = Body(...), who: Caller = Depends(caller),
+                welcome_email: bool = Query(True, alias="welcomeEmail")) -> JSONResponse:
+    return one(store_of(request).users.create_user(who, account_id, body, welcome=welcome_email), 201)
 
 
 @router.get("/accounts/{account_id}/users/{user_id}", summary="Get a user")
@@ -80,4 +81,6 @@ def delete_user(account_id: str, user_id: str, request: Request, who: Caller = D
 @router.post("/accounts/{account_id}/users/{user_id}/welcome-email", status_code=202,
              summary="Send the welcome email again")
 def send_welcome_email(account_id: str, user_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
-    return JSONResponse(public(store_of(request).users.send_welcome_email(who, account_id, user_id)), status_code=202)
+    sent = public(store_of(request).users.send_welcome_email(who, account_id, user_id))
+    sent.pop("activationPath", None)  # the link goes to the user's mailbox, never to the API caller
+    return JSONResponse(sent, status_code=202)

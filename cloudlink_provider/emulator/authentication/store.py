@@ -117,6 +117,8 @@ class AuthStore:
         self._require_active(user["accountId"])
         if user.get("active") is False:
             raise Forbidden("the user is not active", name="UserNotActive")
+        user["lastLoginOn"] = now_iso()  # ours: what says a user has signed in
+        self.db.put("user", user["userId"], user, user["accountId"])
         return self._issue(user["userId"], user["accountId"], user.get("role", "USER"))
 
     def _in_account(self, account_id: str, wanted: str | None) -> bool:

@@ -1,4 +1,5 @@
-"""`/_emulator/` controls for identities: seed users with passwords and API clients with any role; the outbox.
+"""`/_emulator/` controls for identities: seed users with passwords and API clients with any role; the outbox,
+and the activation page the welcome email's link opens (`/_emulator/activate/{token}`).
 
 Never part of CloudLink's API. Seeding bypasses the role and permission rules on
 purpose (tests need a GLOBAL_ADMIN client or a USER who can log in) but not the
@@ -55,10 +56,28 @@ def seed_user(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, A
     return public(user)
 
 
-@router.get("/outbox", summary="The emails CloudLink sent (welcome emails), oldest first")
+def _base_url(request: Request) -> str:
+    return (store_of(request).ctx.settings.base_url or str(request.base_url)).rstrip("/")
+
+
+@router.get("/outbox", summary="The emails CloudLink sent (welcome emails, each with its activationUrl), oldest first")
 def outbox(request: Request) -> dict[str, Any]:
-    items = store_of(request).users.outbox.list()
+    base = _base_url(request)
+    items = [{**m, "activationUrl": base + m["activationPath"]} if m.get("activationPath") else m
+             for m in store_of(request).users.outbox.list()]
     return {"count": len(items), "items": items}
+
+
+@router.get("/activate/{token}", summary="What the welcome email's link shows: whose account it activates")
+def activation(token: str, request: Request) -> dict[str, Any]:
+    message, user = store_of(request).users.activation(token)
+    return {"userId": user["userId"], "accountId": user["accountId"], "email": user["email"],
+            "sentOn": message["sentOn"]}
+
+
+@router.post("/activate/{token}", summary="Follow the welcome email's link: {password} activates the user")
+def activate(token: str, request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    return public(store_of(request).users.activate(token, body.get("password")))
 
 
 @router.delete("/outbox", status_code=204, summary="Forget the sent emails")

@@ -10,6 +10,7 @@ so that even bad ones get SCIM errors.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -18,7 +19,8 @@ from fastapi.responses import JSONResponse
 from ...wire import API_VERSION
 from ..common import Caller
 from ..deps import caller, one, store_of
-from .store import SCIM_CONTENT_TYPE, ScimError, service_provider_config
+from .store import (SCIM_CONTENT_TYPE, ScimError, get_resource_type, get_schema, list_resource_types, list_schemas,
+                    response_parameters, scim_base_url, service_provider_config)
 
 router = APIRouter(prefix=f"/scim/{API_VERSION}", tags=["scim"])
 
@@ -83,39 +85,84 @@ def _int(request: Request, name: str) -> int | None:
         raise ScimError(400, f"{name} must be an integer", "invalidValue") from None
 
 
+def _shown(request: Request):
+    """RFC 7644 §3.9: `attributes` / `excludedAttributes` choose what a returned User carries."""
+    return response_parameters(request.query_params.get("attributes"), request.query_params.get("excludedAttributes"))
+
+
+# A path under a SCIM endpoint (`/scim/2017-09-01/{accountId}/v2/...`): its errors are SCIM's too.
+SCIM_ENDPOINT = re.compile(rf"^/scim/{API_VERSION}/[^/]+/v2(/|$)")
+
+
+def is_scim_endpoint(path: str) -> bool:
+    return bool(SCIM_ENDPOINT.match(path))
+
+
+def _base(request: Request, account_id: str) -> str:
+    return scim_base_url(base_url(request), account_id)
+
+
 @router.get("/{account_id}/v2/ServiceProviderConfig", summary="SCIM: what this endpoint supports")
 def scim_service_provider_config(request: Request, who: Caller = Depends(scim_caller)) -> Response:
     return _scim(service_provider_config())
+
+
+@router.get("/{account_id}/v2/ResourceTypes", summary="SCIM: the resource types served here (User)")
+def scim_list_resource_types(account_id: str, request: Request, who: Caller = Depends(scim_caller)) -> Response:
+    return _scim(list_resource_types(_base(request, account_id)))
+
+
+@router.get("/{account_id}/v2/ResourceTypes/{resource_type_id}", summary="SCIM: one resource type")
+def scim_get_resource_type(account_id: str, resource_type_id: str, request: Request,
+                           who: Caller = Depends(scim_caller)) -> Response:
+    return _scim(get_resource_type(_base(request, account_id), resource_type_id))
+
+
+@router.get("/{account_id}/v2/Schemas", summary="SCIM: the schemas of the resources served here")
+def scim_list_schemas(account_id: str, request: Request, who: Caller = Depends(scim_caller)) -> Response:
+    return _scim(list_schemas(_base(request, account_id)))
+
+
+@router.get("/{account_id}/v2/Schemas/{schema_id}", summary="SCIM: one schema, by its URN")
+def scim_get_schema(account_id: str, schema_id: str, request: Request, who: Caller = Depends(scim_caller)) -> Response:
+    return _scim(get_schema(_base(request, account_id), schema_id))
 
 
 @router.get("/{account_id}/v2/Users", summary="SCIM: list or filter users (filter, startIndex, count)")
 def scim_list_users(request: Request, who: Caller = Depends(scim_caller)) -> Response:
     return _scim(store_of(request).scim_users.list_users(
         who, base_url(request), request.query_params.get("filter"), _int(request, "startIndex"),
-        _int(request, "count")))
+        _int(request, "count"), _shown(request)))
+
+
+@router.post("/{account_id}/v2/.search", summary="SCIM: search (a SearchRequest body; Users are all there is)")
+@router.post("/{account_id}/v2/Users/.search", summary="SCIM: search users (a SearchRequest body)")
+async def scim_search_users(request: Request, who: Caller = Depends(scim_caller)) -> Response:
+    body = await _body(request)
+    return _scim(store_of(request).scim_users.search_users(who, base_url(request), body))
 
 
 @router.post("/{account_id}/v2/Users", status_code=201, summary="SCIM: create a user")
 async def scim_create_user(request: Request, who: Caller = Depends(scim_caller)) -> Response:
     body = await _body(request)
-    return _scim(store_of(request).scim_users.create_user(who, body, base_url(request)), 201)
+    return _scim(store_of(request).scim_users.create_user(who, body, base_url(request), _shown(request)), 201)
 
 
 @router.get("/{account_id}/v2/Users/{user_id}", summary="SCIM: get a user")
 def scim_get_user(user_id: str, request: Request, who: Caller = Depends(scim_caller)) -> Response:
-    return _scim(store_of(request).scim_users.get_user(who, user_id, base_url(request)))
+    return _scim(store_of(request).scim_users.get_user(who, user_id, base_url(request), _shown(request)))
 
 
 @router.put("/{account_id}/v2/Users/{user_id}", summary="SCIM: replace a user")
 async def scim_replace_user(user_id: str, request: Request, who: Caller = Depends(scim_caller)) -> Response:
     body = await _body(request)
-    return _scim(store_of(request).scim_users.replace_user(who, user_id, body, base_url(request)))
+    return _scim(store_of(request).scim_users.replace_user(who, user_id, body, base_url(request), _shown(request)))
 
 
 @router.patch("/{account_id}/v2/Users/{user_id}", summary="SCIM: patch a user (PatchOp)")
 async def scim_patch_user(user_id: str, request: Request, who: Caller = Depends(scim_caller)) -> Response:
     body = await _body(request)
-    return _scim(store_of(request).scim_users.patch_user(who, user_id, body, base_url(request)))
+    return _scim(store_of(request).scim_users.patch_user(who, user_id, body, base_url(request), _shown(request)))
 
 
 @router.delete("/{account_id}/v2/Users/{user_id}", status_code=204, summary="SCIM: delete a user")

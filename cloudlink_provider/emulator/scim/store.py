@@ -34,7 +34,8 @@ from typing import Any
 from pydantic import ValidationError
 from scim2_models import (URN, AuthenticationScheme, Bulk, ChangePassword, Context, Email, EnterpriseUser, Error,
                           ETag, Extension, Filter, ListResponse, Meta, Name, Patch, PatchOp, PhoneNumber,
-                          SCIMException, ScimPolicy, ServiceProviderConfig, Sort, User)
+                          ResourceType, ResponseParameters, Schema, SCIMException, SearchRequest, ScimPolicy, ServiceProviderConfig,
+                          Sort, User)
 
 from ...wire import API_VERSION, SCIM_UNIQUE_FIELDS
 from ..admin.store import AZURE_SYNC, USER, AccountStore, UserStore
@@ -175,7 +176,7 @@ def to_fields(user: Any) -> dict[str, Any]:
     ext = user[CloudLinkUser]
     return {"loginId": user.user_name, "email": email, "name": user.display_name or name.formatted,
             "firstName": name.given_name, "lastName": name.family_name,
-            "active": True if user.active is None else user.active,
+            "active": user.active,  # None: not said (a create makes the user active, a write leaves it)
             "mobile": _first(p.value for p in phones if p.type == "mobile"),
             "phone": _first([p.value for p in phones if p.type == "work"]
                             + [p.value for p in phones if p.type != "mobile"]),
@@ -208,7 +209,8 @@ def to_scim(doc: dict[str, Any], base_url: str) -> Any:
 
 
 def _stored(user: Any) -> dict[str, Any]:
-    return {k: v for k, v in user.model_dump().items() if k not in ("id", "meta")}
+    # A password Azure AD may send is never kept: CloudLink users sign in through SSO or their own password.
+    return {k: v for k, v in user.model_dump().items() if k not in ("id", "meta", "password")}
 
 
 def _scim_error(e: ApiError) -> ScimError:
@@ -231,6 +233,21 @@ def _parse(model: Any, body: Any, ctx: Context) -> Any:
         raise ScimError(int(error.status or 400), error.detail or "invalid request", error.scim_type) from None
 
 
+Shown = ResponseParameters | None  # the request's `attributes` / `excludedAttributes` (RFC 7644 §3.9)
+
+
+def response_parameters(attributes: str | None, excluded_attributes: str | None) -> Shown:
+    """The request's choice of attributes to return, checked against the User schema (400 `invalidValue`)."""
+    if attributes is None and excluded_attributes is None:
+        return None
+    try:
+        return ResponseParameters[ScimUser].model_validate(
+            {"attributes": attributes, "excludedAttributes": excluded_attributes})
+    except ValidationError as e:
+        error = Error.from_validation_errors(e)[0]
+        raise ScimError(400, error.detail or "invalid attributes", error.scim_type or "invalidValue") from None
+
+
 class ScimUsers:
     def __init__(self, users: UserStore):
         self.users, self.db = users, users.db
@@ -242,7 +259,7 @@ class ScimUsers:
         return user
 
     def list_users(self, caller: Caller, base_url: str, filter_: str | None, start_index: int | None,
-                   count: int | None) -> dict[str, Any]:
+                   count: int | None, shown: Shown = None) -> dict[str, Any]:
         if filter_:
             try:
                 where, params = to_sql(filter_)
@@ -256,12 +273,19 @@ class ScimUsers:
         chunk = docs[start - 1: start - 1 + count]
         listed = ListResponse[ScimUser](total_results=len(docs), start_index=start, items_per_page=len(chunk),
                                         resources=[to_scim(d, base_url) for d in chunk])
-        return listed.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        return listed.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=shown)
 
-    def get_user(self, caller: Caller, user_id: str, base_url: str) -> dict[str, Any]:
-        return self._dump(to_scim(self._doc(caller, user_id), base_url), Context.RESOURCE_QUERY_RESPONSE)
+    def search_users(self, caller: Caller, base_url: str, body: Any) -> dict[str, Any]:
+        """`POST /.search` and `POST /Users/.search` (RFC 7644 §3.4.3): a query in the body; Users are all
+        there is to search here."""
+        request = _parse(SearchRequest[ScimUser], body, Context.SEARCH_REQUEST)
+        shown = request if request.attributes or request.excluded_attributes else None
+        return self.list_users(caller, base_url, body.get("filter"), request.start_index, request.count, shown)
 
-    def create_user(self, caller: Caller, body: Any, base_url: str) -> dict[str, Any]:
+    def get_user(self, caller: Caller, user_id: str, base_url: str, shown: Shown = None) -> dict[str, Any]:
+        return self._dump(to_scim(self._doc(caller, user_id), base_url), Context.RESOURCE_QUERY_RESPONSE, shown)
+
+    def create_user(self, caller: Caller, body: Any, base_url: str, shown: Shown = None) -> dict[str, Any]:
         user = _parse(ScimUser, body, Context.RESOURCE_CREATION_REQUEST)
         fields = {k: v for k, v in to_fields(user).items() if v is not None}
         try:
@@ -269,17 +293,19 @@ class ScimUsers:
                                          unique=SCIM_UNIQUE_FIELDS, internal={"_scim": _stored(user)})
         except ApiError as e:
             raise _scim_error(e) from None
-        return self._dump(to_scim(doc, base_url), Context.RESOURCE_CREATION_RESPONSE)
+        return self._dump(to_scim(doc, base_url), Context.RESOURCE_CREATION_RESPONSE, shown)
 
-    def replace_user(self, caller: Caller, user_id: str, body: Any, base_url: str) -> dict[str, Any]:
+    def replace_user(self, caller: Caller, user_id: str, body: Any, base_url: str,
+                     shown: Shown = None) -> dict[str, Any]:
         with self.db.transaction():  # read, check and write as one: a concurrent write is not lost
             self._doc(caller, user_id)
             user = _parse(ScimUser, body, Context.RESOURCE_REPLACEMENT_REQUEST)
             if user.id not in (None, user_id):
                 raise ScimError(400, "id is immutable", "mutability")
-            return self._write(caller, user_id, user, base_url, Context.RESOURCE_REPLACEMENT_RESPONSE)
+            return self._write(caller, user_id, user, base_url, Context.RESOURCE_REPLACEMENT_RESPONSE, shown)
 
-    def patch_user(self, caller: Caller, user_id: str, body: Any, base_url: str) -> dict[str, Any]:
+    def patch_user(self, caller: Caller, user_id: str, body: Any, base_url: str,
+                   shown: Shown = None) -> dict[str, Any]:
         with self.db.transaction():  # read, patch and write as one: a concurrent write is not lost
             user = to_scim(self._doc(caller, user_id), base_url)
             patch = _parse(PatchOp[ScimUser], body, Context.RESOURCE_PATCH_REQUEST)
@@ -288,7 +314,7 @@ class ScimUsers:
                     patch.patch(user)
             except SCIMException as e:
                 raise ScimError(e.status, e.detail, e.scim_type or None) from None
-            return self._write(caller, user_id, user, base_url, Context.RESOURCE_PATCH_RESPONSE)
+            return self._write(caller, user_id, user, base_url, Context.RESOURCE_PATCH_RESPONSE, shown)
 
     def delete_user(self, caller: Caller, user_id: str) -> None:
         self._doc(caller, user_id)
@@ -297,17 +323,21 @@ class ScimUsers:
         except ApiError as e:
             raise _scim_error(e) from None
 
-    def _write(self, caller: Caller, user_id: str, user: Any, base_url: str, ctx: Context) -> dict[str, Any]:
+    def _write(self, caller: Caller, user_id: str, user: Any, base_url: str, ctx: Context,
+               shown: Shown) -> dict[str, Any]:
+        fields = to_fields(user)
+        if fields["active"] is None:  # removed or left out: CloudLink's own rule keeps the user as it is
+            del fields["active"]
         try:
-            doc = self.users.update_user(caller, caller.account_id, user_id, to_fields(user), source="SCIM",
+            doc = self.users.update_user(caller, caller.account_id, user_id, fields, source="SCIM",
                                          unique=SCIM_UNIQUE_FIELDS, internal={"_scim": _stored(user)})
         except ApiError as e:
             raise _scim_error(e) from None
-        return self._dump(to_scim(doc, base_url), ctx)
+        return self._dump(to_scim(doc, base_url), ctx, shown)
 
     @staticmethod
-    def _dump(user: Any, ctx: Context) -> dict[str, Any]:
-        return user.model_dump(scim_ctx=ctx)
+    def _dump(user: Any, ctx: Context, shown: Shown = None) -> dict[str, Any]:
+        return user.model_dump(scim_ctx=ctx, response_parameters=shown)
 
 
 def service_provider_config() -> dict[str, Any]:
@@ -320,3 +350,58 @@ def service_provider_config() -> dict[str, Any]:
             type="oauthbearertoken", name="OAuth Bearer Token", primary=True,
             description="The Azure AD Sync token from POST /scim/2017-09-01/accounts/{accountId}/azure-sync")])
     return config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+
+
+# --- discovery (RFC 7644 §4): what the schemas and resource types of this endpoint are ----------------
+SCHEMAS = (User, EnterpriseUser, CloudLinkUser)  # the User schema, then the extensions it may carry
+# CloudLink's own rule, published so a client knows before it writes: every user has an email (a value).
+REQUIRED_BY_CLOUDLINK = {"emails"}
+
+
+def _discovered(obj: Any, kind: str, base: str) -> Any:
+    obj.meta = Meta(resource_type=kind, location=f"{base}/{kind}s/{obj.id}")
+    return obj
+
+
+def _schemas(base: str) -> list[Any]:
+    schemas = [_discovered(model.to_schema(), "Schema", base) for model in SCHEMAS]
+    for attribute in schemas[0].attributes:
+        if attribute.name in REQUIRED_BY_CLOUDLINK:
+            attribute.required = True
+            for sub in attribute.sub_attributes or []:
+                if sub.name == "value":
+                    sub.required = True
+    return schemas
+
+
+def _resource_types(base: str) -> list[Any]:
+    return [_discovered(ResourceType.from_resource(ScimUser), "ResourceType", base)]
+
+
+def _listed(items: list[Any]) -> dict[str, Any]:
+    listed = ListResponse[type(items[0])](total_results=len(items), start_index=1, items_per_page=len(items),
+                                          resources=items)
+    return listed.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+
+
+def _one(items: list[Any], kind: str, id_: str) -> dict[str, Any]:
+    found = next((i for i in items if i.id == id_), None)
+    if found is None:
+        raise ScimError(404, f"no {kind} {id_!r} here; the {kind}s are {', '.join(i.id for i in items)}")
+    return found.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+
+
+def list_schemas(base: str) -> dict[str, Any]:
+    return _listed(_schemas(base))
+
+
+def get_schema(base: str, schema_id: str) -> dict[str, Any]:
+    return _one(_schemas(base), "Schema", schema_id)
+
+
+def list_resource_types(base: str) -> dict[str, Any]:
+    return _listed(_resource_types(base))
+
+
+def get_resource_type(base: str, resource_type_id: str) -> dict[str, Any]:
+    return _one(_resource_types(base), "ResourceType", resource_type_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi.automation import CommandError, EngineEvent
-from pulumi.automation._cmd import CommandResult
+from pulumi.automation import CommandError, CommandResult, EngineEvent
 
 from cloudlink_provider.fleet.events import SECRET, SECRET_SIG, EventCollector, mask
 from cloudlink_provider.fleet.report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED
@@ -144,11 +143,14 @@ def test_status_per_operation():
 
 
 def test_failure_reason_prefers_engine_diagnostics_then_the_clis_error_lines():
-    assert failure_reason(command_error("warning: x\nerror: the stack is currently locked by 1 lock(s)"),
-                          EventCollector()) == "the stack is currently locked by 1 lock(s)"
-    assert failure_reason(ValueError("boom"), EventCollector()) == "ValueError: boom"
+    locked = failure_reason(command_error("warning: x\nerror: the stack is currently locked by 1 lock(s)"),
+                            EventCollector(), "acme").splitlines()
+    assert locked == ["the stack is currently locked by 1 lock(s)",
+                      "what to do: a killed run left its lock: `cloudlink fleet recover --stacks acme`, "
+                      "then `cloudlink fleet up`"]
+    assert failure_reason(ValueError("boom"), EventCollector()) == "boom"
     assert failure_reason(command_error("error: x"), collect([diagnostic("program failed")])) == "program failed"
-    assert failure_reason(command_error(""), collect([diagnostic("just a warning", "warning")])).startswith("code:")
+    assert failure_reason(command_error(""), collect([diagnostic("just a warning", "warning")])) != ""
 
 
 GATEWAY = "urn:pulumi:acme::cloudlink-fleet::pulumi-python:dynamic/cloudlink:Gateway::gateway"

@@ -12,7 +12,7 @@ from cloudlink_provider.client import (Account, AzureSync, Gateway, IdentityProv
                                       TeamsIntegration)
 from cloudlink_provider.fleet.engine import run_pulumi
 from cloudlink_provider.fleet.errors import ExitCode, FleetError
-from cloudlink_provider.fleet.importer import (FAILED, Importer, LiveCustomer, account_block, client_config,
+from cloudlink_provider.fleet.importer import (FAILED, Importer, LiveCustomer, account_block, credentials_from_options,
                                                customer_spec, secret_command, secrets_from_env,
                                                stack_name_for)
 from cloudlink_provider.fleet.stacks import STACK_NAME
@@ -42,11 +42,11 @@ def test_the_account_block_is_a_valid_spec_that_adopts_the_account():
 
 def test_missing_credentials_are_bad_usage_naming_every_missing_one():
     with pytest.raises(FleetError) as e:
-        client_config("http://x", None, "")
+        credentials_from_options("http://x", None, "")
     assert e.value.exit_code == ExitCode.USAGE
     assert "CLOUDLINK_CLIENT_ID" in str(e.value) and "CLOUDLINK_CLIENT_SECRET" in str(e.value)
     assert "CLOUDLINK_ENDPOINT" not in str(e.value)
-    assert client_config("http://x", "id", "secret").client_id == "id"
+    assert credentials_from_options("http://x", "id", "secret").client_id == "id"
 
 
 # --- the whole customer: API objects -> spec blocks ---------------------------------------------
@@ -199,7 +199,7 @@ class _Reads:
 def test_a_customer_breaking_a_spec_rule_fails_alone_and_nothing_is_written(tmp_path):
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
-    importer = Importer(Project(tmp_path), client_config("http://x", "id", "secret"), {"pbxPassword": "pw"})
+    importer = Importer(Project(tmp_path), credentials_from_options("http://x", "id", "secret"), {"pbxPassword": "pw"})
     [result] = importer._import_all(_Reads())  # type: ignore[arg-type]
     assert result.status == FAILED and result.stack == "alpha-clinics"
     assert "customer.teams: Teams presence needs a connected PBX" in result.reason
@@ -230,7 +230,7 @@ def test_secrets_are_stored_encrypted_and_exact_and_never_on_a_command_line(tmp_
     monkeypatch.setattr(subprocess, "Popen", SpyPopen)
     project = _customer_project(tmp_path)
     client_secret, pbx = "cl-Secret [/x] with space", "pbx-pass\n"  # a trailing newline is part of the value
-    importer = Importer(project, client_config("http://x", "partner", client_secret), {"pbxPassword": pbx})
+    importer = Importer(project, credentials_from_options("http://x", "partner", client_secret), {"pbxPassword": pbx})
     live = LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t", "MBG")], pbx_link=link("MX_ONE"))
     result = importer._write(live, "acme")
     assert result.status != FAILED, result.reason
@@ -248,7 +248,7 @@ def test_a_stack_that_cannot_be_configured_is_removed_so_a_rerun_works(tmp_path,
     from cloudlink_provider.fleet import importer as module
 
     project = _customer_project(tmp_path)
-    importer = Importer(project, client_config("http://x", "partner", "secret"), {})
+    importer = Importer(project, credentials_from_options("http://x", "partner", "secret"), {})
     live = LiveCustomer(ACCOUNT)
     monkeypatch.setattr(module, "run_pulumi", lambda args, cwd, env, **kw: subprocess.CompletedProcess(
         args, 255, "", "warning: something\nerror: the engine said no\n"))

@@ -84,8 +84,11 @@ def test_preview_flags_follow_the_automation_api_keywords(project):
     args = started(EngineStack(project, "acme").preview(diff=True, expect_no_changes=True, refresh=True))["args"]
     assert args[0] == "preview" and {"--diff", "--expect-no-changes", "--refresh"} <= set(args)
     assert "--event-log" not in args  # nobody listens: no log
-    args = started(EngineStack(project, "acme").destroy())["args"]
-    assert args[:3] == ["destroy", "--yes", "--skip-preview"] and "--refresh" not in args
+    args = started(EngineStack(project, "acme").refresh(clear_pending_creates=True, refresh=None))["args"]
+    assert args[:3] == ["refresh", "--yes", "--skip-preview"] and "--clear-pending-creates" in args
+    assert "--refresh" not in args and args[args.index("--color") + 1] == "never"
+    with pytest.raises(TypeError, match="target"):
+        EngineStack(project, "acme").destroy(target=["x"])  # an option we do not pass on is an error
 
 
 def test_a_failed_engine_raises_the_automation_apis_command_error(project):
@@ -94,6 +97,17 @@ def test_a_failed_engine_raises_the_automation_apis_command_error(project):
     with pytest.raises(auto.CommandError) as failed:
         EngineStack(project, "acme", run).refresh(on_event=lambda e: None)
     assert "the update failed" in str(failed.value) and run.exit_codes == [1]
+
+
+def test_a_failure_handling_an_event_is_raised_by_the_caller_once_the_engine_has_exited(project):
+    run = EngineRun("acme")
+
+    def broken(event: auto.EngineEvent) -> None:
+        raise ValueError("cannot handle this event")
+
+    with pytest.raises(ValueError, match="cannot handle"):
+        EngineStack(project, "acme", run).up(on_event=broken)
+    assert run.exit_codes == [0] and run.procs == []  # waited for, not left running
 
 
 def test_a_stack_is_created_once_and_then_just_used(project):
@@ -112,3 +126,18 @@ def test_secret_keys_come_from_the_stack_file(tmp_path):
     project = Project(tmp_path, (tmp_path / ".state").as_uri())
     assert project.secret_keys("acme") == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
     assert project.secret_keys("missing") == set()
+
+
+def test_no_module_imports_private_sdk_code():
+    """Private SDK modules and names (`pulumi.automation._cmd`, `_fixup_path`) change without notice."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    private = re.compile(r"^\s*(from\s+pulumi[\w.]*\._\w*"            # from pulumi.automation._cmd ...
+                         r"|from\s+pulumi[\w.]*\s+import\s+.*\b_\w+"  # from pulumi.x import _name
+                         r"|import\s+pulumi[\w.]*\._)", re.MULTILINE)
+    offenders = [f"{path.relative_to(root)}: {match.group(0).strip()}"
+                 for folder in ("cloudlink_provider", "tests", "tools") for path in (root / folder).rglob("*.py")
+                 for match in private.finditer(path.read_text())]
+    assert offenders == []

@@ -1,0 +1,66 @@
+"""The scan's own paths, against a live emulator: what fails a customer, what a new stack plans, coverage.
+
+(That its findings equal the engine's is tests/e2e/test_fleet_scan.py.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cloudlink_provider.fleet.checkpoint import FileReader
+from cloudlink_provider.fleet.coverage import Coverage
+from cloudlink_provider.fleet.report import DRIFTED, FAILED
+from cloudlink_provider.fleet.scan import Scanner
+from cloudlink_provider.fleet.secrets import Passphrase
+from tests.e2e.fleet_project import write_imported_stacks
+
+PASSPHRASE = "unit-scan"
+
+
+def _scanner(project: Path, passphrase: str = PASSPHRASE, coverage: Coverage | None = None) -> Scanner:
+    state = project / ".state"
+    return Scanner(project / "stacks", state.as_uri(), FileReader(state, "cloudlink-fleet", lambda s: None),
+                   Passphrase(passphrase), parallel=2, coverage=coverage)
+
+
+def _project(tmp_path: Path, endpoint: str) -> Path:
+    project = tmp_path / "project"
+    write_imported_stacks(project, {"alpha": {"account": {"name": "Alpha"}},
+                                    "beta": {"account": {"name": "Beta"}, "gateway": {
+                                        "serialNumber": "CLGW-BETA-0001", "type": "virtual", "name": "B"}}},
+                          endpoint, PASSPHRASE)
+    return project
+
+
+def test_a_stack_never_deployed_plans_creates_and_lists_the_stray_account(tmp_path, emulator, client):
+    project = _project(tmp_path, emulator.url)
+    client.accounts.create({"name": "Stray Customer"})
+    client.accounts.create({"name": "Alpha"})  # the name alpha's first `up` adopts: managed, not stray
+    coverage = Coverage()
+    report = _scanner(project, coverage=coverage).run(["alpha", "beta"])
+    coverage.partner_accounts()
+    by_stack = {s.stack: s for s in report.stacks}
+    assert by_stack["alpha"].status == DRIFTED and [r.op for r in by_stack["alpha"].resources] == ["create"]
+    assert [(r.name, r.op) for r in by_stack["beta"].resources] == [("account", "create"), ("gateway", "create")]
+    assert by_stack["beta"].counts["create"] == 3  # the stack itself too, as the engine counts
+    assert [(u.kind, u.account_name) for u in coverage.sorted()] == [("account", "Stray Customer")]
+    assert coverage.sorted()[0].command.startswith("cloudlink fleet import --account-id ")
+
+
+def test_a_wrong_passphrase_fails_the_customer_in_words(tmp_path, emulator):
+    project = _project(tmp_path, emulator.url)
+    report = _scanner(project, "not-it").run(["alpha"])
+    [outcome] = report.stacks
+    assert outcome.status == FAILED and "incorrect passphrase" in (outcome.error or "")
+    assert report.exit_code == 1
+
+
+def test_an_unknown_checkpoint_version_fails_the_customer_and_names_engine(tmp_path, emulator):
+    project = _project(tmp_path, emulator.url)
+    path = project / ".state" / ".pulumi" / "stacks" / "cloudlink-fleet" / "alpha.json"
+    path.parent.mkdir(parents=True)
+    (project / ".state" / ".pulumi" / "meta.yaml").write_text("version: 1\n")
+    path.write_text(json.dumps({"version": 4, "checkpoint": {"latest": {}}}))
+    [outcome] = _scanner(project).run(["alpha"]).stacks
+    assert outcome.status == FAILED and "--engine" in (outcome.error or "")
