@@ -179,6 +179,8 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
 
     run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
     project = Project(project_dir, backend)
+    if debug:
+        project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = select_stacks(project.stacks_dir, stacks, shard)
     selected_by = None
     if changed_since is not None:

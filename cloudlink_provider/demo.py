@@ -19,14 +19,16 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from typing import TYPE_CHECKING
+
 from .fleet.engine import PROJECT_ROOT
 from .fleet.errors import FleetError
-from .fleet.runner import RunOptions, StackRun, failure, run_operation
 from .fleet.stacks import discover_stacks
 
+if TYPE_CHECKING:  # the engine runner is imported when the demo runs, not whenever the CLI starts
+    from .fleet.runner import StackRun
+
 EMULATOR_DB = ".emulator/cloudlink.db"  # relative to the project: `make demo` and `cloudlink emulator serve`
-WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-FIRST, SECOND = RunOptions("up", parallel=1, refresh=True), RunOptions("up", parallel=1)
 
 
 class DemoError(Exception):
@@ -49,6 +51,7 @@ def _emails(http: httpx.Client) -> int:
 
 def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | None = None) -> None:
     from .emulator.server import EmulatorServer
+    from .fleet.runner import RunOptions
     from .fleet.workspace import Project
 
     console = console or Console()
@@ -72,10 +75,10 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | Non
         for name in stacks:
             with console.status(f"{name}: up"):
                 before = _emails(http)
-                first = _up(project, name, FIRST)
+                first = _up(project, name, RunOptions("up", parallel=1, refresh=True))
                 sent = _emails(http)
                 http.delete("/_emulator/requests")
-                second = _up(project, name, SECOND)
+                second = _up(project, name, RunOptions("up", parallel=1))
                 writes, second_emails = _writes(http), _emails(http) - sent
             outputs = project.workspace_stack(name).outputs()
             users = outputs["users"].value if "users" in outputs else None
@@ -98,7 +101,9 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | Non
                   "and .emulator/.")
 
 
-def _up(project: object, name: str, options: RunOptions) -> StackRun:
+def _up(project: object, name: str, options: object) -> StackRun:
+    from .fleet.runner import failure, run_operation
+
     done = run_operation(project, name, options)  # type: ignore[arg-type]
     if done.error is not None:
         raise DemoError(f"{name}: up failed: {failure(done.error, done.collector, name)[0]}")

@@ -15,8 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<cls>[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt))"
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<cls>[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Refused))"
                              r"(?::\s*(?P<msg>.*))?$")
+# The provider's own one line names the resource kind and operation (resources/_base.py, refusal_line):
+# the report names the resource itself, so that prefix is not repeated.
+_PROVIDER_PREFIX = re.compile(r"^[A-Z][A-Za-z]+ (?:check|diff|create|read|update|delete): ")
 _API_ERROR = re.compile(r"\b(?P<status>[1-5]\d\d) (?P<name>[A-Z][A-Za-z]+)\b")
 _LOCAL_PATH = re.compile(r"(?<![\w/:])(?:/[\w.@+-]+){2,}/?")
 _NOISE = ("an unhandled error occurred: program exited with non-zero exit code",
@@ -31,6 +34,7 @@ ADVICE = {
     "NotFound": "it was deleted outside Pulumi: `cloudlink fleet up --refresh` re-creates it",
     "Conflict": "it was changed outside Pulumi meanwhile: `cloudlink fleet up --refresh`",
     "TooManyRequests": "CloudLink's rate limit: run again with a lower --parallel",
+    "GatewayAlreadyAssociated": "another account holds this gateway serial: check gateway.serialNumber",
 }
 RETRY_ADVICE = "CloudLink failed; run `cloudlink fleet up` again (what was created is adopted, never duplicated)"
 
@@ -111,7 +115,7 @@ def summarise(diagnostics: Iterable[Diagnostic], ops: dict[str, str], stack: str
         first = " ".join(text.splitlines())
     if resource:
         op = ops.get(diag.urn, "")
-        first = f"{resource}{' ' + op if op else ''} failed: {first}"
+        first = f"{resource}{' ' + op if op else ''} failed: {_PROVIDER_PREFIX.sub('', first)}"
     lines = [first]
     more = [t for d, t in items[1:] if _resource(d.urn) and t != text]
     if more:

@@ -258,7 +258,8 @@ class Fleet:
         done = run_operation(self.project, name, options, run, on_event, should_start)
         if isinstance(done.error, _NotStarted):
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
-        self._released += done.released_locks
+        with self._runs_lock:
+            self._released += done.released_locks
         outcome = classify(name, options, done.collector, done.error, run.cancel_requested)
         if options.operation == "drift":
             from .blind import write_only_notes

@@ -2,7 +2,10 @@
 
 Each test gets its own project directory (a copy of Pulumi.yaml and the entry
 point), its own state folder and its own emulator database, so tests never
-touch the repository's `.state/` or each other.
+touch the repository's `.state/` or each other. `up`, `preview` and `destroy`
+go through the fleet's one engine runner (`runner.run_operation`, the Automation
+API over the real CLI), as the fleet and the demo do; stack bookkeeping (init,
+config, outputs, export) is plain `pulumi`; the spec is written with `StackFile`.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
 from cloudlink_provider.fleet.engine import PROJECT_ROOT, file_backend_dir, pulumi_env, run_pulumi
+from cloudlink_provider.fleet.runner import RunOptions, StackRun, run_operation
+from cloudlink_provider.fleet.stacks import StackFile
+from cloudlink_provider.fleet.workspace import Project
 
 PASSPHRASE = "e2e-passphrase"
 
@@ -33,7 +38,8 @@ class Stack:
 
     def __init__(self, project: Path, name: str, env: dict[str, str], emulator):
         self.project, self.name, self.env, self.emulator = project, name, env, emulator
-        self.config_file = project / "stacks" / f"Pulumi.{name}.yaml"
+        self.file = StackFile(project / "stacks", name)
+        self.config_file = self.file.path
 
     def pulumi(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         result = run_pulumi([*args, "--stack", self.name], self.project, self.env)
@@ -56,18 +62,30 @@ class Stack:
         self.pulumi("config", "set", key, value, *(["--secret"] if secret else []))
 
     def set_customer(self, customer: dict[str, Any]) -> None:
-        data = yaml.safe_load(self.config_file.read_text())
-        data.setdefault("config", {})["cloudlink-fleet:customer"] = customer
-        self.config_file.write_text(yaml.safe_dump(data, sort_keys=False))
+        self.file.set_spec(customer)
 
-    def up(self, *extra: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.pulumi("up", "--yes", "--skip-preview", *extra, ok=ok)
+    def run(self, operation: str, *extra: str, ok: bool = True) -> StackRun:
+        """`operation` through the fleet's engine runner; `extra` are the CLI flags it understands."""
+        unknown = set(extra) - {"--refresh", "--expect-no-changes", "--diff"}
+        assert not unknown, f"not an option of the runner: {unknown}"
+        options = RunOptions(operation, parallel=1, refresh="--refresh" in extra,
+                             expect_no_changes="--expect-no-changes" in extra)
+        engine = Project(self.project, self.env["PULUMI_BACKEND_URL"])
+        engine.env = dict(self.env)  # this test's passphrase, PYTHONPATH, ...
+        done = run_operation(engine, self.name, options)
+        if ok and done.error is not None:
+            raise PulumiFailed(f"{operation} {' '.join(extra)} failed\n--- stdout\n{done.stdout}\n"
+                               f"--- stderr\n{done.stderr}")
+        return done
 
-    def preview(self, *extra: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.pulumi("preview", "--diff", *extra, ok=ok)
+    def up(self, *extra: str, ok: bool = True) -> StackRun:
+        return self.run("up", *extra, ok=ok)
 
-    def destroy(self) -> subprocess.CompletedProcess[str]:
-        return self.pulumi("destroy", "--yes", "--skip-preview")
+    def preview(self, *extra: str, ok: bool = True) -> StackRun:
+        return self.run("preview", *extra, ok=ok)
+
+    def destroy(self) -> StackRun:
+        return self.run("destroy")
 
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json").stdout)
@@ -145,9 +163,9 @@ def sample_stacks() -> list[str]:
 def sample_stack(project, engine_env, emulator):
     """A committed sample customer, copied into the scratch project and pointed at this test's emulator."""
     def make(name: str) -> Stack:
-        data = yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())
+        data = StackFile(PROJECT_ROOT / "stacks", name).load()
         data["config"]["cloudlink:endpoint"] = emulator.url
-        (project / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        StackFile(project / "stacks", name).save(data)
         env = {**engine_env, "PULUMI_CONFIG_PASSPHRASE": "cloudlink-demo"}  # the samples' passphrase
         stack = Stack(project, name, env, emulator)
         stack.pulumi("stack", "init")

@@ -16,12 +16,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT
+from cloudlink_provider.fleet.stacks import CUSTOMER_KEY, StackFile
 
 CLOUDLINK = str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink")
-SAMPLE = PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml"
+SAMPLE = StackFile(PROJECT_ROOT / "stacks", "acme-iberia")
 LANGUAGES = ("en-GB", "de-DE", "es-ES", "fr-FR", "en-US")
 
 
@@ -44,12 +43,12 @@ def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]]
         os.symlink(PROJECT_ROOT / ".venv", root / ".venv")
     if samples:
         for path in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"):
-            data = yaml.safe_load(path.read_text())
+            name = path.name[len("Pulumi."):-len(".yaml")]
+            data = StackFile(PROJECT_ROOT / "stacks", name).load()
             data["config"]["cloudlink:endpoint"] = endpoint
-            data["config"]["cloudlink-fleet:customer"] = {
-                "account": data["config"]["cloudlink-fleet:customer"]["account"]}
-            (root / "stacks" / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
-    sample = yaml.safe_load(SAMPLE.read_text())
+            data["config"][CUSTOMER_KEY] = {"account": data["config"][CUSTOMER_KEY]["account"]}
+            StackFile(root / "stacks", name).save(data)
+    sample = SAMPLE.load()
     for name, spec in (customers or {}).items():
         write_stack(root, name, spec, endpoint, sample)
     return root
@@ -57,14 +56,12 @@ def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]]
 
 def write_stack(root: Path, name: str, spec: dict[str, Any], endpoint: str,
                 sample: dict[str, Any] | None = None) -> Path:
-    sample = sample or yaml.safe_load(SAMPLE.read_text())
-    data = {"encryptionsalt": sample["encryptionsalt"],
-            "config": {"cloudlink:endpoint": endpoint, "cloudlink:clientId": "demo-partner",
-                       "cloudlink:clientSecret": sample["config"]["cloudlink:clientSecret"],
-                       "cloudlink-fleet:customer": spec}}
-    path = root / "stacks" / f"Pulumi.{name}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    sample = sample or SAMPLE.load()
+    file = StackFile(root / "stacks", name)
+    file.save({"encryptionsalt": sample["encryptionsalt"],
+               "config": {"cloudlink:endpoint": endpoint, "cloudlink:clientId": "demo-partner",
+                          "cloudlink:clientSecret": sample["config"]["cloudlink:clientSecret"], CUSTOMER_KEY: spec}})
+    return file.path
 
 
 def generated(count: int, prefix: str = "Customer") -> dict[str, dict[str, Any]]:
@@ -104,7 +101,7 @@ PBX_PASSWORD, TEAMS_SECRET = "pbx-pass-0001", "teams-secret-0001"
 
 def full_customer(i: int, prefix: str = "Full") -> dict[str, Any]:
     pbx_type, gateway_type, role, teams_mode = FULL_KINDS[i % len(FULL_KINDS)]
-    sso = yaml.safe_load(SAMPLE.read_text())["config"]["cloudlink-fleet:customer"]["sso"]
+    sso = SAMPLE.spec()["sso"]
     spec: dict[str, Any] = {
         "account": {"name": f"{prefix} {i:04d}", "domain": f"{prefix.lower()}{i:04d}.example",
                     "languageCode": LANGUAGES[i % len(LANGUAGES)]},
@@ -143,6 +140,5 @@ def write_imported_stacks(root: Path, customers: dict[str, dict[str, Any]], endp
             config["cloudlink-fleet:pbxPassword"] = {"secure": crypt.encrypt(salt, PBX_PASSWORD)}
         if "teams" in spec:
             config["cloudlink-fleet:teamsClientSecret"] = {"secure": crypt.encrypt(salt, TEAMS_SECRET)}
-        config["cloudlink-fleet:customer"] = spec
-        (root / "stacks" / f"Pulumi.{name}.yaml").write_text(
-            yaml.safe_dump({"encryptionsalt": salt, "config": config}, sort_keys=False))
+        config[CUSTOMER_KEY] = spec
+        StackFile(root / "stacks", name).save({"encryptionsalt": salt, "config": config})

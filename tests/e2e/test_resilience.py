@@ -29,6 +29,13 @@ def count_accounts(api, name: str) -> int:
     return api.http.get("/admin/2017-09-01/accounts", params={"$filter": f"name eq '{name}'"}).json()["count"]
 
 
+def gateways(api, name: str) -> int:
+    """How many gateways the account called `name` has (0 while there is no such account)."""
+    found = api.http.get("/admin/2017-09-01/accounts", params={"$filter": f"name eq '{name}'"}).json()
+    items = (found.get("_embedded") or {}).get("items") or []
+    return api.http.get(f"{GW}/{items[0]['accountId']}/gateways").json()["count"] if items else 0
+
+
 def test_failed_up_converges_on_the_next_run(new_stack, api):
     api.http.post("/_emulator/faults", json={"method": "POST", "path_contains": "/pbx-link", "status": 503})
     stack = new_stack("fails").init(SPEC, secrets={"pbxPassword": "pw"})
@@ -72,18 +79,24 @@ def test_interrupted_up_converges(new_stack, api, project, engine_env):
                              "--stack", "killed"], cwd=project, env=marked(engine_env, tag),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
-    while not any(r["method"] == "POST" and "/gateways" in r["path"] for r in api.journal()):
+    # The emulator has made the gateway but holds its answer back (5 s): the create is in flight.
+    while not gateways(api, "Resilient Co"):
         assert proc.poll() is None and time.monotonic() < deadline, "the run never reached the gateway create"
         time.sleep(0.05)
+    assert not any(r["method"] == "POST" and "/gateways" in r["path"] for r in api.journal())  # not answered yet
     os.killpg(proc.pid, signal.SIGKILL)  # as abrupt as a CI runner dying
     proc.wait(timeout=30)
     wait_until_gone(tag, 5)  # its language host and provider end with it (test_process_survival.py)
     api.http.delete("/_emulator/faults")
     # A killed engine leaves its lock and a pending create behind: the documented recovery is
-    # `pulumi cancel` (removes the dead run's lock), then a refresh that clears pending creates.
-    assert stack.up(ok=False).returncode != 0  # locked, and it says so
-    stack.pulumi("cancel", "--yes")
-    stack.pulumi("refresh", "--yes", "--clear-pending-creates", "--skip-preview")
+    # `cloudlink fleet recover` (the dead run's lock, its pending creates), then `up`.
+    locked = stack.pulumi("up", "--yes", "--skip-preview", ok=False)  # the bare CLI: locked, and it says so
+    assert locked.returncode != 0 and "the stack is currently locked" in locked.stderr + locked.stdout
+    recovered = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink"), "fleet", "recover", "--stacks",
+                                "killed", "--project-dir", str(project)], env=engine_env, capture_output=True,
+                               text=True, timeout=300)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "released the lock of the dead engine" in recovered.stdout and "pending" in recovered.stdout
     stack.up()
     acct = stack.outputs()["accountId"]
     assert count_accounts(api, "Resilient Co") == 1

@@ -7,10 +7,14 @@ Azure AD Sync path deploys the application to synced users and creates none."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from cloudlink_provider.fleet.welcome import resend_welcome
+
+from .fleet_project import fleet
 
 pytestmark = pytest.mark.e2e
 
@@ -111,6 +115,12 @@ def test_pbx_directory_onboarding_acceptance(new_stack, api, emulator):
     set_directory(api, person("2000"), person("2001"), person("2002"), person("2003", email=False), person("2004"))
     planned = stack.preview("--expect-no-changes", ok=False)
     assert planned.returncode != 0 and "2004" in planned.stdout, planned.stdout
+    report = stack.project / "drift.json"  # the fleet's drift scan sees it too, and the pending activations
+    scan = fleet(stack.project, "drift", "--stacks", stack.name, "--json", str(report), env=stack.env)
+    assert scan.returncode == 3, scan.stdout + scan.stderr
+    [row] = json.loads(report.read_text())["stacks"]
+    assert [(r["type"], r["op"]) for r in row["resources"]] == [("cloudlink:UserOnboarding", "update")]
+    assert row["users"]["pending"] == 2 and "2 users pending activation" in scan.stdout
     clear_outbox(api)
     stack.up()
     [welcome_2004] = outbox(api)

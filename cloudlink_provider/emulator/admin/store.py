@@ -166,8 +166,8 @@ def _validate_user(body: dict[str, Any], creating: bool) -> None:
         raise ValidationFailed(f"a user's role is one of {', '.join(USER_ROLES)}, not {body['role']!r}",
                                name="InvalidRole")
     apps = body.get("applications")
-    if "applications" in body and (not isinstance(apps, list) or not set(apps) <= set(CLOUDLINK_APPLICATIONS)
-                                   or len(set(apps)) != len(apps)):
+    if "applications" in body and (not isinstance(apps, list) or not all(isinstance(a, str) for a in apps)
+                                   or not set(apps) <= set(CLOUDLINK_APPLICATIONS) or len(set(apps)) != len(apps)):
         raise ValidationFailed(f"applications must be a list of distinct values out of "
                                f"{', '.join(CLOUDLINK_APPLICATIONS)}")
 

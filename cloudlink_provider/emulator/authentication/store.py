@@ -207,6 +207,8 @@ class AuthStore:
         if not isinstance(body, dict) or not body:
             raise BadRequest("the request has no body", name="MissingBodyInRequest")
         role, account_id = body.get("role"), body.get("accountId") or caller.account_id
+        if not isinstance(account_id, str):  # no account has such an id
+            raise NotFound(f"account {account_id!r} was not found", name="AccountNotFound")
         if not role:
             raise BadRequest("role is required", name="MissingRoleInRequest")
         if role not in ROLES_BY_RANK:

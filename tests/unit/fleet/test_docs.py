@@ -60,3 +60,13 @@ def test_ci_examples_are_workflows_that_use_make_setup_and_real_commands(workflo
 def test_the_readme_promises_the_exit_codes_the_code_returns():
     table = re.findall(r"^\| (\d+) \| ", SECTION, re.MULTILINE)
     assert sorted(int(code) for code in table) == sorted(int(code) for code in ExitCode)
+
+
+def test_after_a_kill_the_readme_shows_recover_then_up_and_both_exist():
+    section = README.split("### After a run was killed", 1)[1].split("\n## ", 1)[0]
+    commands = invocations(section)
+    assert [c[0] for c in commands] == ["recover", "up"]  # what tests/e2e/test_recover.py runs after each kill
+    assert commands[0][1:] == commands[1][1:] == ["--stacks", "acme-*"]
+    for args in commands:
+        check(args)
+    assert "--force" in runner.invoke(app, ["fleet", "recover", "--help"]).output

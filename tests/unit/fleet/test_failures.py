@@ -29,11 +29,14 @@ def test_a_provider_traceback_becomes_resource_operation_api_error_and_advice():
         assert leak not in text
 
 
-def test_a_clean_one_line_provider_error_is_kept_as_it_is():
-    message = "Account create: 409 Conflict: an account named ACME exists [correlation id c-1]"
+def test_the_providers_one_line_refusal_is_kept_without_repeating_what_failed():
+    message = ("CloudLinkRefused: Gateway create: CloudLink refused: 409 GatewayAlreadyAssociated: the serial is "
+               "registered to another account (correlation id c-1)")
     text = summarise([Diagnostic(message, GATEWAY)], {GATEWAY: "create"}, "acme")
-    assert text.splitlines()[0] == f"gateway (cloudlink:Gateway) create failed: {message}"
-    assert "what to do:" in text.splitlines()[1]
+    assert text.splitlines() == [
+        "gateway (cloudlink:Gateway) create failed: CloudLink refused: 409 GatewayAlreadyAssociated: the serial is "
+        "registered to another account (correlation id c-1)",
+        "what to do: another account holds this gateway serial: check gateway.serialNumber"]
 
 
 def test_a_spec_error_is_one_line_with_every_rule_and_where_to_fix_it():
