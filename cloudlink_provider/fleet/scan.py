@@ -260,7 +260,7 @@ class Scanner:
         steps: dict[str, _Step] = {}
         failures: list[str] = []
         counts = {"same": 0, "create": 0, "update": 0, "replace": 0, "delete": 0}
-        counts["same" if checkpoint and checkpoint.has_stack else "create"] += 1  # the stack itself
+        # the stack itself is not counted: report counts are the customer's resources (events.counts)
         for rname, p in plan.items():
             self.listener.activity(name, f"checking {rname}")
             news, secret_in = _resolve(p, steps)
