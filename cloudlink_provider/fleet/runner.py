@@ -32,7 +32,7 @@ from .events import EventCollector
 from .failures import Diagnostic, summarise
 from .recover import LOCKED, file_backend_for, release_dead_locks
 from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from .workspace import EngineRun, Project, tracking
+from .workspace import EngineRun, EngineStack, Project, tracking
 
 OPERATIONS = ("preview", "up", "drift", "refresh", "destroy")
 ENGINE_PARALLEL = 4  # resource operations at once inside one stack: fleet parallel x this bounds the API calls
@@ -160,7 +160,7 @@ def run_operation(project: Project, name: str, options: RunOptions, run: EngineR
                 on_event(event, collector)
 
         outcome = StackRun(name, options, collector, released_locks=released)
-        stack: auto.Stack | None = None
+        stack: EngineStack | None = None
         try:
             stack = project.stack(name, run)
             if not should_start():
@@ -175,7 +175,8 @@ def run_operation(project: Project, name: str, options: RunOptions, run: EngineR
             outcome.stdout, outcome.stderr = command_output(e)
         text = outcome.stderr + "\n".join(collector.errors)
         if attempt == 1 and LOCKED in text and not run.cancel_requested:
-            done = release_dead_locks(stack, name, text, file_backend_for(project)) if stack else []
+            # (the lock may have refused `stack init` already: `cancel` needs no stack of ours)
+            done = release_dead_locks(stack or EngineStack(project, name, run), name, text, file_backend_for(project))
             if done:
                 released.append(name)
                 continue
@@ -267,7 +268,7 @@ class Fleet:
         return outcome
 
 
-def _operate(stack: auto.Stack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> Any:
+def _operate(stack: EngineStack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> Any:
     op = options.operation
     common: dict[str, Any] = {"on_event": on_event, "color": "never", "parallel": ENGINE_PARALLEL}
     if op == "preview":
