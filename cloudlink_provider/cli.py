@@ -392,5 +392,40 @@ def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), 
     raise typer.Exit(0 if len(ready) == len(results) else 1)
 
 
+# --- user onboarding: re-send the welcome email (issue 11; fleet/welcome.py) ------------------------------
+@fleet_app.command("welcome-email")
+def fleet_welcome_email(
+        stacks: Annotated[str, typer.Option("--stacks", help="required: the customers whose pending users get it "
+                                                            "(a glob of stack names)")] = "",
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="only list who would get it")] = False,
+        project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
+    """Re-send the welcome email to the users of chosen customers who have not activated yet.
+
+    Deliberate: `up` never re-sends it. Takes the pending users the last `up` recorded (the `users`
+    stack output), skips those who activated since, and sends each of the others one email.
+
+    Exit codes: 0 done; 1 a customer failed (the others still ran); 2 bad usage (no --stacks, no match).
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    from .fleet.engine import fleet_env
+    from .fleet.errors import usage
+    from .fleet.stacks import select_stacks
+    from .fleet.welcome import resend_welcome
+
+    if not stacks:
+        raise usage("name the customers with --stacks GLOB")
+    names = select_stacks(project_dir / "stacks", stacks)
+    results = resend_welcome(names, project_dir, fleet_env(project_dir, backend), dry_run)
+    table = Table(title="cloudlink fleet welcome-email" + (" (dry run: nothing sent)" if dry_run else ""))
+    for column in ("customer", "would send" if dry_run else "sent", "activated since", "to / error"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(Text(r.stack), str(len(r.sent)), str(r.activated), Text(r.error or ", ".join(r.sent)))
+    consoles().out.print(table)
+    raise typer.Exit(1 if any(r.error for r in results) else 0)
+
+
 if __name__ == "__main__":
     sys.exit(main())

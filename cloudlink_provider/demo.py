@@ -4,7 +4,8 @@ Starts the emulator on the database `cloudlink emulator serve` also uses by defa
 (`.emulator/cloudlink.db`, kept across runs, so the demo's Pulumi state in `.state/`
 and the README's "Working with stacks by hand" see the same customers), runs `up
 --refresh` for every sample stack through the fleet's one engine runner, runs it
-again to show the second run writes nothing, and prints a per-customer summary.
+again to show the second run writes nothing and sends no welcome email (the
+emulator's outbox counts them), and prints a per-customer summary.
 Lives beside the CLI because it is the one place allowed to start the emulator
 and drive the fleet together.
 """
@@ -28,7 +29,6 @@ if TYPE_CHECKING:  # the engine runner is imported when the demo runs, not whene
     from .fleet.runner import StackRun
 
 EMULATOR_DB = ".emulator/cloudlink.db"  # relative to the project: `make demo` and `cloudlink emulator serve`
-WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class DemoError(Exception):
@@ -42,6 +42,11 @@ def _port_free(port: int) -> bool:
 
 def _writes(http: httpx.Client) -> int:
     return http.get("/_emulator/requests").json()["writes"]  # the emulator's one definition of a write
+
+
+def _emails(http: httpx.Client) -> int:
+    """How many emails (welcome emails) the emulator has sent so far: its outbox."""
+    return int(http.get("/_emulator/outbox").json()["count"])
 
 
 def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | None = None) -> None:
@@ -63,28 +68,37 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | Non
     db = root / EMULATOR_DB
     db.parent.mkdir(exist_ok=True)
     rows = []
+    emails_again = 0
     with EmulatorServer(str(db), port=port) as emulator, httpx.Client(base_url=emulator.url, timeout=30) as http:
         console.print(f"[bold]CloudLink emulator[/] on {emulator.url} (database {EMULATOR_DB}); "
                       f"state in {project.backend_url}")
         for name in stacks:
             with console.status(f"{name}: up"):
+                before = _emails(http)
                 first = _up(project, name, RunOptions("up", parallel=1, refresh=True))
+                sent = _emails(http)
                 http.delete("/_emulator/requests")
                 second = _up(project, name, RunOptions("up", parallel=1))
-                writes = _writes(http)
+                writes, second_emails = _writes(http), _emails(http) - sent
             outputs = project.workspace_stack(name).outputs()
-            account = outputs["accountName"].value if "accountName" in outputs else "?"
-            rows.append((name, account, _summary(first), _summary(second), writes))
+            users = outputs["users"].value if "users" in outputs else None
+            onboarded = f"{users['onboarded']} ({users['pending']} pending)" if users else "-"
+            rows.append((name, _summary(first), _summary(second), writes, onboarded,
+                         f"{sent - before} / {second_emails}"))
+            emails_again = emails_again or second_emails
             console.print(f"[green]✓[/] {name}")
     table = Table(title="Customers deployed to the emulator")
-    for column in ("stack", "account", "1st run", "2nd run", "2nd-run writes"):
+    for column in ("stack", "1st run", "2nd run", "2nd-run writes", "users", "emails 1st/2nd"):
         table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*[str(c) for c in row])
     console.print(table)
-    if any(r[4] for r in rows):
+    if any(r[3] for r in rows):
         raise DemoError("a second run wrote to CloudLink: the deployment is not idempotent")
-    console.print("Second runs made no changes. The emulator has stopped; state is in .state/ and .emulator/.")
+    if emails_again:
+        raise DemoError("a second run sent welcome emails again: user onboarding is not idempotent")
+    console.print("Second runs made no changes and sent no email. The emulator has stopped; state is in .state/ "
+                  "and .emulator/.")
 
 
 def _up(project: object, name: str, options: object) -> StackRun:

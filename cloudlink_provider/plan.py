@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .customer.model import CustomerSpec, readiness_warnings
+from .customer.rules import PBX_MODELS
+from .customer.users import PBX_DIRECTORY, users_warnings
 from .resources.account import Account
 from .resources.gateway import Gateway
 from .resources.pbx_connection import PbxConnection
@@ -30,10 +32,11 @@ from .resources.role_assignment import RoleAssignment, roles_input
 from .resources.sso_scim_integration import WANTED as SSO_WANTED
 from .resources.sso_scim_integration import SsoScimIntegration
 from .resources.teams_integration import TeamsIntegration
+from .resources.user_onboarding import UserOnboarding, users_input
 
 # The resource class registered for each type token (`program.py` looks them up here).
 RESOURCE_TYPES = {cls.token(): cls for cls in (Account, Gateway, PbxConnection, RoleAssignment, TeamsIntegration,
-                                               SsoScimIntegration)}
+                                               SsoScimIntegration, UserOnboarding)}
 
 NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
 PBX_PASSWORD, TEAMS_SECRET = "pbxPassword", "teamsClientSecret"  # write-only secrets, as stack config keys
@@ -107,9 +110,9 @@ def plan(spec: CustomerSpec, secrets: Collection[str] | None = None, stack: str 
     `teamsClientSecret`); a block whose secret is missing raises `MissingSecret`.
     None means "do not judge" (a scan comparing a spec with what is live).
     Inputs are the spec's own fields (spec names, as `to_spec` returns them) plus
-    references; names are stable: account, gateway, pbx, roles, teams, sso.
+    references; names are stable: account, gateway, pbx, roles, teams, sso, users.
     """
-    out = Plan(warnings=readiness_warnings(spec))
+    out = Plan(warnings=readiness_warnings(spec) + users_warnings(spec.users, spec.sso))
     account = Ref("account")
     out.add("account", Account.token(), spec.account.model_dump())
     out.exports.update(accountId=Ref("account", "accountId"), accountName=spec.account.name)
@@ -139,4 +142,14 @@ def plan(spec: CustomerSpec, secrets: Collection[str] | None = None, stack: str 
         if spec.sso.scim:
             out.exports["scimBaseUrl"] = Ref("sso", "scimBaseUrl")
             out.exports["scimToken"] = Ref("sso", "scimToken")  # a secret: `pulumi stack output --show-secrets`
+    if spec.users:  # after what brings the users: the connected PBX link, or SSO with Azure AD Sync
+        from_pbx = spec.users.source == PBX_DIRECTORY
+        model = PBX_MODELS[spec.pbx.type] if from_pbx and spec.pbx else None
+        # the link's id (a Join, known before it exists) as for roles and Teams; SSO's id is the account id
+        waits_for = Join((account, "/", Ref("gateway"))) if from_pbx else Ref("sso")
+        out.add("users", UserOnboarding.token(), {
+            **users_input(spec.users), "accountId": account, "after": waits_for,
+            "maxUsers": model.max_users if model else None, "pbxTitle": model.title if model else None},
+                after=("pbx",) if from_pbx else ())
+        out.exports["users"] = Ref("users", "summary")
     return out

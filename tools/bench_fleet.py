@@ -50,7 +50,7 @@ from cloudlink_provider.customer.model import parse_customer  # noqa: E402
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
 from cloudlink_provider.emulator.store import DEMO_PARTNER  # noqa: E402
 from cloudlink_provider.fleet.checkpoint import SECRET_KEY, SECRET_SIG  # noqa: E402
-from cloudlink_provider.fleet.desired import Ref, Secret, desired  # noqa: E402
+from cloudlink_provider.fleet.desired import Join, Ref, Secret, desired  # noqa: E402
 from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE  # noqa: E402
 from cloudlink_provider.fleet.secrets import Passphrase  # noqa: E402
 from tests.e2e.fleet_project import (CLOUDLINK, PBX_PASSWORD, TEAMS_SECRET, fleet_env, full_customers,  # noqa: E402
@@ -106,15 +106,20 @@ def clone_state(project: Path, templates: dict[str, str], customers: dict[str, d
         def sealed(value: Any) -> dict[str, Any]:
             return {SECRET_SIG: SECRET_KEY, "ciphertext": crypt.encrypt(salt, json.dumps(value))}
 
+        def resolve(value: Any) -> Any:
+            if isinstance(value, Join):
+                return "".join(str(resolve(part)) for part in value.parts)
+            if isinstance(value, Ref):
+                id_, outs = made[value.resource]
+                return id_ if value.output == "id" else outs[value.output]
+            return value
+
         for rname, p in plan.items():
             inputs, secret = {}, set(p.secret_outputs)
             for key, value in p.inputs.items():
                 if isinstance(value, Secret):
                     value = value.value
-                if isinstance(value, Ref):
-                    id_, outs = made[value.resource]
-                    value = id_ if value.output == "id" else outs[value.output]
-                inputs[key] = value
+                inputs[key] = resolve(value)
             provider = p.provider()
             provider._config = config
             result = provider.create(inputs)

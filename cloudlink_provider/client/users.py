@@ -29,6 +29,14 @@ class User(Resource):
     languageCode: str | None = None
     active: bool = True
     source: str | None = None  # API, or SCIM for users Azure AD Sync manages
+    emailVerified: bool = False  # set when the user followed the welcome email's activation link
+    lastLoginOn: str | None = None  # ours: when the user last signed in
+    applications: list[str] = []  # ours: the CloudLink applications deployed to the user
+
+    @property
+    def activated(self) -> bool:
+        """Whether the user has acted: activated through the welcome email, or signed in."""
+        return self.emailVerified or self.lastLoginOn is not None
 
 
 class UsersApi:
@@ -52,9 +60,11 @@ class UsersApi:
     def get(self, account_id: str, user_id: str) -> User | None:
         return self._s.get_or_none("admin", self._path(account_id, user_id), User)
 
-    def create(self, account_id: str, fields: dict[str, Any]) -> User:
-        """Create a user; CloudLink sends it the welcome email."""
-        return self._s.json("admin", "POST", self._path(account_id), json=fields, model=User)
+    def create(self, account_id: str, fields: dict[str, Any], welcome_email: bool = True) -> User:
+        """Create a user; CloudLink sends it the welcome email unless `welcome_email` is False (ours:
+        `?welcomeEmail=false`). Never retried blindly: adopt a lost create by email instead."""
+        params = None if welcome_email else {"welcomeEmail": "false"}
+        return self._s.json("admin", "POST", self._path(account_id), json=fields, params=params, model=User)
 
     def update(self, account_id: str, user_id: str, fields: dict[str, Any]) -> User:
         return self._s.json("admin", "PUT", self._path(account_id, user_id), json=fields, model=User)

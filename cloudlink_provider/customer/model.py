@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..wire import BIDIRECTIONAL_TEAMS_PBX, MAX_ROLE_HOLDERS, PBX_USER_ROLES
 from ..wire.saml import https_url_problem, pem_certificates
+from .users import LEGACY_WELCOME_EMAIL, UsersSpec, check_users
 from .rules import (GATEWAY_KINDS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PAIRINGS, PBX_MODELS,
                     TEAMS_MODE_KINDS)
 
@@ -169,7 +170,14 @@ class CustomerSpec(Strict):
     roles: list[RoleSpec] = Field(default_factory=list)
     teams: TeamsSpec | None = None
     sso: SsoSpec | None = None
-    welcomeEmail: bool = False
+    users: UsersSpec | None = None  # customer/users.py
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "welcomeEmail" in data:  # the old top-level stub: say where it went
+            raise ValueError(LEGACY_WELCOME_EMAIL)
+        return data
 
     @model_validator(mode="after")
     def _dependencies(self) -> "CustomerSpec":
@@ -213,6 +221,8 @@ class CustomerSpec(Strict):
             if TEAMS_MODE_KINDS[self.teams.mode] == "BIDIRECTIONAL" and pbx.api_type != BIDIRECTIONAL_TEAMS_PBX:
                 raise ValueError("teams.mode: bidirectional presence needs MiVoice Business "
                                  f"(this customer has {PBX_MODELS[self.pbx.type].title})")
+        if self.users:
+            check_users(self.users, self.pbx, self.sso)
         return self
 
 

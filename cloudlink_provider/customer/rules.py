@@ -1,7 +1,9 @@
 """Customer-planning rules: what a partner may plan for one customer, beyond what the API itself enforces.
 
 The capacity table and the Mitel Assistant readiness advisories from Mitel's
-deployment guide [brief], and the spec's names for the API's enumerations. Each
+deployment guide [brief], the gateway/PBX pairing table (which PBX each gateway
+kind can run beside, and the limits that come with it, each with its source),
+and the spec's names for the API's enumerations. Each
 spec name is derived from its API enum value (`MX_ONE` -> `mx-one`), so the two
 spellings cannot drift apart. API facts themselves (enums, role per PBX type,
 role-holder limit) live in `cloudlink_provider.wire`; the emulator never imports
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..wire import GATEWAY_TYPES, PBX_TYPES, TEAMS_MODES, role_allowed
+from ..wire import CLOUDLINK_APPLICATIONS, GATEWAY_TYPES, PBX_TYPES, TEAMS_MODES, role_allowed
 
 
 def spec_name(api_value: str) -> str:
@@ -48,6 +50,8 @@ GATEWAY_KINDS: dict[str, str] = {spec_name(t): t for t in GATEWAY_TYPES}  # spec
 GATEWAY_KINDS_BY_API = {v: k for k, v in GATEWAY_KINDS.items()}
 TEAMS_MODE_KINDS: dict[str, str] = {spec_name(m): m for m in TEAMS_MODES}
 TEAMS_MODE_KINDS_BY_API = {v: k for k, v in TEAMS_MODE_KINDS.items()}
+APPLICATION_KINDS: dict[str, str] = {spec_name(a): a for a in CLOUDLINK_APPLICATIONS}
+APPLICATION_KINDS_BY_API = {v: k for k, v in APPLICATION_KINDS.items()}
 
 
 

@@ -7,8 +7,9 @@ version, enums, backend-enforced limits, the SAML certificate format), never the
 customer model's validators, so a validator bug on the provider side still shows.
 
 The layout mirrors CloudLink's service map (as moto does AWS's): one folder per
-service, each with the same two files, `routes.py` (thin FastAPI handlers named
-after the API action) and `store.py` (all state and every rule, no HTTP):
+service, each with the same files, `routes.py` (thin FastAPI handlers named
+after the API action), `store.py` (all state and every rule, no HTTP) and
+`models.py` (the request and response shapes, for the OpenAPI document only):
 
 - `authentication/` tokens, claims, assume-role, and SSO identity providers
 - `admin/`          accounts, their users, and the outbox of emails sent
@@ -23,5 +24,6 @@ The small core they share: `app` (assembly, the one place errors are rendered),
 (run it in a thread or in the foreground), `store` (every service's store over one
 database), `db` (SQLite), `errors` (CloudLink's `{name, message}` errors), `common`
 (the caller, settings, audit stamps, ETags, HAL lists), `deps` (FastAPI glue for
-the routes) and `fields` (field rules for partial-body writes, secret hashes).
+the routes), `fields` (field rules for partial-body writes, secret hashes) and
+`openapi` (how a route documents itself; the statuses the gate adds).
 """

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..wire import SERVICES
+from . import openapi
 from .admin import routes as admin
 from .authentication import routes as authentication
 from .common import Settings
@@ -38,6 +40,7 @@ def create_app(db_path: str, settings: Settings | None = None) -> Gate:
     api.state.store, api.state.controls = store, controls
     for router in ROUTERS:
         api.include_router(router)
+    openapi.install(api, gated=tuple(f"/{service}/" for service in SERVICES))
 
     @api.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

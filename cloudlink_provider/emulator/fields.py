@@ -50,7 +50,7 @@ def text(body: dict[str, Any], key: str, required: bool = True) -> str | None:
 
 def one_of(body: dict[str, Any], key: str, allowed: tuple[str, ...] | set[str], default: str | None = None) -> str:
     value = body.get(key, default)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:  # a list or object is no member (nor hashable)
         raise ValidationFailed(f"{key} must be one of {', '.join(sorted(allowed))}")
     return value
 

@@ -11,7 +11,9 @@ writes them (pulumi/pulumi `pkg/backend/diy`: store.go, state.go, meta.go;
   the engine's `stackPath`. `.bak` files and `history/`/`backups/` are earlier
   states and are never read.
 - `postgres://...`: the table `pulumi_state` (or `?table=`), one row per blob: `key`
-  is the same path as in a file backend, `data` is JSON `{"data": base64(bytes)}`.
+  is the same path as in a file backend under the URL's path as a prefix (as for every
+  non-file DIY backend: `postgres://host/fleet` -> `fleet/.pulumi/...`), `data` is JSON
+  `{"data": base64(bytes)}`.
 - anything else (s3://, azblob://, gs://, `.json.zst`): `pulumi stack export`.
 
 It decrypts nothing (secrets.py does) and never writes to a backend. A format it
@@ -26,6 +28,7 @@ import gzip
 import json
 import os
 import ssl
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -193,6 +196,7 @@ class PostgresReader(CheckpointReader):
         import pg8000.native
 
         self.project, self.fallback = project, fallback
+        self._lock = threading.Lock()
         parsed = urlparse(url)
         query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         self.table = query.get("table", "pulumi_state")
@@ -214,7 +218,11 @@ class PostgresReader(CheckpointReader):
                 ssl_context=context, timeout=30)
         except Exception as e:  # noqa: BLE001 - the driver's errors have no common base worth naming
             raise CheckpointError(f"PostgreSQL backend: cannot connect: {type(e).__name__}") from None
-        rows = self.db.run(f"SELECT data FROM {self.table} WHERE key = '.pulumi/meta.yaml'")
+        # A non-file DIY backend prefixes every key with the URL's path (pkg/backend/diy/backend.go: a
+        # `blob.PrefixedBucket` of `bucketSubDir`): for postgres://host/fleet, `fleet/.pulumi/...`.
+        sub = parsed.path.lstrip("/")
+        self.prefix = sub + ("/" if sub and not sub.endswith("/") else "")
+        rows = self.db.run(f"SELECT data FROM {self.table} WHERE key = :k", k=self.prefix + ".pulumi/meta.yaml")
         self.layout = _layout_version(self._bytes(rows[0][0]).decode() if rows else None)
 
     @staticmethod
@@ -223,9 +231,10 @@ class PostgresReader(CheckpointReader):
         return base64.b64decode(blob["data"])
 
     def read(self, stack: str) -> Checkpoint | None:
-        keys = stack_keys(self.project, stack, self.layout)
-        rows = self.db.run(f"SELECT key, data, updated_at FROM {self.table} WHERE key IN (:a, :b, :c)",
-                           a=keys[0], b=keys[1], c=keys[2])
+        keys = [self.prefix + k for k in stack_keys(self.project, stack, self.layout)]
+        with self._lock:  # one connection, many scanning threads: one query at a time
+            rows = self.db.run(f"SELECT key, data, updated_at FROM {self.table} WHERE key IN (:a, :b, :c)",
+                               a=keys[0], b=keys[1], c=keys[2])
         if not rows:
             return None
         key, data, _ = max(rows, key=lambda r: r[2])  # the most recently written variant

@@ -117,6 +117,7 @@ class EventCollector:
         self.errors: list[str] = []
         self.error_urns: dict[str, str] = {}  # error message -> the URN of the resource it is about
         self.summary: dict[str, int] | None = None
+        self._stack_ops: set[str] = set()  # the stack resource's own step, which the summary counts too
         self.activity = "starting"
 
     # -- masking ----------------------------------------------------------------------------
@@ -169,6 +170,8 @@ class EventCollector:
                 self._refreshed(md)
             self.activity = f"refreshing {urn_name(md.urn)}"
             return
+        if md.type == "pulumi:pulumi:Stack":
+            self._stack_ops.add(op)
         if md.type == "pulumi:pulumi:Stack" or (md.type.startswith("pulumi:providers:")
                                                  and op != OpType.REPLACE.value):
             # the stack itself, and default providers coming and going or taking the new stack config
@@ -213,12 +216,15 @@ class EventCollector:
 
     # -- results ----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        """create/adopt/update/replace/delete/same, from the engine's summary (zeros when there is none);
-        adoptions are the creates this collector names `adopt`."""
+        """create/adopt/update/replace/delete/same of the customer's resources, from the engine's summary
+        (zeros when there is none) less the stack itself; adoptions are the creates named `adopt` here."""
         out = {"create": 0, "adopt": 0, "update": 0, "replace": 0, "delete": 0, "same": 0}
         for op, n in (self.summary or {}).items():
             if op in _COUNTED:
                 out[_COUNTED[op]] += n
+        for op in self._stack_ops:  # customer resources only: not the stack itself
+            if op in _COUNTED and out[_COUNTED[op]] > 0:
+                out[_COUNTED[op]] -= 1
         with self._lock:
             adopted = sum(1 for c in self._finished_steps() if c.op == ADOPT)
         moved = min(adopted - out["adopt"], out["create"]) if adopted > out["adopt"] else 0

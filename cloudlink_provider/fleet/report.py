@@ -38,12 +38,19 @@ class StackOutcome:
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
+    users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
+
+    @property
+    def pending_note(self) -> str:
+        """`3 users pending activation`, from what the last `up` recorded; empty when none or unknown."""
+        pending = (self.users or {}).get("pending")
+        return f"{pending} user{'s' if pending != 1 else ''} pending activation" if pending else ""
 
     def to_json(self, debug: bool = False) -> dict[str, Any]:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
-                "durationSeconds": round(self.duration_s, 2)}
+                "users": self.users, "durationSeconds": round(self.duration_s, 2)}
         if debug and self.detail:
             data["errorDetail"] = self.detail
         return data
@@ -145,7 +152,7 @@ def markdown(report: FleetReport) -> str:
              "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
              "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
-        notes = s.error.splitlines()[0] if s.error else ""
+        notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
         lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
                      + f" | {_cell(notes)} |")

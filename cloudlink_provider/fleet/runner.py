@@ -15,6 +15,7 @@ It renders nothing: progress goes to a `Listener`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -32,7 +33,8 @@ from .events import EventCollector
 from .failures import Diagnostic, summarise
 from .recover import LOCKED, file_backend_for, release_dead_locks
 from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from .workspace import EngineRun, EngineStack, Project, tracking
+from .stacks import StackFile
+from .workspace import EngineRun, EngineStack, Project, run_engine, tracking
 
 OPERATIONS = ("preview", "up", "drift", "refresh", "destroy")
 ENGINE_PARALLEL = 4  # resource operations at once inside one stack: fleet parallel x this bounds the API calls
@@ -264,8 +266,20 @@ class Fleet:
             from .blind import write_only_notes
 
             outcome.notes = write_only_notes(self.project.stacks_dir, name)
+        if (options.operation in ("up", "refresh", "drift") and outcome.status in (UNCHANGED, CHANGED, DRIFTED)
+                and "users" in StackFile(self.project.stacks_dir, name).spec()):
+            outcome.users = _users_output(self.project, name, run)  # one `stack output`: what the last up recorded
         outcome.duration_s = time.monotonic() - start
         return outcome
+
+
+def _users_output(project: Project, name: str, run: EngineRun) -> dict[str, Any] | None:
+    """The `users` stack output (user onboarding's counts and pending users) as the last `up` left it."""
+    try:
+        value = json.loads(run_engine(project, name, ["stack", "output", "--json"], run).stdout or "{}").get("users")
+    except Exception:  # noqa: BLE001 - a report note, never a failure
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _operate(stack: EngineStack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> Any:

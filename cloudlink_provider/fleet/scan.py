@@ -163,12 +163,13 @@ class Scanner:
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
         self.listener.started(name)
         collector = EventCollector(set())
+        users = None
         try:
             stack = DecryptedStack.load(self.stacks_dir, name, self.passphrase)
             collector = EventCollector({k for k, v in _secure_keys(self.stacks_dir, name)})
             self.listener.activity(name, "reading the checkpoint")
             checkpoint = self.reader.read(name)
-            self._scan(name, stack, checkpoint, collector)
+            users = self._scan(name, stack, checkpoint, collector)
             error = None
         except (StackFailed, CheckpointError, SecretsError) as e:
             error = str(e)
@@ -177,7 +178,7 @@ class Scanner:
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = f"{type(e).__name__}: {e}"
         outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(),
-                               notes=write_only_notes(self.stacks_dir, name))
+                               notes=write_only_notes(self.stacks_dir, name), users=users)
         if error is not None:
             outcome.status, outcome.error = FAILED, error
         elif collector.has_changes():
@@ -206,7 +207,10 @@ class Scanner:
         provider._config = client_config(_Config(stack))
         return provider
 
-    def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None, collector: EventCollector) -> None:
+    def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
+              collector: EventCollector) -> dict[str, Any] | None:
+        """Refresh and preview one stack into `collector`; returns user onboarding's refreshed summary (the
+        pending activations the report shows), if the stack onboards users."""
         try:
             raw = stack.get(CUSTOMER_KEY)
             if raw is None:
@@ -305,6 +309,8 @@ class Scanner:
         if failures:
             raise StackFailed("\n".join(failures))
         collector(EngineEvent.from_json({"summaryEvent": {"resourceChanges": counts}}))
+        onboarding = refreshed.get("users")  # issue 11: pending activations, as CloudLink says now
+        return onboarding[2].get("summary") if onboarding else None
 
 
     def _provider_step(self, stack: DecryptedStack, checkpoint: Checkpoint, salt: str | None,

@@ -111,7 +111,7 @@ class FleetView:
             table.add_row(Text(s.stack), Text(s.status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
-                          Text(s.error.strip() if s.error else ""))  # the whole 1-3 lines, as in JSON/Markdown
+                          Text(s.error.strip() if s.error else s.pending_note))  # the whole 1-3 lines, as in JSON/Markdown
         self.console.print(table)
         for s in report.stacks:
             if s.resources:

@@ -5,6 +5,12 @@ plain data and are defined in importable modules (never `__main__`): the state
 then stores a reference to the class, and upgrading this package does not
 produce `__provider` diffs. The client is built once per provider process, from
 the stack config that the engine hands dynamic providers in `configure()`.
+
+Also shared: one registration shape for every resource (`CloudLinkResource(name,
+inputs)`, with the inputs the plan computed), and one way to fail: whatever
+CloudLink (or a provider) refuses leaves create/read/update/delete as a single
+`CloudLinkRefused` line naming the resource, the operation, the API's error and
+the correlation id, without Python frames unless `CLOUDLINK_DEBUG` is set.
 """
 
 from __future__ import annotations

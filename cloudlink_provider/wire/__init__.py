@@ -54,6 +54,9 @@ TEAMS_STATUSES = ("CONSENT_PENDING", "ENABLED", "FAILED")
 USER_ROLES = ("USER", "ACCOUNT_ADMIN")  # [doc] a user's role changes only between these
 USER_UNIQUE_FIELDS = ("email", "loginId", "extension")  # [doc] unique within an account
 SCIM_UNIQUE_FIELDS = ("email", "loginId", "extension", "mobile", "phone")  # [doc] Azure AD Sync adds these
+# Ours: the CloudLink applications a partner deploys to a customer's users (a user's `applications`).
+CLOUDLINK_APPLICATIONS = ("MITEL_ASSISTANT", "MITEL_ONE")
+USER_SOURCES = ("API", "SCIM")  # [doc] `source`: made through the Admin API, or synced by Azure AD Sync
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EXTENSION_PATTERN = r"^[0-9*#]{1,15}$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{1,30}$"

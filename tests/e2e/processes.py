@@ -6,6 +6,7 @@ after its parents died and its members were re-parented."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -78,3 +79,12 @@ def wait_until_gone(tag: str, timeout: float) -> float:
         assert time.monotonic() < deadline, f"still alive after {timeout:g}s: {survivors}"
         time.sleep(0.05)
     return time.monotonic() - start
+
+
+def kill_run(tag: str) -> None:
+    """SIGKILL whatever of the run is still alive (cleanup after a failed assertion)."""
+    for pid in run_processes(tag):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

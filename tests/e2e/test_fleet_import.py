@@ -130,6 +130,21 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
         "pbx": {"type": "mivoice-business", "host": "pbx.beta.example", "port": 443, "username": "cloudlink"},
         "teams": {"tenantId": TEAMS_TENANT, "clientId": TEAMS_APP, "mode": "bidirectional"}}
 
+    # The preview says adoption, not creation: every resource of a freshly imported stack is an `adopt`,
+    # in the ops, the counts and the Markdown, and nothing is written.
+    api.clear_journal()
+    check(fleet(project, "preview", "--json", str(tmp_path / "adopt.json"), "--markdown", str(tmp_path / "adopt.md"),
+                env=env), 0)
+    assert api.writes() == []
+    adopt = {s["stack"]: s for s in json.loads((tmp_path / "adopt.json").read_text())["stacks"]}
+    assert {r["name"]: r["op"] for r in adopt["alpha-clinics"]["resources"]} == {
+        "account": "adopt", "gateway": "adopt", "pbx": "adopt", "roles": "adopt", "sso": "adopt"}
+    assert {r["op"] for r in adopt["beta-logistics"]["resources"]} == {"adopt"}
+    assert adopt["alpha-clinics"]["changes"]["adopted"] == 5 and adopt["alpha-clinics"]["changes"]["created"] == 0
+    assert adopt["beta-logistics"]["changes"]["adopted"] == 4  # account, gateway, pbx, teams
+    markdown = (tmp_path / "adopt.md").read_text()
+    assert "| adopted |" in markdown and "account (cloudlink:Account): adopt" in markdown
+
     # The first up adopts everything: no create, and the only writes are the re-sent write-only secrets
     # and the SCIM token rotation (the live token cannot be read back).
     api.clear_journal()

@@ -126,12 +126,18 @@ def test_fleet_on_the_postgresql_backend(tmp_path, emulator, api, postgres):
     names = {a["name"]: a["accountId"] for a in api.http.get(ADMIN).json()["_embedded"]["items"]}
     assert set(names) == {c["account"]["name"] for c in customers.values()}
 
-    # the backend chosen by the environment variable: drift seen from the state in PostgreSQL
+    # the backend chosen by the environment variable: drift seen from the state in PostgreSQL, by the scan
+    # (which reads the pulumi_state table itself) and by the engine alike
     env = fleet_env({"PULUMI_BACKEND_URL": url})
-    assert fleet(project, "drift", env=env).returncode == 0
+    clean = fleet(project, "drift", env=env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert fleet(project, "drift", "--engine", env=env).returncode == 0
     assert api.http.put(f"{ADMIN}/{names['Pg 003']}", json={"languageCode": "it-IT"}).status_code == 200
     drift = fleet(project, "drift", "--json", str(tmp_path / "drift.json"), env=env)
     assert drift.returncode == 3, drift.stdout + drift.stderr
     drifted = [s["stack"] for s in json.loads((tmp_path / "drift.json").read_text())["stacks"] if s["drifted"]]
     assert drifted == ["pg-003"]
+    engine = fleet(project, "drift", "--engine", "--json", str(tmp_path / "engine.json"), env=env)
+    assert engine.returncode == 3
+    assert [s["stack"] for s in json.loads((tmp_path / "engine.json").read_text())["stacks"] if s["drifted"]] == drifted
     assert [k for k in postgres.query("SELECT key FROM pulumi_state") if "/locks/" in k] == []

@@ -22,7 +22,7 @@ import yaml
 from cloudlink_provider.fleet.engine import pulumi_binary
 
 from .fleet_project import CLOUDLINK, SAMPLE, fleet_env, make_project, write_stack
-from .processes import marked, new_tag, run_processes, wait_for, wait_until_gone
+from .processes import kill_run, marked, new_tag, run_processes, wait_for, wait_until_gone
 
 pytestmark = pytest.mark.e2e
 
@@ -95,6 +95,7 @@ def test_killing_the_engine_ends_its_plugins(target, new_stack, api, project, en
         if engine.poll() is None:
             engine.kill()
             engine.wait()
+        kill_run(tag)
     assert stack.up(ok=False).returncode != 0  # the dead engine's lock is still there: it really died mid-up
 
 
@@ -128,3 +129,4 @@ def test_killing_the_fleet_ends_its_engines_and_their_plugins(target, tmp_path, 
         if fleet.poll() is None:
             fleet.kill()
             fleet.wait()
+        kill_run(tag)

@@ -42,3 +42,24 @@ def test_refusals_on_up_and_destroy_are_one_line_without_a_traceback(new_stack, 
     stack.env = {**stack.env, "CLOUDLINK_DEBUG": "1"}
     debug = stack.pulumi("destroy", "--yes", "--skip-preview", ok=False)
     assert "Traceback" in debug.stdout + debug.stderr
+
+
+def test_an_adopt_id_that_is_empty_or_unknown_never_creates_anything(new_stack, api):
+    stack = new_stack("adopt").init({"account": {"name": "Adopt Co", "adoptAccountId": "  "},
+                                     "gateway": {"serialNumber": "CLGW-ADOPT-0001", "type": "appliance",
+                                                 "name": "HQ"}})
+    api.clear_journal()
+    empty = stack.preview(ok=False)
+    assert empty.returncode != 0
+    assert "customer.account.adoptAccountId: must be the id of" in empty.stdout + empty.stderr
+    assert api.journal() == []  # judged before any call, not even a token
+
+    stack.set_customer({"account": {"name": "Adopt Co", "adoptAccountId": "no-such-account"},
+                        "gateway": {"serialNumber": "CLGW-ADOPT-0001", "type": "appliance", "name": "HQ"}})
+    unknown = stack.up(ok=False)
+    out = unknown.stdout + unknown.stderr
+    assert unknown.returncode != 0
+    assert "CloudLinkRefused: Account create: adoptAccountId no-such-account: no such customer account" in out, out
+    assert "Traceback" not in out
+    assert api.writes() == []  # nothing created: not the account, not the gateway
+    assert api.http.get(ADMIN, params={"$filter": "name eq 'Adopt Co'"}).json()["count"] == 0

@@ -39,7 +39,7 @@ def test_sample_customer(name, sample_stack, api):
 def test_preview_of_a_new_customer_shows_every_create_and_writes_nothing(name, sample_stack, api):
     spec = yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"][
         "cloudlink-fleet:customer"]
-    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso") if spec.get(b)]
+    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso", "users") if spec.get(b)]
     stack = sample_stack(name)
     api.clear_journal()
     preview = stack.preview()

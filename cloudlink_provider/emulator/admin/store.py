@@ -10,8 +10,14 @@ within the account, loginId and extension unique too (Azure AD Sync also makes
 mobile and phone unique: callers pass `unique=`), roles change only between
 USER and ACCOUNT_ADMIN, the account's `userLimit`, and that users synced from
 Azure AD are read-only here while Azure AD Sync is on (except their role).
-Creating a user sends a welcome email, recorded in the outbox that
-`/_emulator/outbox` shows.
+Creating a user sends a welcome email (unless the caller asks for none, ours),
+recorded in the outbox that `/_emulator/outbox` shows. Each welcome email carries
+its own activation token: following the link (`activate`) verifies the user's
+email and sets the password the password grant then accepts; once activated, every
+link of that user is spent. While Azure AD Sync is on, a user Azure AD synced
+cannot be made a second time through the Admin API (409 UserManagedByAzureAdSync).
+A user's `applications` (ours) are the CloudLink applications deployed to it: a
+CloudLink-side setting, so it stays editable on synced users.
 
 Must not know HTTP or SCIM shapes: the SCIM service maps its resources onto
 `create_user`/`update_user` here.
@@ -20,11 +26,14 @@ Must not know HTTP or SCIM shapes: the SCIM service maps its resources onto
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any, Iterable
 
-from ...wire import EMAIL_PATTERN, EXTENSION_PATTERN, PHONE_PATTERN, USER_ROLES, USER_UNIQUE_FIELDS
+from ...wire import (CLOUDLINK_APPLICATIONS, EMAIL_PATTERN, EXTENSION_PATTERN, PHONE_PATTERN, USER_ROLES,
+                     USER_UNIQUE_FIELDS)
 from ..common import Caller, Context, check_if_match, href, new_id, now_iso, stamp_modified, stamp_new
 from ..errors import ApiError, Conflict, NotFound, ValidationFailed
+from ..fields import secret_hash
 
 ACCOUNT_MUTABLE = {"name", "domain", "languageCode", "active", "userLimit", "location", "contacts", "description"}
 ACCOUNT_IMMUTABLE = {"accountId", "accountNumber", "partnerId"}
@@ -115,13 +124,16 @@ class AccountStore:
 # --- users ----------------------------------------------------------------------------------------
 USER = "user"
 EMAIL = "email"
+ACTIVATION = "activation"  # a welcome email's link: token -> the user it activates
 AZURE_SYNC = "azureSync"  # the Azure AD Sync document of an account (see scim/store.py)
 
 USER_MUTABLE = {"email", "name", "firstName", "lastName", "role", "extension", "mobile", "phone", "loginId",
-           "languageCode", "active", "description"}
+           "languageCode", "active", "description", "applications"}
 USER_SERVER_SET = {"userId", "accountId", "source", "emailVerified", "mobileVerified", "phoneVerified",
-              "createdOn", "createdBy", "modifiedOn", "modifiedBy", "_links"}
-SYNCED = USER_MUTABLE - {"role"}  # what Azure AD owns for users it synced
+              "lastLoginOn", "createdOn", "createdBy", "modifiedOn", "modifiedBy", "_links"}
+CLOUDLINK_SIDE = {"role", "applications"}  # what stays editable here on users Azure AD synced
+SYNCED = USER_MUTABLE - CLOUDLINK_SIDE  # what Azure AD owns for users it synced
+MIN_PASSWORD = 8
 _PATTERNS = {"email": EMAIL_PATTERN, "extension": EXTENSION_PATTERN, "mobile": PHONE_PATTERN,
              "phone": PHONE_PATTERN}
 _TEXT = {"name", "firstName", "lastName", "loginId", "languageCode", "description"}
@@ -153,6 +165,11 @@ def _validate_user(body: dict[str, Any], creating: bool) -> None:
     if "role" in body and body["role"] not in USER_ROLES:
         raise ValidationFailed(f"a user's role is one of {', '.join(USER_ROLES)}, not {body['role']!r}",
                                name="InvalidRole")
+    apps = body.get("applications")
+    if "applications" in body and (not isinstance(apps, list) or not all(isinstance(a, str) for a in apps)
+                                   or not set(apps) <= set(CLOUDLINK_APPLICATIONS) or len(set(apps)) != len(apps)):
+        raise ValidationFailed(f"applications must be a list of distinct values out of "
+                               f"{', '.join(CLOUDLINK_APPLICATIONS)}")
 
 
 class Outbox:
@@ -162,9 +179,17 @@ class Outbox:
         self.db = ctx.db
 
     def send(self, template: str, user: dict[str, Any]) -> dict[str, Any]:
+        """Send an email; a welcome email carries a fresh activation link (`activationPath`)."""
+        token = secrets.token_urlsafe(24)
         message = {"messageId": new_id(), "template": template, "to": user["email"],
-                   "accountId": user["accountId"], "userId": user["userId"], "sentOn": now_iso()}
+                   "accountId": user["accountId"], "userId": user["userId"], "sentOn": now_iso(),
+                   "activationPath": f"/_emulator/activate/{token}"}
+        # The link outlives the outbox (clearing the test outbox does not void mail already received).
+        self.db.put(ACTIVATION, token, {"userId": user["userId"], "sentOn": message["sentOn"]}, user["accountId"])
         return self.db.put(EMAIL, message["messageId"], message)
+
+    def by_activation(self, token: str) -> dict[str, Any] | None:
+        return self.db.get(ACTIVATION, token)
 
     def list(self) -> list[dict[str, Any]]:
         return self.db.list(EMAIL)
@@ -208,6 +233,8 @@ class UserStore:
             if limit is not None and len(self.db.list(USER, account_id)) >= limit:
                 raise ApiError(f"account {account_id} already has its limit of {limit} users",
                                status=409, name="UserLimitExceeded")
+            if source == "API":
+                self._check_not_synced_twice(account_id, body)
             user_id = new_id()
             doc = {"userId": user_id, "accountId": account_id, "role": "USER", "active": True,
                    **{k: v for k, v in body.items() if k in USER_MUTABLE},
@@ -260,6 +287,29 @@ class UserStore:
         self.accounts.require_customer(caller, account_id)
         return self.outbox.send("welcome", self._user(account_id, user_id))
 
+    # --- activation: what following the welcome email's link does -----------------------------
+    def activation(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(message, user) of a live activation link; 404 ActivationNotFound, 409 AlreadyActivated."""
+        message = self.outbox.by_activation(token)
+        user = self.db.get(USER, message["userId"]) if message else None
+        if message is None or user is None:
+            raise NotFound("this activation link is not valid (unknown, or its user was deleted)",
+                           name="ActivationNotFound")
+        if user.get("emailVerified"):
+            raise Conflict("this user has already activated the account; sign in instead",
+                           name="AlreadyActivated")
+        return message, user
+
+    def activate(self, token: str, password: Any) -> dict[str, Any]:
+        """Verify the user's email and set its password (as the page behind the link does)."""
+        with self.db.transaction():
+            _message, user = self.activation(token)
+            if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+                raise ValidationFailed(f"password must be a string of at least {MIN_PASSWORD} characters")
+            user["emailVerified"] = True
+            user["_password"] = secret_hash(password)
+            return self.db.put(USER, user["userId"], user, user["accountId"])
+
     # --- rules --------------------------------------------------------------------------------
     def _check_unique(self, doc: dict[str, Any], fields: Iterable[str]) -> None:
         """409 `DuplicateValue` naming (in `labels`) every field another user of the account already has."""
@@ -279,11 +329,25 @@ class UserStore:
             raise ApiError(f"the caller ({caller.role}) cannot grant {role}", status=403,
                            name="InsufficientPermissions")
 
+    def _sync_on(self, account_id: str) -> bool:
+        sync = self.db.get(AZURE_SYNC, account_id)
+        return bool(sync and sync.get("enabled"))
+
     def _check_not_synced(self, user: dict[str, Any], changes: dict[str, Any]) -> None:
         """While Azure AD Sync is on, Azure AD is the source of truth for the users it synced."""
-        if user.get("source") != "SCIM" or not set(changes) - {"role"}:
+        if user.get("source") != "SCIM" or not set(changes) - CLOUDLINK_SIDE:
             return
-        sync = self.db.get(AZURE_SYNC, user["accountId"])
-        if sync and sync.get("enabled"):
+        if self._sync_on(user["accountId"]):
             raise Conflict("this user is managed by Azure AD Sync; change it in Azure AD (only its role "
-                           "can change here)", name="UserManagedByAzureAdSync")
+                           "and applications can change here)", name="UserManagedByAzureAdSync")
+
+    def _check_not_synced_twice(self, account_id: str, body: dict[str, Any]) -> None:
+        """An Admin API create may not make a second copy of a user Azure AD Sync manages."""
+        if not self._sync_on(account_id):
+            return
+        keys = {f: _norm(body.get(f)) for f in ("email", "extension") if _norm(body.get(f))}
+        for other in self.db.list(USER, account_id):
+            if other.get("source") == "SCIM" and any(_norm(other.get(f)) == v for f, v in keys.items()):
+                raise Conflict(f"{other['email']} is managed by Azure AD Sync (same "
+                               f"{' and '.join(f for f, v in keys.items() if _norm(other.get(f)) == v)}); "
+                               "Azure AD onboards this user", name="UserManagedByAzureAdSync")

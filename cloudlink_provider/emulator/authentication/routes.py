@@ -21,6 +21,9 @@ from ...wire import API_VERSION
 from ..common import Caller
 from ..deps import caller, one, store_of
 from ..errors import BadRequest
+from ..openapi import doc
+from .models import (AssumeRole, Claims, IdentityProvider, IdentityProviderCreate, IdentityProviderList,
+                     IdentityProviderUpdate, Token, TokenRequest)
 
 router = APIRouter(prefix=f"/authentication/{API_VERSION}", tags=["authentication"])
 
@@ -58,19 +61,21 @@ def _basic(request: Request) -> tuple[str, str] | None:
     return unquote_plus(user), unquote_plus(password)
 
 
-@router.post("/token", status_code=201, summary="Create a token: client_credentials, password or refresh_token")
+@router.post("/token", summary="Create a token: client_credentials, password or refresh_token",
+             **doc(201, Token, 400, 401, 403, 409, body=TokenRequest, form=True))
 async def create_token(request: Request) -> JSONResponse:
     body = store_of(request).auth.create_token(await _form(request), _basic(request))
     return JSONResponse(body, status_code=201)
 
 
-@router.get("/token", summary="The caller's token claims (who am I)")
+@router.get("/token", summary="The caller's token claims (who am I)", **doc(200, Claims, 400, 401, 403))
 def get_token(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
     return store_of(request).auth.claims(who)
 
 
-@router.post("/assume-role/token", status_code=201, summary="A token with the same or a lower role, "
-             "in the caller's account or one of its customer accounts")
+@router.post("/assume-role/token", summary="A token with the same or a lower role, "
+             "in the caller's account or one of its customer accounts",
+             **doc(201, Token, 400, 401, 403, 404, body=AssumeRole))
 async def assume_role(request: Request, who: Caller = Depends(caller)) -> JSONResponse:
     body = _json(await request.body())
     return JSONResponse(store_of(request).auth.assume_role(who, body), status_code=201)
@@ -86,31 +91,36 @@ async def _body(request: Request) -> Any:
         raise BadRequest("the body is not valid JSON", name="MalformedJSON") from None
 
 
-@router.get("/identityProviders", summary="The SSO identity providers of the caller's account (at most one)")
+@router.get("/identityProviders", summary="The SSO identity providers of the caller's account (at most one)",
+            **doc(200, IdentityProviderList, 400, 401, 403, 404))
 def list_identity_providers(request: Request, who: Caller = Depends(caller),
                             account_id: str | None = Query(None, alias="accountId")) -> dict[str, Any]:
     return store_of(request).identity.list_identity_providers(who, account_id)
 
 
-@router.post("/identityProviders", status_code=201, summary="Create the SSO (SAML) identity provider of an account")
+@router.post("/identityProviders", summary="Create the SSO (SAML) identity provider of an account",
+             **doc(201, IdentityProvider, 400, 401, 403, 404, 409, body=IdentityProviderCreate))
 async def create_identity_provider(request: Request, who: Caller = Depends(caller)) -> JSONResponse:
     body = await _body(request)
     return one(store_of(request).identity.create_identity_provider(who, body), 201)
 
 
-@router.get("/identityProviders/{identity_provider_id}", summary="Get an account's identity provider (id = accountId)")
+@router.get("/identityProviders/{identity_provider_id}", summary="Get an account's identity provider (id = accountId)",
+            **doc(200, IdentityProvider, 400, 401, 403, 404))
 def get_identity_provider(identity_provider_id: str, request: Request, who: Caller = Depends(caller)) -> JSONResponse:
     return one(store_of(request).identity.get_identity_provider(who, identity_provider_id))
 
 
-@router.put("/identityProviders/{identity_provider_id}", summary="Update an identity provider (partial body)")
+@router.put("/identityProviders/{identity_provider_id}", summary="Update an identity provider (partial body)",
+            **doc(200, IdentityProvider, 400, 401, 403, 404, 409, body=IdentityProviderUpdate))
 async def update_identity_provider(identity_provider_id: str, request: Request, who: Caller = Depends(caller),
                                    if_match: str | None = Header(None)) -> JSONResponse:
     body = await _body(request)
     return one(store_of(request).identity.update_identity_provider(who, identity_provider_id, body, if_match))
 
 
-@router.delete("/identityProviders/{identity_provider_id}", summary="Delete an identity provider")
+@router.delete("/identityProviders/{identity_provider_id}", summary="Delete an identity provider",
+               **doc(200, None, 400, 401, 403, 404))
 def delete_identity_provider(identity_provider_id: str, request: Request, who: Caller = Depends(caller)) -> Response:
     store_of(request).identity.delete_identity_provider(who, identity_provider_id)
     return Response(status_code=200)

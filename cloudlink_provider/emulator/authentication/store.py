@@ -117,6 +117,8 @@ class AuthStore:
         self._require_active(user["accountId"])
         if user.get("active") is False:
             raise Forbidden("the user is not active", name="UserNotActive")
+        user["lastLoginOn"] = now_iso()  # ours: what says a user has signed in
+        self.db.put("user", user["userId"], user, user["accountId"])
         return self._issue(user["userId"], user["accountId"], user.get("role", "USER"))
 
     def _in_account(self, account_id: str, wanted: str | None) -> bool:
@@ -205,6 +207,8 @@ class AuthStore:
         if not isinstance(body, dict) or not body:
             raise BadRequest("the request has no body", name="MissingBodyInRequest")
         role, account_id = body.get("role"), body.get("accountId") or caller.account_id
+        if not isinstance(account_id, str):  # no account has such an id
+            raise NotFound(f"account {account_id!r} was not found", name="AccountNotFound")
         if not role:
             raise BadRequest("role is required", name="MissingRoleInRequest")
         if role not in ROLES_BY_RANK:

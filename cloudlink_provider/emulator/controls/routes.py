@@ -13,6 +13,9 @@ from fastapi import APIRouter, Body, Request, Response
 from .store import Controls, Fault
 from ..deps import store_of
 from ..errors import ValidationFailed
+from ..openapi import doc
+from .models import FaultCreate, Journal, PartnerSeed, Settings
+from .models import Fault as FaultShown
 
 router = APIRouter(prefix="/_emulator", tags=["emulator controls"])
 
@@ -21,7 +24,7 @@ def controls_of(request: Request) -> Controls:
     return request.app.state.controls
 
 
-@router.post("/reset", status_code=204, summary="Forget all data, faults and the journal; seed the demo partner")
+@router.post("/reset", summary="Forget all data, faults and the journal; seed the demo partner", **doc(204))
 def reset(request: Request) -> Response:
     store_of(request).reset()
     controls_of(request).clear_journal()
@@ -29,7 +32,8 @@ def reset(request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/seed/partner", status_code=201, summary="Add a partner with PARTNER_ADMIN API credentials")
+@router.post("/seed/partner", summary="Add a partner with PARTNER_ADMIN API credentials",
+             **doc(201, {'type': 'object'}, 400, body=PartnerSeed))
 def seed_partner(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     name = body.get("name") or "Partner"
     client_id, secret = body.get("clientId"), body.get("clientSecret")
@@ -39,18 +43,20 @@ def seed_partner(request: Request, body: dict[str, Any] = Body(...)) -> dict[str
     return {"accountId": account["accountId"], "clientId": client_id}
 
 
-@router.get("/requests", summary="The request journal: method, path, status and service of each API call")
+@router.get("/requests", summary="The request journal: method, path, status and service of each API call",
+            **doc(200, Journal))
 def journal(request: Request) -> dict[str, Any]:
     return controls_of(request).journal_view()
 
 
-@router.delete("/requests", status_code=204, summary="Clear the request journal")
+@router.delete("/requests", summary="Clear the request journal", **doc(204))
 def clear_journal(request: Request) -> Response:
     controls_of(request).clear_journal()
     return Response(status_code=204)
 
 
-@router.post("/faults", status_code=201, summary="Inject a fault into matching requests (seed: replayable)")
+@router.post("/faults", summary="Inject a fault into matching requests (seed: replayable)",
+             **doc(201, FaultShown, 400, body=FaultCreate))
 def add_fault(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     known = {f.name for f in fields(Fault)} - {"id"}
     if set(body) - known:
@@ -61,18 +67,19 @@ def add_fault(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, A
     return controls_of(request).add_fault(Fault(**body))
 
 
-@router.get("/faults", summary="The active faults")
+@router.get("/faults", summary="The active faults", **doc(200, [FaultShown]))
 def list_faults(request: Request) -> list[dict[str, Any]]:
     return [asdict(f) for f in controls_of(request).faults]
 
 
-@router.delete("/faults", status_code=204, summary="Switch every fault off")
+@router.delete("/faults", summary="Switch every fault off", **doc(204))
 def clear_faults(request: Request) -> Response:
     controls_of(request).clear_faults()
     return Response(status_code=204)
 
 
-@router.put("/settings", summary="Change token lifetimes and the rate limit (seconds, requests/s)")
+@router.put("/settings", summary="Change token lifetimes and the rate limit (seconds, requests/s)",
+            **doc(200, {'type': 'object'}, 400, body=Settings))
 def put_settings(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     settings = store_of(request).ctx.settings
     known = {f.name for f in fields(settings)}

@@ -33,9 +33,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from scim2_models import (URN, AuthenticationScheme, Bulk, ChangePassword, Context, Email, EnterpriseUser, Error,
-                          ETag, Extension, Filter, ListResponse, Meta, Name, Patch, PatchOp, PhoneNumber,
-                          ResourceType, ResponseParameters, Schema, SCIMException, SearchRequest, ScimPolicy, ServiceProviderConfig,
-                          Sort, User)
+                          ETag, Extension, Filter, ListResponse, Meta, Name, Patch, PatchOp, PhoneNumber, ResourceType,
+                          ResponseParameters, SCIMException, ScimPolicy, SearchRequest, ServiceProviderConfig, Sort,
+                          User)
 
 from ...wire import API_VERSION, SCIM_UNIQUE_FIELDS
 from ..admin.store import AZURE_SYNC, USER, AccountStore, UserStore

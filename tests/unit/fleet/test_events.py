@@ -174,12 +174,14 @@ def test_the_engine_placeholder_never_shows_a_value_not_known_yet_reads_known_af
 
 def test_an_adopted_account_and_the_creates_of_its_run_are_adoptions_in_ops_and_counts():
     adopt_in = {"name": "ACME", "adoptAccountId": "acc-1"}
-    collector = collect([step("resourcePreEvent", "create", new=state(ACCOUNT, ACCOUNT_TYPE, adopt_in, {})),
+    stack = "urn:pulumi:acme::cloudlink-fleet::pulumi:pulumi:Stack::cloudlink-fleet-acme"
+    collector = collect([step("resourcePreEvent", "create", urn=stack, type_="pulumi:pulumi:Stack"),
+                         step("resourcePreEvent", "create", new=state(ACCOUNT, ACCOUNT_TYPE, adopt_in, {})),
                          step("resourcePreEvent", "create", urn=GATEWAY, type_=GATEWAY_TYPE,
                               new=state(GATEWAY, GATEWAY_TYPE, {"serialNumber": "CLGW-0001"}, {})),
-                         summary(create=3)])  # the stack itself is the third create
+                         summary(create=3)])  # the stack itself is the third create: not counted
     assert [c.op for c in collector.changes()] == ["adopt", "adopt"]
-    assert collector.counts() == {"create": 1, "adopt": 2, "update": 0, "replace": 0, "delete": 0, "same": 0}
+    assert collector.counts() == {"create": 0, "adopt": 2, "update": 0, "replace": 0, "delete": 0, "same": 0}
     plain = collect([step("resourcePreEvent", "create", new=state(ACCOUNT, ACCOUNT_TYPE, {"name": "ACME"}, {})),
                      summary(create=2)])
     assert [c.op for c in plain.changes()] == ["create"] and plain.counts()["adopt"] == 0

@@ -64,3 +64,25 @@ def test_markdown_counts_adoptions_in_their_own_column():
     row = next(line for line in text.splitlines() if line.startswith("| `imported`"))
     assert header.split(" | ")[3] == "adopted" and row.split(" | ")[3] == "3"
     assert "account (cloudlink:Account): adopt (takes over what CloudLink has" in text
+
+
+def test_unmanaged_objects_are_listed_apart_and_exit_4_only_when_asked(tmp_path):
+    from cloudlink_provider.fleet.coverage import Unmanaged
+
+    stray = Unmanaged("account", "acc-9", "Stray | Co", "acc-9", "customer account Stray | Co", None)
+    teams = Unmanaged("teams", "acc-1", "Acme", "it-1", "Teams integration for tenant t", "acme")
+    clean = [outcome("acme", UNCHANGED)]
+    assert FleetReport("drift", "file:///s", clean, unmanaged=[stray]).exit_code == 0
+    assert FleetReport("drift", "file:///s", clean, unmanaged=[stray], fail_on_unmanaged=True).exit_code == 4
+    assert FleetReport("drift", "file:///s", clean, unmanaged=[], fail_on_unmanaged=True).exit_code == 0
+    drift = FleetReport("drift", "file:///s", [outcome("acme", DRIFTED)], unmanaged=[stray], fail_on_unmanaged=True)
+    assert drift.exit_code == 3  # drift is the louder finding
+    report = FleetReport("drift", "file:///s", clean, unmanaged=[stray, teams])
+    data = report.to_json()
+    assert [u["importCommand"] for u in data["unmanaged"]] == [
+        "cloudlink fleet import --account-id acc-9",
+        "cloudlink fleet import --account-id acc-1 --name acme-teams  "
+        "# then move its `teams` block into stacks/Pulumi.acme.yaml"]
+    text = markdown(report)
+    assert "In CloudLink, managed by no stack (2)" in text and "Stray \\| Co" in text
+    assert FleetReport("drift", "file:///s", clean).to_json()["unmanaged"] is None  # --engine: not looked for

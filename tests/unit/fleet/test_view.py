@@ -96,3 +96,20 @@ def test_the_import_table_prints_cloudlink_text_literally(project, monkeypatch):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     text = " ".join(result.output.split())
     assert "Acme [/GmbH] [secret]" in text and "CloudLink said [correlation id 7] [/no]" in text
+
+
+def test_the_scan_shows_a_progress_bar_on_a_terminal_and_lines_in_ci():
+    from cloudlink_provider.fleet.progress import ScanView
+    from cloudlink_provider.fleet.report import UNCHANGED
+
+    names = [*(f"c{i}" for i in range(999)), "acme"]
+    c = console()
+    view = ScanView(c, names, "drift (scan)", 16)
+    for name in names[:250]:
+        view.finished(StackOutcome(name, UNCHANGED))
+    view.finished(drifted())
+    c.print(view._render())
+    text = output(c)
+    assert "251/1000" in text and "1 drifted, 250 unchanged" in text
+    assert "c998" not in text  # a bar, not a row per customer
+    assert "c0: unchanged" in text  # CI (no terminal): one line per customer as it finishes

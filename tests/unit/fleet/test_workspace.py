@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
@@ -131,7 +132,6 @@ def test_secret_keys_come_from_the_stack_file(tmp_path):
 def test_no_module_imports_private_sdk_code():
     """Private SDK modules and names (`pulumi.automation._cmd`, `_fixup_path`) change without notice."""
     import re
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[3]
     private = re.compile(r"^\s*(from\s+pulumi[\w.]*\._\w*"            # from pulumi.automation._cmd ...
@@ -141,3 +141,49 @@ def test_no_module_imports_private_sdk_code():
                  for folder in ("cloudlink_provider", "tests", "tools") for path in (root / folder).rglob("*.py")
                  for match in private.finditer(path.read_text())]
     assert offenders == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"  # a zombie has exited; only its reaper is missing
+
+
+def test_a_process_started_by_a_waiting_thread_dies_with_the_process_that_started_it():
+    """What keeps an engine from outliving a SIGKILLed fleet: the fleet starts it from a worker thread
+    that waits for it, so the parent-death signal fires exactly when the fleet process dies."""
+    import subprocess
+    import time
+
+    starter = textwrap.dedent(f"""\
+        import subprocess, sys, threading
+        from cloudlink_provider.fleet.engine import die_with_parent
+        def start():
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                                     preexec_fn=die_with_parent())
+            print(child.pid, flush=True)
+            child.wait()
+        worker = threading.Thread(target=start)
+        worker.start()
+        worker.join()
+        """)
+    fleet = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    engine = 0
+    try:
+        engine = int(fleet.stdout.readline())
+        assert _alive(engine)
+        fleet.kill()
+        fleet.wait()
+        deadline = time.monotonic() + 5
+        while _alive(engine):
+            assert time.monotonic() < deadline, "the child outlived the process that started it"
+            time.sleep(0.02)
+    finally:
+        if fleet.poll() is None:
+            fleet.kill()
+            fleet.wait()
+        fleet.stdout.close()
+        if engine and _alive(engine):  # the test failed: leave nothing behind
+            os.kill(engine, signal.SIGKILL)

@@ -20,7 +20,7 @@ def sample_spec(path):
 def test_every_sample_plans_one_resource_per_block_in_dependency_order(path):
     spec = sample_spec(path)
     planned = plan(spec, {"pbxPassword", "teamsClientSecret"})
-    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso") if getattr(spec, b)]
+    blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso", "users") if getattr(spec, b)]
     assert list(planned.resources) == blocks
     seen: set[str] = set()
     for name, resource in planned.resources.items():
@@ -59,3 +59,22 @@ def test_a_missing_secret_names_the_command_and_none_means_do_not_judge():
         plan(spec, set(), "acme")
     assert "pulumi config set --secret pbxPassword --stack acme" in str(e.value)
     assert "pbx" in plan(spec, None).resources
+
+
+def test_users_come_after_what_brings_them_with_the_pbx_capacity():
+    base = {"account": {"name": "Acme"},
+            "gateway": {"serialNumber": "CLGW-0001", "type": "appliance", "name": "HQ"},
+            "pbx": {"type": "mivoice-office-400", "host": "pbx.acme.example", "port": 7001, "username": "cl"}}
+    from_pbx = plan(parse_customer({**base, "users": {"extensions": ["2001"]}}), {"pbxPassword"})
+    users = from_pbx.resources["users"]
+    assert users.type == "cloudlink:UserOnboarding" and users.depends_on == ("account", "gateway", "pbx")
+    assert (users.inputs["extensions"], users.inputs["welcomeEmail"], users.inputs["application"]) == (
+        ["2001"], True, "mitel-assistant")
+    assert (users.inputs["maxUsers"], users.inputs["pbxTitle"]) == (800, "MiVoice Office 400")
+    assert from_pbx.exports["users"] == Ref("users", "summary")
+    cert = yaml.safe_load((PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml").read_text())["config"][
+        "cloudlink-fleet:customer"]["sso"]
+    synced = plan(parse_customer({**base, "sso": cert, "users": {"source": "azure-ad-sync"}}), {"pbxPassword"})
+    assert synced.resources["users"].depends_on == ("account", "sso")
+    assert synced.resources["users"].inputs["welcomeEmail"] is False
+    assert synced.resources["users"].inputs["maxUsers"] is None

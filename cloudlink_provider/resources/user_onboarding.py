@@ -1,0 +1,209 @@
+"""The `UserOnboarding` resource: a customer's CloudLink users and the application deployed to them (Admin API).
+
+One resource per account manages the users its `users` block selects:
+- `pbx-directory`: the selected PBX directory users that have an email become
+  CloudLink users carrying their extension; a user who already exists is adopted
+  (matched by email, then by extension), never duplicated; each user this
+  resource creates gets exactly one welcome email (CloudLink sends it on create;
+  with `welcomeEmail: false` none). A POST is never retried blindly: a create
+  whose answer was lost is found by email and adopted.
+- `azure-ad-sync`: Azure AD Sync creates the users; this only deploys the
+  application to the users it synced.
+
+`onboard` (an input) is the set of managed users' keys (extensions, or emails of
+synced users). The program leaves it empty and `check` resolves it from the live
+directory once the account exists, so `preview` shows users added to the PBX
+later as a change before `up` onboards them; `read` keeps only the managed users
+still alive, so a user deleted in the console is drift that `up --refresh`
+re-creates (with one new welcome email). Users the spec does not select are never
+touched. Dropping a user from the selection (or the PBX directory) releases it:
+CloudLink keeps the user. `delete` (destroy) deletes only the users this resource
+created (an adopted user the same API credentials created, as a killed run leaves
+them, counts as created); users made by others and synced users stay. Outputs: the managed users, and the
+counts onboarded / activated (welcome email followed, or signed in) / pending.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
+from pydantic import Field
+
+from ..client import CloudLinkError, Conflict, ServerError, TransportError, User
+from ..customer.rules import APPLICATION_KINDS
+from ..customer.users import ALL, PBX_DIRECTORY, UsersSpec
+from ._base import CloudLinkProvider, CloudLinkResource, is_unknown
+
+PLANNING = ("extensions", "maxUsers", "pbxTitle", "source")  # what `onboard` is resolved from
+
+
+class UserOnboardingInputs(UsersSpec):
+    accountId: str = Field(min_length=1)
+    after: str | None = None  # the PBX link (or SSO integration) that must exist first: ordering only
+    maxUsers: int | None = None  # [brief] the PBX type's capacity (customer.rules)
+    pbxTitle: str | None = None
+    onboard: list[str] | None = None  # the managed users' keys; resolved by check, never written by hand
+
+
+class OnboardingError(ValueError):
+    """The selection cannot be onboarded as written; `field` is the spec field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"customer.users.{field}: {message}")
+        self.field = field
+
+
+class UserOnboardingProvider(CloudLinkProvider):
+    inputs_model = UserOnboardingInputs
+    replace_on = frozenset({"accountId", "source"})
+
+    # --- what the spec selects, from the live directory -------------------------------------------
+    def _wanted(self, inputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Key -> {extension, email, name} of every user the block selects; OnboardingError when it cannot be."""
+        account_id = inputs["accountId"]
+        if inputs["source"] != PBX_DIRECTORY:
+            synced = [u for u in self.client.users.list(account_id) if u.source == "SCIM"]
+            return {u.email.lower(): {"extension": u.extension, "email": u.email, "name": u.name} for u in synced}
+        directory = {u.extension: u for u in self.client.gateways.list_pbx_users(account_id)}
+        if inputs["extensions"] == ALL:
+            chosen = [u for u in directory.values() if u.email]
+        else:
+            missing = [e for e in inputs["extensions"] if e not in directory]
+            if missing:
+                raise OnboardingError("extensions", f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                                      f"not in the PBX directory ({len(directory)} users)")
+            no_email = [e for e in inputs["extensions"] if not directory[e].email]
+            if no_email:
+                raise OnboardingError("extensions", f"{', '.join(no_email)} ha{'s' if len(no_email) == 1 else 've'} "
+                                      "no email in the PBX directory; a CloudLink user needs one")
+            chosen = [directory[e] for e in inputs["extensions"]]
+        limit = inputs.get("maxUsers")
+        if limit and len(chosen) > limit:
+            raise OnboardingError("extensions", f"{inputs['extensions'] if inputs['extensions'] == ALL else 'the list'}"
+                                  f" selects {len(chosen)} PBX users, more than the {inputs.get('pbxTitle') or 'PBX'}"
+                                  f" capacity of {limit}")
+        return {u.extension: {"extension": u.extension, "email": u.email, "name": u.name} for u in chosen}
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The model's rules, then, once the account exists and its directory answers, the directory's."""
+        result = super().check(olds, news)
+        if result.failures or is_unknown(news.get("accountId")) or any(is_unknown(news.get(f)) for f in PLANNING):
+            return result
+        inputs = dict(result.inputs)
+        try:
+            inputs["onboard"] = sorted(self._wanted(inputs), key=lambda k: (len(k), k))
+        except OnboardingError as e:
+            return CheckResult(inputs, [CheckFailure(e.field, str(e))])
+        except CloudLinkError:  # account or PBX link not there (yet), CloudLink unreachable: create/update
+            inputs["onboard"] = olds.get("onboard")  # resolve it; meanwhile claim no change for what exists
+        return CheckResult(inputs, [])
+
+    def changed_fields(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        changed = [f for f in self.input_fields() if f != "onboard" and olds.get(f) != news.get(f)]
+        if news.get("onboard") is None or set(olds.get("onboard") or []) != set(news["onboard"]):
+            changed.append("onboard")
+        return changed
+
+    # --- converging ---------------------------------------------------------------------------------
+    def _converge(self, inputs: dict[str, Any], previous: list[dict[str, Any]]) -> dict[str, Any]:
+        account_id, source = inputs["accountId"], inputs["source"]
+        api = self.client.users
+        wanted = self._wanted(inputs)  # validated before any write
+        if source == PBX_DIRECTORY and wanted:
+            sync = self.client.scim.get(account_id)
+            if sync is not None and sync.enabled:
+                raise OnboardingError("source", f"Azure AD Sync is on for account {account_id}, so Azure AD owns "
+                                      "its users; onboard them with source azure-ad-sync")
+        app = APPLICATION_KINDS[inputs["application"]]
+        live = list(api.list(account_id))
+        by_id = {u.userId: u for u in live}
+        by_email = {u.email.lower(): u for u in live}
+        by_extension = {u.extension: u for u in live if u.extension}
+        before = {p["key"]: p for p in previous}
+        managed = []
+        for key in sorted(wanted, key=lambda k: (len(k), k)):
+            entry, prev = wanted[key], before.get(key)
+            user = by_id.get(prev["userId"]) if prev else None
+            created = bool(prev and user and prev.get("created"))
+            if user is None:
+                user = by_email.get(entry["email"].lower()) or (
+                    by_extension.get(entry["extension"]) if source == PBX_DIRECTORY else None)
+                created = user is not None and self._made_by_us(user)
+            if user is None:
+                user, created = self._create(account_id, entry, app, inputs["welcomeEmail"])
+            elif app not in user.applications:
+                user = api.update(account_id, user.userId, {"applications": [*user.applications, app]})
+            managed.append(_entry(key, user, created))
+        return _outputs(inputs, managed)
+
+    def _made_by_us(self, user: User) -> bool:
+        """Whether these API credentials created the user (a killed run's create, adopted on the next run,
+        still counts as this stack's own, so destroy removes it); the console's users are someone else's."""
+        if user.source != "API" or not user.createdBy:
+            return False
+        if getattr(self, "_principal", None) is None:
+            self._principal = self.client.whoami().principalId
+        return user.createdBy == self._principal
+
+    def _create(self, account_id: str, entry: dict[str, Any], app: str, welcome: bool) -> tuple[User, bool]:
+        """Create one directory user (CloudLink sends the welcome email); adopt it if the answer was lost."""
+        fields = {"email": entry["email"], "extension": entry["extension"], "applications": [app]}
+        if entry.get("name"):
+            fields["name"] = entry["name"]
+        api = self.client.users
+        try:
+            return api.create(account_id, fields, welcome_email=welcome), True
+        except (TransportError, ServerError, Conflict) as e:
+            found = api.find_by_email(account_id, entry["email"])
+            if found is None:
+                raise
+            return found, self._made_by_us(found)  # a lost answer was ours; a 409 may be someone else's user
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self.inputs_from(props)
+        return CreateResult(f"{inputs['accountId']}/users", self._converge(inputs, []))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._converge(self.inputs_from(news), olds.get("users") or []))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = self.inputs_from(props)
+        if self.client.accounts.get(inputs["accountId"]) is None:
+            return ReadResult(None, {})
+        live = {u.userId: u for u in self.client.users.list(inputs["accountId"])}
+        managed = [_entry(p["key"], live[p["userId"]], p.get("created", False))
+                   for p in props.get("users") or [] if p["userId"] in live]
+        outputs = _outputs(inputs, managed)
+        inputs["onboard"] = outputs["onboard"]
+        return ReadResult(id_, outputs, inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        for p in props.get("users") or []:
+            if p.get("created"):
+                self.client.users.delete(props["accountId"], p["userId"])
+
+
+def _entry(key: str, user: User, created: bool) -> dict[str, Any]:
+    return {"key": key, "userId": user.userId, "email": user.email, "extension": user.extension,
+            "created": created, "activated": user.activated}
+
+
+def _outputs(inputs: dict[str, Any], managed: list[dict[str, Any]]) -> dict[str, Any]:
+    pending = [u["email"] for u in managed if not u["activated"]]
+    summary = {"onboarded": len(managed), "activated": len(managed) - len(pending), "pending": len(pending),
+               "pendingUsers": pending}
+    return {**inputs, "onboard": [u["key"] for u in managed], "users": managed, "summary": summary}
+
+
+def users_input(users: UsersSpec) -> dict[str, Any]:
+    """The resource's own inputs for the spec's users block (the plan adds accountId, after and capacity)."""
+    return {**users.model_dump(), "welcomeEmail": users.sends_welcome_email}
+
+
+class UserOnboarding(CloudLinkResource, module="cloudlink", name="UserOnboarding"):
+    PROVIDER = UserOnboardingProvider
+    OUTPUTS = ("users", "summary")
+    users: pulumi.Output[list]  # {key, userId, email, extension, created, activated} per managed user
+    summary: pulumi.Output[dict]  # {onboarded, activated, pending, pendingUsers}: the `users` stack output
