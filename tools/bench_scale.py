@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Benchmark the engine-driven fleet operations at scale: `fleet up`, `preview`, `drift --engine`.
+
+Not a test: it measures, prints and checks. N full customers (all six resources
+over the four PBX types, stack files written as `cloudlink fleet import` writes
+them: tests/e2e/fleet_project.py, shared with tools/bench_fleet.py) in a scratch
+project with its own `file://` backend, against a fresh emulator started in this
+process at its default rate limit (200 requests/s per partner). Then, one after
+the other, the real CLI as a subprocess with the fleet's JSON report:
+
+    cloudlink fleet up             every customer created
+    cloudlink fleet preview        nothing left to do (the plan is the contract)
+    cloudlink fleet drift --engine nothing drifted
+
+For each: wall time, CPU seconds (user+system of the CLI and every process it
+waited for, from wait4), peak RSS of the largest process (wait4) and of the
+whole process tree (the run's processes found by an environment marker in
+/proc, sampled every `--sample` seconds: summed PSS, which counts shared pages
+once, and summed RSS, which counts them per process), API calls by service and 429 answers
+(the emulator's journal), the report's outcomes and failures; then that no
+stack lock is left in the backend (`.pulumi/locks/`) and no process of the run
+(engine, language host, program, provider) outlives it. Exits 1 if a customer
+failed, a lock or a process was left, or preview/drift found changes.
+
+    .venv/bin/python tools/bench_scale.py                   # 200 customers, the fleet's default --parallel
+    .venv/bin/python tools/bench_scale.py --customers 10 --parallel 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
+from cloudlink_provider.fleet.runner import default_parallel  # noqa: E402
+from tests.e2e.fleet_project import (CLOUDLINK, fleet_env, full_customers, lock_files, make_project,  # noqa: E402
+                                     write_imported_stacks)
+from tests.e2e.processes import marked, new_tag, run_processes  # noqa: E402
+
+# operation -> (CLI arguments, the outcome every customer must have)
+OPERATIONS = (("up", ["up"], "changed"), ("preview", ["preview"], "unchanged"),
+              ("drift --engine", ["drift", "--engine"], "unchanged"))
+SURVIVOR_DEADLINE_S = 15.0  # how long the run's processes may take to exit after the CLI did
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process: PSS shares each shared page among its users, so a sum over the tree
+    counts the engine binaries and the Python libraries once rather than per process."""
+    found = {"Rss:": 0, "Pss:": 0}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            key, *rest = line.split()
+            if key in found:
+                found[key] = int(rest[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return found["Rss:"], found["Pss:"]
+
+
+class TreeSampler(threading.Thread):
+    """Peak summed RSS and PSS, and process count, of the run's processes (marked by `tag`), from /proc."""
+
+    def __init__(self, tag: str, interval: float):
+        super().__init__(daemon=True)
+        self.tag, self.interval = tag, interval
+        self.stop = threading.Event()
+        self.peak_rss_kb = self.peak_pss_kb = self.peak_processes = 0
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            pids = run_processes(self.tag)
+            memory = [_memory_kb(pid) for pid in pids]
+            self.peak_rss_kb = max(self.peak_rss_kb, sum(rss for rss, _ in memory))
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(pss for _, pss in memory))
+            self.peak_processes = max(self.peak_processes, len(pids))
+
+
+def journal(http: httpx.Client) -> dict[str, Any]:
+    data = http.get("/_emulator/requests").json()
+    return {"api_calls": data["count"], "by_service": data["byService"],
+            "rate_limited": sum(1 for r in data["items"] if r["status"] == 429)}
+
+
+def survivors(tag: str) -> dict[int, str]:
+    """The run's processes still alive at the deadline (polled: they may be exiting right now)."""
+    deadline = time.monotonic() + SURVIVOR_DEADLINE_S
+    while (alive := run_processes(tag)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+def run_operation(label: str, args: list[str], expected: str, project: Path, parallel: int,
+                  http: httpx.Client, workdir: Path, sample: float) -> dict[str, Any]:
+    tag = new_tag()
+    slug = label.replace(" --", "-")
+    report_file, log_file = workdir / f"{slug}.json", workdir / f"{slug}.log"
+    http.delete("/_emulator/requests")
+    sampler = TreeSampler(tag, sample)
+    load_before = os.getloadavg()
+    with log_file.open("w") as log:
+        start = time.monotonic()
+        proc = subprocess.Popen([CLOUDLINK, "fleet", *args, "--project-dir", str(project), "--parallel", str(parallel),
+                                 "--json", str(report_file)], env=marked(fleet_env(), tag),
+                                stdout=log, stderr=subprocess.STDOUT)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+    sampler.stop.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    left = survivors(tag)
+    report = json.loads(report_file.read_text()) if report_file.exists() else {"totals": {}, "stacks": []}
+    stacks = report["stacks"]
+    return {"operation": label, "exit": proc.returncode, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": sampler.peak_rss_kb / 1024,
+            "tree_pss_mb": sampler.peak_pss_kb / 1024,
+            "peak_processes": sampler.peak_processes, **journal(http),
+            "totals": {k: v for k, v in report["totals"].items() if v and k != "stacks"},
+            "failed": [(s["stack"], s["error"]) for s in stacks if s["status"] == "failed"],
+            "unexpected": [(s["stack"], s["status"]) for s in stacks if s["status"] != expected],
+            "missing": len(stacks) == 0, "released_locks": report.get("releasedLocks") or [],
+            "locks_left": [str(p.relative_to(project)) for p in lock_files(project)],
+            "survivors": left, "load": (load_before, os.getloadavg()), "log": str(log_file)}
+
+
+def print_row(r: dict[str, Any], n: int) -> None:
+    services = ", ".join(f"{k} {v}" for k, v in sorted(r["by_service"].items()))
+    print(f"| {r['operation']} | {n} | {r['exit']} | {r['wall_s']:.1f} | {r['wall_s'] / n:.2f} | {r['cpu_s']:.1f} | "
+          f"{r['cpu_s'] / n:.2f} | {r['peak_rss_mb']:.0f} | {r['tree_pss_mb']:.0f} / {r['tree_rss_mb']:.0f} "
+          f"({r['peak_processes']}) | "
+          f"{r['api_calls']} | {r['rate_limited']} | {services} | {r['totals']} | "
+          f"{len(r['locks_left'])} | {len(r['survivors'])} | "
+          f"{r['load'][0][0]:.1f} -> {r['load'][1][0]:.1f} |", flush=True)
+
+
+def problems(r: dict[str, Any]) -> list[str]:
+    found = []
+    if r["missing"]:
+        found.append(f"no JSON report (see {r['log']})")
+    found += [f"{stack} failed: {error}" for stack, error in r["failed"][:5]]
+    if len(r["failed"]) > 5:
+        found.append(f"... and {len(r['failed']) - 5} more failures")
+    if r["unexpected"] and not r["failed"]:
+        found.append(f"{len(r['unexpected'])} customers not as expected, e.g. {r['unexpected'][:3]}")
+    found += [f"lock left: {lock}" for lock in r["locks_left"]]
+    found += [f"stale lock released by the run: {lock}" for lock in r["released_locks"]]
+    found += [f"process outlived the run: {pid} ({kind})" for pid, kind in r["survivors"].items()]
+    return [f"{r['operation']}: {p}" for p in found]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=200, help="full customers (default 200)")
+    parser.add_argument("--parallel", type=int, default=default_parallel(),
+                        help=f"stacks at once (default: the fleet's, {default_parallel()} here)")
+    parser.add_argument("--sample", type=float, default=0.5, help="seconds between /proc samples of the tree RSS")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it (logs, reports)")
+    args = parser.parse_args()
+    n = args.customers
+    print(f"bench_scale: {n} full customers, --parallel {args.parallel}, {os.cpu_count()} CPUs; "
+          f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)
+    rows, found = [], []
+    with tempfile.TemporaryDirectory(prefix="cloudlink-scale-") as tmp:
+        workdir = Path(tmp)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            workdir = args.keep
+        with EmulatorServer(str(workdir / "emulator.db")) as emulator, \
+                httpx.Client(base_url=emulator.url, timeout=120) as http:
+            project = make_project(workdir / "fleet", emulator.url)
+            write_imported_stacks(project, full_customers(n, "Scale"), emulator.url)
+            print("| operation | customers | exit | wall s | wall s/customer | CPU s | CPU s/customer | "
+                  "peak RSS MB (largest process) | tree peak MB PSS / RSS (processes) | API calls | 429s | by service | "
+                  "outcome | locks left | processes left | load avg 1 min (before -> after) |")
+            print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|---|", flush=True)
+            for label, cli_args, expected in OPERATIONS:
+                row = run_operation(label, cli_args, expected, project, args.parallel, http, workdir, args.sample)
+                rows.append(row)
+                print_row(row, n)
+                found += problems(row)
+                if row["failed"] or row["missing"]:
+                    break  # the next operation would measure a broken fleet
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    for p in found:
+        print(f"PROBLEM {p}")
+    if not found:
+        print(f"OK: {n} customers, every operation complete; no lock left, no 429 surfaced as a failure, "
+              f"no process outlived a run")
+    raise SystemExit(1 if found else 0)
+
+
+if __name__ == "__main__":
+    main()
