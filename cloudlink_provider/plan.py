@@ -24,7 +24,7 @@ from typing import Any
 
 from .customer.model import CustomerSpec, readiness_warnings
 from .customer.rules import PBX_MODELS
-from .customer.users import PBX_DIRECTORY, users_warnings
+from .customer.users import NAME_REQUIRED_PBX, PBX_DIRECTORY, users_warnings
 from .resources.account import Account
 from .resources.gateway import Gateway
 from .resources.pbx_connection import PbxConnection
@@ -151,7 +151,8 @@ def plan(spec: CustomerSpec, secrets: Collection[str] | None = None, stack: str 
         after = Join((account, "/", Ref("gateway"))) if from_pbx and spec.gateway else account
         out.add("users", UserOnboarding.token(), {
             **users_input(spec.users), "accountId": account, "after": after,
-            "maxUsers": model.max_users if model else None, "pbxTitle": model.title if model else None},
+            "maxUsers": model.max_users if model else None, "pbxTitle": model.title if model else None,
+            "requireName": bool(model and model.api_type in NAME_REQUIRED_PBX)},
                 after=("pbx" if from_pbx else "sso",))
         out.exports["users"] = Ref("users", "summary")
     return out

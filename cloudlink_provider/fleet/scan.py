@@ -260,7 +260,10 @@ class Scanner:
         steps: dict[str, _Step] = {}
         failures: list[str] = []
         counts = {"same": 0, "create": 0, "update": 0, "replace": 0, "delete": 0}
-        # the stack itself is not counted: report counts are the customer's resources (events.counts)
+        stack_op = "same" if checkpoint and checkpoint.has_stack else "create"
+        counts[stack_op] += 1  # the stack itself: the engine's summary counts it, and says so with its own step
+        stack_urn = f"urn:pulumi:{name}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{name}"
+        collector(_event("resourcePreEvent", stack_op, stack_urn, "pulumi:pulumi:Stack", old=None, new={}))
         for rname, p in plan.items():
             self.listener.activity(name, f"checking {rname}")
             news, secret_in = _resolve(p, steps)

@@ -151,6 +151,13 @@ def test_scan_and_engine_report_the_same_drift(tmp_path, emulator, api):
     edited = spec_edits(project, customers, set(touched), rng)
     assert len(set(touched) | set(edited)) >= 12 and len(set(customers) - set(touched) - set(edited)) >= 10
 
+    # coverage: a customer account no stack manages, and a second gateway on a clean, managed account
+    clean_stack = sorted(set(customers) - set(touched) - set(edited))[0]
+    clean_account = _ids(api, customers[clean_stack]["account"]["name"])["account"]
+    _ok(api.http.post(f"/admin/{V}/accounts", json={"name": "Nobody's Customer"}))
+    _ok(api.http.post(f"/gateway/{V}/accounts/{clean_account}/gateways",
+                      json={"serialNumber": "CLGW-STRAY-0001", "type": "VIRTUAL", "name": "Stray"}))
+
     api.clear_journal()
     scan = fleet(project, "drift", "--json", str(tmp_path / "scan.json"), "--markdown", str(tmp_path / "scan.md"))
     assert api.writes() == [], "the scan wrote to CloudLink"
@@ -169,3 +176,8 @@ def test_scan_and_engine_report_the_same_drift(tmp_path, emulator, api):
         assert s_scan["notes"] == s_engine["notes"] and any("password is write-only" in n for n in s_scan["notes"])
     assert "[secret]" not in (tmp_path / "scan.md").read_text() or "pbx-pass-0001" not in (tmp_path / "scan.md").read_text()
     assert "pbx-pass-0001" not in scan.stdout and "teams-secret-0001" not in scan.stdout
+    unmanaged = {(u["kind"], u["accountName"], u["stack"]) for u in scan_report["unmanaged"]}
+    assert unmanaged == {("account", "Nobody's Customer", None),
+                         ("gateway", customers[clean_stack]["account"]["name"], clean_stack)}
+    assert "In CloudLink, managed by no stack (2)" in (tmp_path / "scan.md").read_text()
+    assert engine_report["unmanaged"] is None  # the engine does not look

@@ -43,7 +43,7 @@ def test_a_stack_never_deployed_plans_creates_and_lists_the_stray_account(tmp_pa
     by_stack = {s.stack: s for s in report.stacks}
     assert by_stack["alpha"].status == DRIFTED and [r.op for r in by_stack["alpha"].resources] == ["create"]
     assert [(r.name, r.op) for r in by_stack["beta"].resources] == [("account", "create"), ("gateway", "create")]
-    assert by_stack["beta"].counts["create"] == 2  # the customer's resources, not the stack (as events.counts)
+    assert by_stack["beta"].counts["create"] == 2  # customer resources only, as the engine report counts them
     assert [(u.kind, u.account_name) for u in coverage.sorted()] == [("account", "Stray Customer")]
     assert coverage.sorted()[0].command.startswith("cloudlink fleet import --account-id ")
 

@@ -72,7 +72,8 @@ def test_users_come_after_what_brings_them_with_the_pbx_capacity():
     assert users.inputs["after"] == Join((Ref("account"), "/", Ref("gateway")))
     assert (users.inputs["extensions"], users.inputs["welcomeEmail"], users.inputs["application"]) == (
         ["2001"], True, "mitel-assistant")
-    assert (users.inputs["maxUsers"], users.inputs["pbxTitle"]) == (800, "MiVoice Office 400")
+    assert (users.inputs["maxUsers"], users.inputs["pbxTitle"], users.inputs["requireName"]) == (
+        800, "MiVoice Office 400", True)
     assert from_pbx.exports["users"] == Ref("users", "summary")
     cert = yaml.safe_load((PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml").read_text())["config"][
         "cloudlink-fleet:customer"]["sso"]
