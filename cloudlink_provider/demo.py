@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the engine runner is imported when the demo runs, not whene
     from .fleet.runner import StackRun
 
 EMULATOR_DB = ".emulator/cloudlink.db"  # relative to the project: `make demo` and `cloudlink emulator serve`
-WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class DemoError(Exception):

@@ -24,7 +24,7 @@ from typing import Any
 
 from .customer.model import CustomerSpec, readiness_warnings
 from .customer.rules import PBX_MODELS
-from .customer.users import PBX_DIRECTORY, users_warnings
+from .customer.users import NAME_REQUIRED_PBX, PBX_DIRECTORY, users_warnings
 from .resources.account import Account
 from .resources.gateway import Gateway
 from .resources.pbx_connection import PbxConnection
@@ -145,11 +145,14 @@ def plan(spec: CustomerSpec, secrets: Collection[str] | None = None, stack: str 
     if spec.users:  # after what brings the users: the connected PBX link, or SSO with Azure AD Sync
         from_pbx = spec.users.source == PBX_DIRECTORY
         model = PBX_MODELS[spec.pbx.type] if from_pbx and spec.pbx else None
-        # the link's id (a Join, known before it exists) as for roles and Teams; SSO's id is the account id
-        waits_for = Join((account, "/", Ref("gateway"))) if from_pbx else Ref("sso")
+        # `after` holds the id of what must exist first, composed from ids that stay known while that is
+        # re-created or replaced (the link's is <account>/<gateway>, SSO's is the account's), plus an
+        # explicit dependency for the ordering: no phantom change in preview
+        after = Join((account, "/", Ref("gateway"))) if from_pbx and spec.gateway else account
         out.add("users", UserOnboarding.token(), {
-            **users_input(spec.users), "accountId": account, "after": waits_for,
-            "maxUsers": model.max_users if model else None, "pbxTitle": model.title if model else None},
-                after=("pbx",) if from_pbx else ())
+            **users_input(spec.users), "accountId": account, "after": after,
+            "maxUsers": model.max_users if model else None, "pbxTitle": model.title if model else None,
+            "requireName": bool(model and model.api_type in NAME_REQUIRED_PBX)},
+                after=("pbx" if from_pbx else "sso",))
         out.exports["users"] = Ref("users", "summary")
     return out

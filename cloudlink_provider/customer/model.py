@@ -63,7 +63,7 @@ def path_text(loc: tuple[Any, ...] | list[Any]) -> str:
     return text
 
 
-_SUBFIELD = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
+_SUBFIELD = re.compile(r"^([A-Za-z_[][\w.\[\]]*): (.*)$", re.DOTALL)
 
 
 class SpecError(ValueError):

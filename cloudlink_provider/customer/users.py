@@ -29,6 +29,8 @@ from .rules import APPLICATION_KINDS, PBX_MODELS
 ApplicationKind = Literal[tuple(APPLICATION_KINDS)]  # type: ignore[valid-type]
 PBX_DIRECTORY, AZURE_AD_SYNC = "pbx-directory", "azure-ad-sync"
 ALL = "all"
+# [doc] On MiVoice Office 400 each PBX user needs a name and an email to be onboarded (elsewhere an email).
+NAME_REQUIRED_PBX = frozenset({"MIVOICE_OFFICE_400"})
 
 LEGACY_WELCOME_EMAIL = (
     "welcomeEmail: moved into the users block; write `users: {welcomeEmail: true}` to onboard every PBX "
@@ -55,9 +57,9 @@ class UsersSpec(BaseModel):
         seen: set[str] = set()
         for i, ext in enumerate(value):
             if not re.match(EXTENSION_PATTERN, ext):
-                raise ValueError(f"[{i}] {ext!r} is not a PBX extension (1 to 15 digits, * or #)")
+                raise ValueError(f"[{i}]: {ext!r} is not a PBX extension (1 to 15 digits, * or #)")
             if ext in seen:
-                raise ValueError(f"[{i}] extension {ext} is listed twice")
+                raise ValueError(f"[{i}]: extension {ext} is listed twice")
             seen.add(ext)
         return value
 

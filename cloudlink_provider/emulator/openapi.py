@@ -33,7 +33,7 @@ class Error(BaseModel):
     labels: list[str] | None = None
 
 
-class Shown(BaseModel):
+class Reply(BaseModel):
     """A response body: the fields the API defines; it may carry more."""
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -43,20 +43,20 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class Href(Shown):
+class Href(Reply):
     href: str
 
 
-class SelfLink(Shown):
+class SelfLink(Reply):
     self: Href
 
 
-class PageLinks(Shown):
+class PageLinks(Reply):
     self: Href
     next: Href | None = None
 
 
-class Audited(Shown):
+class Audited(Reply):
     """The audit fields and self link every CloudLink resource carries."""
     createdOn: str | None = None
     createdBy: str | None = None
@@ -67,8 +67,8 @@ class Audited(Shown):
 
 def page_of(item: type[BaseModel]) -> type[BaseModel]:
     """CloudLink's HAL list of `item`: `{count, _links: {self, next?}, _embedded: {items}}`."""
-    embedded = create_model(f"{item.__name__}Items", __base__=Shown, items=(list[item], ...))
-    return create_model(f"{item.__name__}List", __base__=Shown, count=(int, ...),
+    embedded = create_model(f"{item.__name__}Items", __base__=Reply, items=(list[item], ...))
+    return create_model(f"{item.__name__}List", __base__=Reply, count=(int, ...),
                         links=(PageLinks, Field(..., alias="_links")),
                         embedded=(embedded, Field(..., alias="_embedded")))
 

@@ -1,7 +1,8 @@
 """The `UserOnboarding` resource: a customer's CloudLink users and the application deployed to them (Admin API).
 
 One resource per account manages the users its `users` block selects:
-- `pbx-directory`: the selected PBX directory users that have an email become
+- `pbx-directory`: the selected PBX directory users that have an email (and, on
+  MiVoice Office 400, a name) become
   CloudLink users carrying their extension; a user who already exists is adopted
   (matched by email, then by extension), never duplicated; each user this
   resource creates gets exactly one welcome email (CloudLink sends it on create;
@@ -36,7 +37,7 @@ from ..customer.rules import APPLICATION_KINDS
 from ..customer.users import ALL, PBX_DIRECTORY, UsersSpec
 from ._base import CloudLinkProvider, CloudLinkResource, is_unknown
 
-PLANNING = ("extensions", "maxUsers", "pbxTitle", "source")  # what `onboard` is resolved from
+PLANNING = ("extensions", "maxUsers", "pbxTitle", "requireName", "source")  # what `onboard` is resolved from
 
 
 class UserOnboardingInputs(UsersSpec):
@@ -44,6 +45,7 @@ class UserOnboardingInputs(UsersSpec):
     after: str | None = None  # the PBX link (or SSO integration) that must exist first: ordering only
     maxUsers: int | None = None  # [brief] the PBX type's capacity (customer.rules)
     pbxTitle: str | None = None
+    requireName: bool = False  # [doc] the PBX onboards only users with a name (MiVoice Office 400)
     onboard: list[str] | None = None  # the managed users' keys; resolved by check, never written by hand
 
 
@@ -68,7 +70,7 @@ class UserOnboardingProvider(CloudLinkProvider):
             return {u.email.lower(): {"extension": u.extension, "email": u.email, "name": u.name} for u in synced}
         directory = {u.extension: u for u in self.client.gateways.list_pbx_users(account_id)}
         if inputs["extensions"] == ALL:
-            chosen = [u for u in directory.values() if u.email]
+            chosen = [u for u in directory.values() if u.email and (u.name or not inputs.get("requireName"))]
         else:
             missing = [e for e in inputs["extensions"] if e not in directory]
             if missing:
@@ -78,6 +80,11 @@ class UserOnboardingProvider(CloudLinkProvider):
             if no_email:
                 raise OnboardingError("extensions", f"{', '.join(no_email)} ha{'s' if len(no_email) == 1 else 've'} "
                                       "no email in the PBX directory; a CloudLink user needs one")
+            no_name = [e for e in inputs["extensions"] if inputs.get("requireName") and not directory[e].name]
+            if no_name:
+                raise OnboardingError("extensions", f"{', '.join(no_name)} ha{'s' if len(no_name) == 1 else 've'} "
+                                      f"no name in the PBX directory; {inputs.get('pbxTitle') or 'this PBX'} "
+                                      "onboards only users with a name and an email")
             chosen = [directory[e] for e in inputs["extensions"]]
         limit = inputs.get("maxUsers")
         if limit and len(chosen) > limit:

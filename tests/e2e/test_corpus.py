@@ -1,7 +1,7 @@
 """The plan is the contract, measured on the corpora (tests/e2e/corpus.py): for every out-of-band change and
 every spec edit, `preview` plans per resource exactly the op and the fields the corpus says, `up` then does
-exactly what preview planned, and afterwards nothing drifts. No report ever shows the engine's unknown
-placeholder. One fleet run covers the whole corpus at each step (one stack per case), so the engine starts
+exactly what preview planned, and afterwards nothing drifts. The fleet's drift scan finds exactly the same.
+No report ever shows the engine's unknown placeholder. One fleet run covers the whole corpus at each step (one stack per case), so the engine starts
 once per stack and step rather than once per change.
 """
 
@@ -79,15 +79,19 @@ def test_preview_plans_exactly_what_up_does_for_every_out_of_band_change_and_spe
             write_stack(project, case, case.edited_spec(), emulator.url)
     sso_case = next(c for c in CASES if c.name == "oob-scim-token-rotated")
 
-    # preview (with refresh: what the nightly drift run sees) plans exactly the corpus
+    # the engine's preview (with refresh) plans exactly the corpus, and so does the fleet's drift scan
     api.clear_journal()
-    preview = check(fleet(project, "drift", "--parallel", "4", "--json", str(out / "preview.json"),
-                          "--markdown", str(out / "preview.md"), env=env, timeout=900), 3)
+    preview = check(fleet(project, "preview", "--refresh", "--expect-no-changes", "--parallel", "4", "--json",
+                          str(out / "preview.json"), "--markdown", str(out / "preview.md"), env=env, timeout=900), 3)
+    scan = check(fleet(project, "drift", "--json", str(out / "scan.json"), "--markdown", str(out / "scan.md"),
+                       env=env, timeout=900), 3)
     assert api.writes() == []
-    texts = [preview.stdout, (out / "preview.json").read_text(), (out / "preview.md").read_text()]
-    plan = planned(json.loads(texts[1]))
-    for case in CASES:
-        assert plan[case.name] == case.expect, case.name
+    texts = [preview.stdout, (out / "preview.json").read_text(), (out / "preview.md").read_text(),
+             scan.stdout, (out / "scan.json").read_text(), (out / "scan.md").read_text()]
+    for report in (texts[1], texts[4]):
+        plan = planned(json.loads(report))
+        for case in CASES:
+            assert plan[case.name] == case.expect, case.name
     assert "(known after up)" in texts[1]  # the replaced gateway's new id
     for text in texts:
         assert PLACEHOLDER not in text
@@ -105,7 +109,7 @@ def test_preview_plans_exactly_what_up_does_for_every_out_of_band_change_and_spe
     assert PLACEHOLDER not in (out / "up.json").read_text()
 
     # every out-of-band change was undone, every edit applied: nothing drifts any more
-    check(fleet(project, "drift", "--parallel", "4", env=env, timeout=900), 0)
+    check(fleet(project, "drift", env=env, timeout=900), 0)
 
     # the SCIM token the stack now holds is the live one: it works against the SCIM endpoint
     engine = {**pulumi_env(backend_url=(project / ".state").as_uri()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ...wire import CLOUDLINK_APPLICATIONS, USER_ROLES
-from ..openapi import Audited, Body, Shown, page_of
+from ..openapi import Audited, Body, Reply, page_of
 
 
 class AccountCreate(Body):
@@ -65,7 +65,7 @@ class User(Audited):
     source: str
 
 
-class WelcomeEmail(Shown):
+class WelcomeEmail(Reply):
     messageId: str
     template: str
     to: str

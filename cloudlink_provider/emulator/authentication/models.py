@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from ...wire import ROLES_BY_RANK
-from ..openapi import Body, Shown
+from ..openapi import Body, Reply
 
 
 class TokenRequest(Body):
@@ -25,7 +25,7 @@ class TokenRequest(Body):
     token: str | None = None
 
 
-class Token(Shown):
+class Token(Reply):
     token_type: Literal["Bearer"]
     expires_in: int
     access_token: str
@@ -33,7 +33,7 @@ class Token(Shown):
     scope: str
 
 
-class Claims(Shown):
+class Claims(Reply):
     principalId: str
     accountId: str
     role: Literal[ROLES_BY_RANK]  # type: ignore[valid-type]
@@ -69,7 +69,7 @@ class IdentityProviderUpdate(Body):
     accountId: str | None = None
 
 
-class Saml(Shown):
+class Saml(Reply):
     issuerId: str
     serviceProviderIssuerId: str
     serviceProviderReplyUrl: str
@@ -78,11 +78,11 @@ class Saml(Shown):
     certificates: list[str] = Field(description="Base64 DER")
 
 
-class PlainSelf(Shown):
+class PlainSelf(Reply):
     self: str  # a plain string here, as in Mitel's `resource` schema
 
 
-class IdentityProvider(Shown):
+class IdentityProvider(Reply):
     identityProviderId: str
     accountId: str
     type: str | None = None
@@ -95,11 +95,11 @@ class IdentityProvider(Shown):
     links: PlainSelf | None = Field(None, alias="_links")
 
 
-class IdentityProviderItems(Shown):
+class IdentityProviderItems(Reply):
     items: list[IdentityProvider]
 
 
-class IdentityProviderList(Shown):
+class IdentityProviderList(Reply):
     count: int
     links: PlainSelf = Field(alias="_links")
     embedded: IdentityProviderItems = Field(alias="_embedded")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..openapi import Body, Shown
+from ..openapi import Body, Reply
 
 
 class FaultCreate(Body):
@@ -19,7 +19,7 @@ class FaultCreate(Body):
     seed: int | None = None
 
 
-class Fault(Shown):
+class Fault(Reply):
     id: int
     seed: int
     probability: float
@@ -60,13 +60,13 @@ class Settings(Body):
     pbx_connect_s: float | None = None
 
 
-class Journal(Shown):
+class Journal(Reply):
     count: int
     writes: int
     items: list[dict[str, Any]]
     byService: dict[str, int]
 
 
-class Listing(Shown):
+class Listing(Reply):
     count: int
     items: list[dict[str, Any]]

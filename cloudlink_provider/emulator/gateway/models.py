@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ...wire import GATEWAY_STATUSES, GATEWAY_TYPES, PBX_LINK_STATUSES, PBX_TYPES
-from ..openapi import Audited, Body, Shown, page_of
+from ..openapi import Audited, Body, Reply, page_of
 
 
 class GatewayCreate(Body):
@@ -52,7 +52,7 @@ class PbxLink(Audited):
     status: Literal[PBX_LINK_STATUSES]  # type: ignore[valid-type]
 
 
-class PbxUser(Shown):
+class PbxUser(Reply):
     extension: str
     name: str | None = None
     email: str | None = None

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..openapi import Audited, Body, Shown
+from ..openapi import Audited, Body, Reply
 
 
 class AzureSync(Audited):
@@ -21,7 +21,7 @@ class AzureSync(Audited):
     token: str | None = Field(None, description="only when minted (enable, rotate)")
 
 
-class ScimMessage(Shown):
+class ScimMessage(Reply):
     """Any SCIM 2.0 resource or message: what it is says its `schemas`."""
     schemas: list[str]
 
@@ -41,7 +41,7 @@ class ScimList(ScimMessage):
     Resources: list[dict[str, Any]] | None = None
 
 
-class ScimError(Shown):
+class ScimError(Reply):
     schemas: list[str]
     status: str
     scimType: str | None = None

@@ -47,8 +47,8 @@ def test_listed_extensions_are_kept_in_order():
 
 
 @pytest.mark.parametrize("extensions,expected", [
-    (["20a1"], "customer.users.extensions: [0] '20a1' is not a PBX extension (1 to 15 digits, * or #)"),
-    (["2001", "2001"], "customer.users.extensions: [1] extension 2001 is listed twice"),
+    (["20a1"], "customer.users.extensions[0]: '20a1' is not a PBX extension (1 to 15 digits, * or #)"),
+    (["2001", "2001"], "customer.users.extensions[1]: extension 2001 is listed twice"),
     ([], "customer.users.extensions: list at least one extension, or write `all` for every PBX directory user"),
 ])
 def test_bad_extension_lists_name_the_entry_and_the_rule(extensions, expected):

@@ -68,13 +68,17 @@ def test_users_come_after_what_brings_them_with_the_pbx_capacity():
     from_pbx = plan(parse_customer({**base, "users": {"extensions": ["2001"]}}), {"pbxPassword"})
     users = from_pbx.resources["users"]
     assert users.type == "cloudlink:UserOnboarding" and users.depends_on == ("account", "gateway", "pbx")
+    # `after` is the link's id composed from ids known while the link is re-created: no phantom change
+    assert users.inputs["after"] == Join((Ref("account"), "/", Ref("gateway")))
     assert (users.inputs["extensions"], users.inputs["welcomeEmail"], users.inputs["application"]) == (
         ["2001"], True, "mitel-assistant")
-    assert (users.inputs["maxUsers"], users.inputs["pbxTitle"]) == (800, "MiVoice Office 400")
+    assert (users.inputs["maxUsers"], users.inputs["pbxTitle"], users.inputs["requireName"]) == (
+        800, "MiVoice Office 400", True)
     assert from_pbx.exports["users"] == Ref("users", "summary")
     cert = yaml.safe_load((PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml").read_text())["config"][
         "cloudlink-fleet:customer"]["sso"]
     synced = plan(parse_customer({**base, "sso": cert, "users": {"source": "azure-ad-sync"}}), {"pbxPassword"})
     assert synced.resources["users"].depends_on == ("account", "sso")
+    assert synced.resources["users"].inputs["after"] == Ref("account")  # = the SSO integration's id
     assert synced.resources["users"].inputs["welcomeEmail"] is False
     assert synced.resources["users"].inputs["maxUsers"] is None

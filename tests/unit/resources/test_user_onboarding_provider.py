@@ -61,6 +61,19 @@ def test_check_names_the_field_and_the_rule(world, over, reason):
     assert (failure.property, failure.reason) == ("extensions", reason)
 
 
+def test_mivoice_office_400_onboards_only_users_with_a_name(world, http):
+    provider, account, _ = world
+    users = [{"extension": "2000", "name": "A", "email": "a@unit.example"},
+             {"extension": "2001", "name": None, "email": "b@unit.example"}]
+    assert http.put("/_emulator/pbx-directory", json={"host": HOST, "users": users}).status_code == 200
+    named = inputs(account, requireName=True, pbxTitle="MiVoice Office 400")
+    assert provider.check({}, named).inputs["onboard"] == ["2000"]
+    assert provider.check({}, inputs(account)).inputs["onboard"] == ["2000", "2001"]  # elsewhere an email will do
+    [failure] = provider.check({}, {**named, "extensions": ["2001"]}).failures
+    assert failure.reason == ("customer.users.extensions: 2001 has no name in the PBX directory; MiVoice Office 400 "
+                              "onboards only users with a name and an email")
+
+
 def test_a_lost_create_is_adopted_one_user_one_email(world, http):
     provider, account, auth = world
     fault = {"method": "POST", "path_contains": "/users", "after": True, "status": 503, "remaining": 1}
