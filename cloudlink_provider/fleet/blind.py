@@ -11,22 +11,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 
 from ..customer.model import SpecError, parse_customer
 from .desired import MissingSecret, desired
-from .stacks import stack_file
-
-CUSTOMER_KEY = "cloudlink-fleet:customer"
+from .stacks import CUSTOMER_KEY, StackFile
 
 
 def write_only_notes(stacks_dir: Path, name: str) -> list[str]:
     """One line per resource of the stack's spec with write-only inputs ([] when the spec cannot be read)."""
     try:
-        config = (yaml.safe_load(stack_file(stacks_dir, name).path.read_text()) or {}).get("config") or {}
-        spec = parse_customer(config.get(CUSTOMER_KEY))
+        spec = parse_customer(StackFile(stacks_dir, name).config().get(CUSTOMER_KEY))
         plan = desired(spec, {"pbxPassword": "x", "teamsClientSecret": "x"}, name)
-    except (OSError, yaml.YAMLError, SpecError, MissingSecret, AttributeError, TypeError):
+    except (SpecError, MissingSecret, AttributeError, TypeError):
         return []
     notes = []
     for rname, p in plan.items():

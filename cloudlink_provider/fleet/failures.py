@@ -21,6 +21,8 @@ _EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<cls>[A-Za-z_]\w*(?:Erro
 # the report names the resource itself, so that prefix is not repeated.
 _PROVIDER_PREFIX = re.compile(r"^[A-Z][A-Za-z]+ (?:check|diff|create|read|update|delete): ")
 _API_ERROR = re.compile(r"\b(?P<status>[1-5]\d\d) (?P<name>[A-Z][A-Za-z]+)\b")
+_LOCK_LOCATION = re.compile(r"^\S+: (created by \S+ \(pid -?\d+\) at \S+)$")  # pkg/backend/diy/lock.go
+_FILE_URL = re.compile(r"file://\S*")
 _LOCAL_PATH = re.compile(r"(?<![\w/:])(?:/[\w.@+-]+){2,}/?")
 _NOISE = ("an unhandled error occurred: program exited with non-zero exit code",
           "update failed", "preview failed", "refresh failed", "destroy failed", "failed to run update",
@@ -63,7 +65,8 @@ def _clean(message: str) -> str:
         match = _EXCEPTION_LINE.match(line)
         if match and match["msg"]:
             line = match["msg"]
-        out.append(_LOCAL_PATH.sub("<path>", line))
+        line = _LOCK_LOCATION.sub(r"lock \1", line)
+        out.append(_LOCAL_PATH.sub("<path>", _FILE_URL.sub("<state>", line)))
     return "\n".join(out)
 
 

@@ -71,11 +71,24 @@ class Lock:
             return False
         except PermissionError:
             return True  # a process of another user has that pid: alive as far as we can tell
-        return True
+        return _is_engine(self.pid)
 
     def describe(self) -> str:
         who = f"{self.user}@{self.host}" if self.user else self.host or "an unknown host"
         return f"{who} (pid {self.pid if self.pid is not None else '?'}" + (f", since {self.at})" if self.at else ")")
+
+
+def _is_engine(pid: int) -> bool:
+    """Whether the live process `pid` can still be the engine that took the lock (Linux /proc; elsewhere
+    any live process counts): a zombie (killed, never reaped) is dead, and a pid the kernel reused for
+    a process that is not `pulumi` is not that engine."""
+    proc = Path("/proc") / str(pid)
+    try:
+        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z" and (not argv0 or os.path.basename(argv0).startswith(b"pulumi"))
 
 
 def releasable(lock: Lock, force: bool) -> bool:

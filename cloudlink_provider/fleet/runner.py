@@ -34,7 +34,7 @@ from .failures import Diagnostic, summarise
 from .recover import LOCKED, file_backend_for, release_dead_locks
 from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
 from .stacks import StackFile
-from .workspace import EngineRun, Project, run_engine, tracking
+from .workspace import EngineRun, EngineStack, Project, run_engine, tracking
 
 OPERATIONS = ("preview", "up", "drift", "refresh", "destroy")
 ENGINE_PARALLEL = 4  # resource operations at once inside one stack: fleet parallel x this bounds the API calls
@@ -162,7 +162,7 @@ def run_operation(project: Project, name: str, options: RunOptions, run: EngineR
                 on_event(event, collector)
 
         outcome = StackRun(name, options, collector, released_locks=released)
-        stack: auto.Stack | None = None
+        stack: EngineStack | None = None
         try:
             stack = project.stack(name, run)
             if not should_start():
@@ -177,7 +177,8 @@ def run_operation(project: Project, name: str, options: RunOptions, run: EngineR
             outcome.stdout, outcome.stderr = command_output(e)
         text = outcome.stderr + "\n".join(collector.errors)
         if attempt == 1 and LOCKED in text and not run.cancel_requested:
-            done = release_dead_locks(stack, name, text, file_backend_for(project)) if stack else []
+            # (the lock may have refused `stack init` already: `cancel` needs no stack of ours)
+            done = release_dead_locks(stack or EngineStack(project, name, run), name, text, file_backend_for(project))
             if done:
                 released.append(name)
                 continue
@@ -281,7 +282,7 @@ def _users_output(project: Project, name: str, run: EngineRun) -> dict[str, Any]
     return value if isinstance(value, dict) else None
 
 
-def _operate(stack: auto.Stack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> Any:
+def _operate(stack: EngineStack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> Any:
     op = options.operation
     common: dict[str, Any] = {"on_event": on_event, "color": "never", "parallel": ENGINE_PARALLEL}
     if op == "preview":

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi.automation import EngineEvent
 
 from ..client import CloudLinkError
@@ -45,7 +44,7 @@ from .errors import FleetError
 from .events import EventCollector
 from .report import CANCELLED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
 from .secrets import Passphrase, SecretsError
-from .stacks import stack_file
+from .stacks import StackFile, UnreadableStackFile
 
 PROJECT = "cloudlink-fleet"  # Pulumi.yaml's name: the config namespace and the state's project folder
 CUSTOMER_KEY = f"{PROJECT}:customer"
@@ -59,19 +58,21 @@ class StackFailed(Exception):
 
 
 @dataclass
-class StackFile:
-    """A stack's committed config: plaintext settings, decrypted secrets and the customer spec."""
+class DecryptedStack:
+    """A stack's committed config (read by `stacks.StackFile`): plaintext settings, decrypted secrets and the
+    customer spec."""
     name: str
     salt: str | None
     config: dict[str, Any]
 
     @classmethod
-    def load(cls, stacks_dir: Path, name: str, passphrase: Passphrase) -> "StackFile":
-        path = stack_file(stacks_dir, name).path
+    def load(cls, stacks_dir: Path, name: str, passphrase: Passphrase) -> "DecryptedStack":
+        file = StackFile(stacks_dir, name)
+        path = file.path
         try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise StackFailed(f"cannot read stacks/{path.name}: {type(e).__name__}") from None
+            data = file.read()
+        except UnreadableStackFile as e:
+            raise StackFailed(str(e)) from None
         salt = data.get("encryptionsalt")
         config: dict[str, Any] = {}
         for key, value in (data.get("config") or {}).items():
@@ -95,7 +96,7 @@ class StackFile:
 class _Config:
     """What `configure()` reads: `get("cloudlink:endpoint")`."""
 
-    def __init__(self, stack: StackFile):
+    def __init__(self, stack: DecryptedStack):
         self.stack = stack
 
     def get(self, key: str) -> Any:
@@ -164,7 +165,7 @@ class Scanner:
         collector = EventCollector(set())
         users = None
         try:
-            stack = StackFile.load(self.stacks_dir, name, self.passphrase)
+            stack = DecryptedStack.load(self.stacks_dir, name, self.passphrase)
             collector = EventCollector({k for k, v in _secure_keys(self.stacks_dir, name)})
             self.listener.activity(name, "reading the checkpoint")
             checkpoint = self.reader.read(name)
@@ -186,7 +187,7 @@ class Scanner:
         return outcome
 
     def _provider(self, type_: str, serialized: str | None, fallback: type[CloudLinkProvider] | None,
-                  stack: StackFile) -> CloudLinkProvider:
+                  stack: DecryptedStack) -> CloudLinkProvider:
         """The provider the engine would load: the state's `__provider` (a dill reference to the class), else
         the program's; configured from the stack's config, sharing one client per credentials."""
         key = serialized or (fallback.__module__ + "." + fallback.__qualname__ if fallback else type_)
@@ -206,7 +207,7 @@ class Scanner:
         provider._config = client_config(_Config(stack))
         return provider
 
-    def _scan(self, name: str, stack: StackFile, checkpoint: Checkpoint | None,
+    def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
               collector: EventCollector) -> dict[str, Any] | None:
         """Refresh and preview one stack into `collector`; returns user onboarding's refreshed summary (the
         pending activations the report shows), if the stack onboards users."""
@@ -315,7 +316,7 @@ class Scanner:
         return onboarding[2].get("summary") if onboarding else None
 
 
-    def _provider_step(self, stack: StackFile, checkpoint: Checkpoint, salt: str | None,
+    def _provider_step(self, stack: DecryptedStack, checkpoint: Checkpoint, salt: str | None,
                        collector: EventCollector) -> None:
         """The engine's default provider takes the whole stack config as inputs, and has no DiffConfig:
         any config key that differs from the state (a spec edit, a rotated secret) plans an update of it."""
@@ -354,11 +355,7 @@ def _same_config(old: Any, new: Any) -> bool:
 
 
 def _secure_keys(stacks_dir: Path, name: str) -> list[tuple[str, bool]]:
-    try:
-        config = (yaml.safe_load(stack_file(stacks_dir, name).path.read_text()) or {}).get("config") or {}
-    except (OSError, yaml.YAMLError):
-        return []
-    return [(k, True) for k, v in config.items() if isinstance(v, dict) and "secure" in v]
+    return [(k, True) for k in sorted(StackFile(stacks_dir, name).secure_keys())]
 
 
 def _short(type_: str) -> str:

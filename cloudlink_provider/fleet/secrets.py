@@ -134,16 +134,16 @@ def fleet_salt(stacks_dir: Path, passphrase: Passphrase) -> str:
     path = stacks_dir / FLEET_SALT_FILE
     if path.is_file():
         return path.read_text().strip()
-    import yaml
+    from .stacks import StackFile, discover_stacks
 
     state = None
-    for stack_file in sorted(stacks_dir.glob("Pulumi.*.yaml")):
+    for name in discover_stacks(stacks_dir):
         try:
-            state = (yaml.safe_load(stack_file.read_text()) or {}).get("encryptionsalt")
+            state = StackFile(stacks_dir, name).salt()
             if state:
                 passphrase.key(state)  # only a salt this passphrase opens
                 break
-        except (OSError, yaml.YAMLError, SecretsError):
+        except SecretsError:
             state = None
     state = state or passphrase.new_state()
     stacks_dir.mkdir(parents=True, exist_ok=True)

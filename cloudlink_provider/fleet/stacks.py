@@ -38,6 +38,10 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
+class UnreadableStackFile(Exception):
+    """A stack file that is missing or not YAML."""
+
+
 @dataclass(frozen=True)
 class StackFile:
     """`stacks/Pulumi.<name>.yaml`: read with `load()`, written with `save()`; the accessors read it afresh.
@@ -55,12 +59,20 @@ class StackFile:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def load(self) -> dict[str, Any]:
+    def read(self) -> dict[str, Any]:
+        """The file's content; raises `UnreadableStackFile` when it is missing or not YAML."""
         try:
             data = yaml.safe_load(self.path.read_text())
-        except (OSError, yaml.YAMLError):
-            return {}
+        except (OSError, yaml.YAMLError) as e:
+            raise UnreadableStackFile(f"cannot read stacks/{self.path.name}: {type(e).__name__}") from None
         return data if isinstance(data, dict) else {}
+
+    def load(self) -> dict[str, Any]:
+        """The file's content, {} when it is missing or not YAML."""
+        try:
+            return self.read()
+        except UnreadableStackFile:
+            return {}
 
     def config(self) -> dict[str, Any]:
         config = self.load().get("config")
@@ -102,10 +114,6 @@ def discover_stacks(stacks_dir: Path, pattern: str = "*") -> list[str]:
     """Stack names from the config files, sorted, optionally filtered by a glob."""
     names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
     return [n for n in names if fnmatch.fnmatchcase(n, pattern)]
-
-
-def stack_file(stacks_dir: Path, name: str) -> StackFile:
-    return StackFile(stacks_dir, name)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

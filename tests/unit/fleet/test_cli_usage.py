@@ -79,3 +79,11 @@ def test_help_documents_the_exit_codes(command):
     for code in ("0 = every customer clean", "1 = a customer failed", "2 = bad usage", "3 = drift found",
                  "130 = interrupted"):
         assert code in text
+
+
+def test_the_demo_and_emulator_serve_share_one_database():
+    """`make demo` leaves its customers where `cloudlink emulator serve` (the README's by-hand path) finds them."""
+    from cloudlink_provider import demo
+
+    help_text = " ".join(runner.invoke(app, ["emulator", "serve", "--help"]).output.split())
+    assert demo.EMULATOR_DB == ".emulator/cloudlink.db" and demo.EMULATOR_DB in help_text

@@ -55,3 +55,15 @@ def test_several_resource_errors_say_how_many_more():
                       Diagnostic("503 ServiceUnavailable: busy too [correlation id b]", other)], {}, "acme")
     assert text.splitlines()[1] == "and 1 more resource error(s); --debug shows them all"
     assert len(text.splitlines()) == 3
+
+
+def test_a_lock_is_named_by_who_holds_it_never_by_where_the_state_lives():
+    message = ("could not create stack: the stack is currently locked by 1 lock(s). Either wait for the other "
+               "process(es) to end or delete the lock file with `pulumi cancel`.\n"
+               "  file:///home/ci/project/.state/.pulumi/locks/organization/p/acme/1.json: created by root@ci-7 "
+               "(pid 311) at 2026-12-01T14:35:39Z")
+    lines = summarise([Diagnostic(message)], {}, "acme").splitlines()
+    assert lines[0].endswith("`pulumi cancel`. lock created by root@ci-7 (pid 311) at 2026-12-01T14:35:39Z")
+    assert "/home/ci" not in lines[0] and "file://" not in lines[0]
+    assert lines[1] == ("what to do: a killed run left its lock: `cloudlink fleet recover --stacks acme`, "
+                        "then `cloudlink fleet up`")

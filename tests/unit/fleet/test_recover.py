@@ -8,6 +8,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -40,9 +42,22 @@ def lock(backend: FileBackend, stack: str, pid: int, host: str = HERE, name: str
     path.write_text(json.dumps({"pid": pid, "username": "ci", "hostname": host, "timestamp": "2026-12-01T10:00:00Z"}))
 
 
-def test_a_dead_engine_here_is_released_a_live_one_never_another_hosts_only_with_force(backend):
+@pytest.fixture
+def live_engine():
+    """A live process that calls itself `pulumi`, as the engine that holds a lock does."""
+    proc = subprocess.Popen(["bash", "-c", "exec -a pulumi sleep 60"])
+    deadline = time.monotonic() + 10
+    while not Path(f"/proc/{proc.pid}/cmdline").read_bytes().startswith(b"pulumi"):
+        assert time.monotonic() < deadline, "the stand-in engine did not start"
+        time.sleep(0.01)
+    yield proc.pid
+    proc.kill()
+    proc.wait()
+
+
+def test_a_dead_engine_here_is_released_a_live_one_never_another_hosts_only_with_force(backend, live_engine):
     lock(backend, "dead", dead_pid())
-    lock(backend, "alive", os.getpid())
+    lock(backend, "alive", live_engine)
     lock(backend, "remote", 4242, host="another-runner")
     (lambda p: (p.parent.mkdir(parents=True), p.write_text("")))(
         backend.bookkeeping / "locks" / "organization" / "cloudlink-fleet" / "torn" / "t.json")
@@ -106,3 +121,19 @@ def test_a_damaged_checkpoint_without_any_intact_copy_is_a_clear_error(backend):
     (backend.bookkeeping / "stacks" / "cloudlink-fleet" / "acme.json").write_text("{")
     with pytest.raises(RecoverError, match="cloudlink fleet import"):
         repair_files(backend, "acme")
+
+
+def test_a_killed_engine_never_reaped_and_a_reused_pid_count_as_dead(backend):
+    zombie = subprocess.Popen(["bash", "-c", "exec -a pulumi sleep 60"])
+    try:
+        os.kill(zombie.pid, 9)  # killed, and not reaped until zombie.wait(): what a dead parent leaves
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the process did not become a zombie"
+            time.sleep(0.01)
+        lock(backend, "zombie", zombie.pid)
+        assert [releasable(lk, force=False) for lk in backend.locks("zombie")] == [True]
+    finally:
+        zombie.wait()
+    lock(backend, "reused", os.getpid())  # a live process, but not `pulumi`: not the engine that locked
+    assert [lk.engine_alive for lk in backend.locks("reused")] == [False]

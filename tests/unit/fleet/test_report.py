@@ -86,3 +86,17 @@ def test_unmanaged_objects_are_listed_apart_and_exit_4_only_when_asked(tmp_path)
     text = markdown(report)
     assert "In CloudLink, managed by no stack (2)" in text and "Stray \\| Co" in text
     assert FleetReport("drift", "file:///s", clean).to_json()["unmanaged"] is None  # --engine: not looked for
+
+
+def test_the_engines_whole_failure_text_is_in_the_json_only_with_debug():
+    from cloudlink_provider.fleet.report import FAILED, FleetReport, StackOutcome, markdown
+
+    failed = StackOutcome("acme", FAILED, error="gateway (cloudlink:Gateway) create failed: 500 ServerError: x\n"
+                                                "what to do: run `cloudlink fleet up` again",
+                          detail="Traceback (most recent call last):\n  File \"/home/ci/x.py\", line 1\nServerError: x")
+    report = FleetReport("up", "file:///state", stacks=[failed])
+    plain = report.to_json()["stacks"][0]
+    assert plain["error"] == failed.error and "errorDetail" not in plain
+    assert "Traceback" not in markdown(report) and failed.error.splitlines()[0] in markdown(report)
+    report.debug = True
+    assert report.to_json()["stacks"][0]["errorDetail"].startswith("Traceback")

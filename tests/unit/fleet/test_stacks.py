@@ -44,3 +44,37 @@ def test_selection_glob_and_empty_shard(tmp_path):
     with pytest.raises(FleetError) as e:
         select_stacks(tmp_path / "nowhere")
     assert e.value.exit_code == ExitCode.USAGE
+
+
+def test_stack_files_have_one_reader_and_writer():
+    """Only fleet/stacks.py (StackFile) parses YAML, besides the two readers of Pulumi's own files."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[3] / "cloudlink_provider"
+    readers = {str(p.relative_to(package)) for p in package.rglob("*.py")
+               if re.search(r"^\s*(import yaml|from yaml)", p.read_text(), re.MULTILINE)}
+    assert readers == {"fleet/stacks.py",
+                       "fleet/recover.py",      # Pulumi.yaml: the project's name
+                       "fleet/checkpoint.py"}   # the backend's .pulumi/meta.yaml
+
+
+def test_a_stack_file_reads_its_spec_secure_keys_and_salt_and_writes_leading_keys_first(tmp_path):
+    from cloudlink_provider.fleet.stacks import StackFile, UnreadableStackFile
+
+    file = StackFile(tmp_path, "acme")
+    assert file.load() == {} and file.spec() == {} and file.secure_keys() == set()
+    with pytest.raises(UnreadableStackFile, match="Pulumi.acme.yaml"):
+        file.read()
+    file.save({"encryptionsalt": "v1:salt", "config": {
+        "cloudlink-fleet:customer": {"account": {"name": "ACME"}}, "cloudlink-fleet:pbxPassword": {"secure": "v1:x"},
+        "cloudlink:clientSecret": {"secure": "v1:y"}, "cloudlink:endpoint": "http://e"}})
+    assert list(file.config()) == ["cloudlink:endpoint", "cloudlink:clientSecret", "cloudlink-fleet:pbxPassword",
+                                   "cloudlink-fleet:customer"]
+    assert file.secure_keys() == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
+    assert file.salt() == "v1:salt" and file.spec() == {"account": {"name": "ACME"}}
+    file.set_spec({"account": {"name": "ACME SL"}}, header="# imported\n")
+    assert file.path.read_text().startswith("# imported\n") and file.spec() == {"account": {"name": "ACME SL"}}
+    assert file.salt() == "v1:salt" and file.secure_keys() == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
+    file.path.write_text("config: [unclosed")
+    assert file.load() == {}
