@@ -16,7 +16,7 @@ import contextvars
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional, Sequence
+from typing import Annotated, Any, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -192,6 +192,11 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
         report = Fleet(project, view).run(names, run_options)
     report.debug = debug
     report.selected_by = selected_by
+    _finish(view, report, json_file, markdown_file)
+
+
+def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path | None) -> None:
+    """Every fleet report ends the same way: the table, the files asked for, the exit code."""
     view.print_report(report)
     if json_file:
         report.write_json(json_file)
@@ -253,12 +258,7 @@ def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Sh
     with view:
         report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged)
     report.debug = debug
-    view.print_report(report)
-    if json_file:
-        report.write_json(json_file)
-    if markdown_file:
-        report.write_markdown(markdown_file)
-    raise typer.Exit(int(report.exit_code))
+    _finish(view, report, json_file, markdown_file)
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)

@@ -220,18 +220,8 @@ class Fleet:
         report = FleetReport(options.operation, redact_url(self.project.backend_url),
                              expect_no_changes=options.expect_no_changes, shard=options.shard)
         start = time.monotonic()
-        outcomes: dict[str, StackOutcome] = {}
-        with _interrupts(self.cancel), ThreadPoolExecutor(max_workers=options.parallel,
-                                                          thread_name_prefix="fleet") as pool:
-            futures = {pool.submit(self._one, name, options): name for name in names}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in done:
-                    outcome = outcomes[futures[future]] = future.result()
-                    self.listener.finished(outcome)
-                self.listener.tick()
-        report.stacks = [outcomes[n] for n in names]
+        report.stacks = run_each(names, lambda name: self._one(name, options), self.listener, options.parallel,
+                                 self.cancel, "fleet")
         report.duration_s = time.monotonic() - start
         report.released_locks = sorted(self._released)
         if self.cancelled:
@@ -320,6 +310,24 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
     elif collector.has_changes() or resources:
         outcome.status = DRIFTED if options.drift_semantics else CHANGED
     return outcome
+
+
+def run_each(names: list[str], one: Callable[[str], StackOutcome], listener: Listener, parallel: int,
+             cancel: Callable[..., None], thread_prefix: str) -> list[StackOutcome]:
+    """`one(name)` for every stack on a bounded pool, Ctrl-C turned into `cancel`; outcomes in `names` order.
+
+    The one fleet loop: the engine runner and the drift scan both go through it."""
+    outcomes: dict[str, StackOutcome] = {}
+    with _interrupts(cancel), ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=thread_prefix) as pool:
+        futures = {pool.submit(one, name): name for name in names}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome = outcomes[futures[future]] = future.result()
+                listener.finished(outcome)
+            listener.tick()
+    return [outcomes[n] for n in names]
 
 
 class _interrupts:

@@ -25,7 +25,6 @@ import base64
 import json
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,22 +134,11 @@ class Scanner:
         self.listener.interrupted(hard)
 
     def run(self, names: list[str]) -> FleetReport:
-        from .runner import _interrupts
+        from .runner import run_each
 
         report = FleetReport("drift", redact_url(self.backend_url), shard=self.shard)
         start = time.monotonic()
-        outcomes: dict[str, StackOutcome] = {}
-        with _interrupts(self.cancel), ThreadPoolExecutor(max_workers=self.parallel,
-                                                          thread_name_prefix="scan") as pool:
-            futures = {pool.submit(self.one, name): name for name in names}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in done:
-                    outcome = outcomes[futures[future]] = future.result()
-                    self.listener.finished(outcome)
-                self.listener.tick()
-        report.stacks = [outcomes[n] for n in names]
+        report.stacks = run_each(names, self.one, self.listener, self.parallel, self.cancel, "scan")
         report.duration_s = time.monotonic() - start
         report.interrupted = self._cancelled.is_set()
         return report
