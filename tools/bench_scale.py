@@ -24,6 +24,7 @@ failed, a lock or a process was left, or preview/drift found changes.
 
     .venv/bin/python tools/bench_scale.py                   # 200 customers, the fleet's default --parallel
     .venv/bin/python tools/bench_scale.py --customers 10 --parallel 4
+    .venv/bin/python tools/bench_scale.py --customers 50 --rate-limit 5   # a tight API limit: 429s
 """
 
 from __future__ import annotations
@@ -166,11 +167,16 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200, help="full customers (default 200)")
     parser.add_argument("--parallel", type=int, default=default_parallel(),
                         help=f"stacks at once (default: the fleet's, {default_parallel()} here)")
+    parser.add_argument("--rate-limit", type=float, default=None, metavar="PER_S",
+                        help="the emulator's API rate limit per partner (default: its own, 200 requests/s; "
+                             "burst twice this)")
     parser.add_argument("--sample", type=float, default=0.5, help="seconds between /proc samples of the tree RSS")
     parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it (logs, reports)")
     args = parser.parse_args()
     n = args.customers
-    print(f"bench_scale: {n} full customers, --parallel {args.parallel}, {os.cpu_count()} CPUs; "
+    limit = "default" if args.rate_limit is None else f"{args.rate_limit:g}/s"
+    print(f"bench_scale: {n} full customers, --parallel {args.parallel}, API rate limit {limit}, "
+          f"{os.cpu_count()} CPUs; "
           f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)
     rows, found = [], []
     with tempfile.TemporaryDirectory(prefix="cloudlink-scale-") as tmp:
@@ -180,6 +186,9 @@ def main() -> None:
             workdir = args.keep
         with EmulatorServer(str(workdir / "emulator.db")) as emulator, \
                 httpx.Client(base_url=emulator.url, timeout=120) as http:
+            if args.rate_limit is not None:  # the default leaves the emulator's own settings untouched
+                http.put("/_emulator/settings", json={"rate_limit_per_s": args.rate_limit,
+                                                      "rate_burst": max(1, int(2 * args.rate_limit))}).raise_for_status()
             project = make_project(workdir / "fleet", emulator.url)
             write_imported_stacks(project, full_customers(n, "Scale"), emulator.url)
             print("| operation | customers | exit | wall s | wall s/customer | CPU s | CPU s/customer | "
