@@ -19,7 +19,7 @@ import time
 import pytest
 import yaml
 
-from cloudlink_provider.fleet.engine import pulumi_binary
+from cloudlink_provider.fleet.engine import file_backend_dir, pulumi_binary
 
 from .fleet_project import CLOUDLINK, SAMPLE, fleet_env, make_project, write_stack
 from .processes import kill_run, marked, new_tag, run_processes, wait_for, wait_until_gone
@@ -96,7 +96,9 @@ def test_killing_the_engine_ends_its_plugins(target, new_stack, api, project, en
             engine.kill()
             engine.wait()
         kill_run(tag)
-    assert stack.up(ok=False).returncode != 0  # the dead engine's lock is still there: it really died mid-up
+    # it really died mid-up: the lock it held is still in the backend (the next fleet run would release it)
+    state = file_backend_dir(engine_env["PULUMI_BACKEND_URL"])
+    assert [p for p in state.rglob("*.json") if ".pulumi/locks/" in p.as_posix() and p.parent.name == "doomed"]
 
 
 @pytest.mark.parametrize("target", ["fleet", "fleet's process group"])
