@@ -21,17 +21,11 @@ from cloudlink_provider.fleet.engine import pulumi_env, run_pulumi
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from tests.unit.identity_world import CERT_PEM
 
+from .corpus import ADMIN, GW, IDP, INTEGRATIONS, SCIM, TEAMS_APP, TEAMS_TENANT, TENANT  # the API paths, once
 from .fleet_project import fleet, fleet_env, make_project
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = "/admin/2017-09-01/accounts"
-GW = "/gateway/2017-09-01/accounts"
-INTEGRATIONS = "/integrations/2017-09-01/accounts"
-IDP = "/authentication/2017-09-01/identityProviders"
-SCIM = "/scim/2017-09-01/accounts"
-TENANT = "5b1f6c7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f"
-TEAMS_TENANT, TEAMS_APP = "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f", "3f2e1d0c-9b8a-4765-8432-10fedcba9876"
 PBX_PASSWORD, TEAMS_SECRET = "pbx-Secret-1", "teams-Secret-1"
 
 
