@@ -17,9 +17,9 @@ import subprocess
 import time
 
 import pytest
-import yaml
 
 from cloudlink_provider.fleet.engine import file_backend_dir, pulumi_binary
+from cloudlink_provider.fleet.stacks import StackFile
 
 from .fleet_project import CLOUDLINK, SAMPLE, fleet_env, make_project, write_stack
 from .processes import kill_run, marked, new_tag, run_processes, wait_for, wait_until_gone
@@ -71,6 +71,23 @@ def kill_and_watch(api, tag: str, kill) -> dict[str, float]:
     return {"seconds": took, "in_flight": in_flight}
 
 
+def sigkill(proc: subprocess.Popen, group: bool) -> None:
+    """SIGKILL the process (or its whole process group), as a dying CI runner does, and reap it."""
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def end(proc: subprocess.Popen, tag: str) -> None:
+    """Whatever the test's outcome, nothing of this run outlives it."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    kill_run(tag)
+
+
 @pytest.mark.parametrize("target", ["engine", "engine's process group"])
 def test_killing_the_engine_ends_its_plugins(target, new_stack, api, project, engine_env):
     api.http.put("/_emulator/settings", json={"pbx_connect_s": 600})
@@ -83,19 +100,9 @@ def test_killing_the_engine_ends_its_plugins(target, new_stack, api, project, en
         before = mid_operation(api, tag, engines=1)
         assert set(before) >= {"engine"} | PLUGINS, before
 
-        def kill():
-            if target == "engine":
-                os.kill(engine.pid, signal.SIGKILL)
-            else:
-                os.killpg(engine.pid, signal.SIGKILL)
-            engine.wait(timeout=30)
-
-        kill_and_watch(api, tag, kill)
+        kill_and_watch(api, tag, lambda: sigkill(engine, group=target != "engine"))
     finally:
-        if engine.poll() is None:
-            engine.kill()
-            engine.wait()
-        kill_run(tag)
+        end(engine, tag)
     # it really died mid-up: the lock it held is still in the backend (the next fleet run would release it)
     state = file_backend_dir(engine_env["PULUMI_BACKEND_URL"])
     assert [p for p in state.rglob("*.json") if ".pulumi/locks/" in p.as_posix() and p.parent.name == "doomed"]
@@ -107,10 +114,11 @@ def test_killing_the_fleet_ends_its_engines_and_their_plugins(target, tmp_path, 
     project = make_project(tmp_path / "project", emulator.url)
     password = SAMPLE.config()["cloudlink-fleet:pbxPassword"]
     for i in (1, 2):
-        path = write_stack(project, f"survivor-{i}", spec(i), emulator.url)
-        data = yaml.safe_load(path.read_text())
+        write_stack(project, f"survivor-{i}", spec(i), emulator.url)
+        file = StackFile(project / "stacks", f"survivor-{i}")
+        data = file.load()
         data["config"]["cloudlink-fleet:pbxPassword"] = password
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        file.save(data)
     tag = new_tag()
     fleet = subprocess.Popen([CLOUDLINK, "fleet", "up", "--parallel", "2", "--project-dir", str(project)],
                              env=marked(fleet_env(), tag), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -119,16 +127,6 @@ def test_killing_the_fleet_ends_its_engines_and_their_plugins(target, tmp_path, 
         before = mid_operation(api, tag, engines=2)
         assert before.count("engine") == 2 and "fleet" in before and set(before) >= PLUGINS, before
 
-        def kill():
-            if target == "fleet":
-                os.kill(fleet.pid, signal.SIGKILL)
-            else:
-                os.killpg(fleet.pid, signal.SIGKILL)
-            fleet.wait(timeout=30)
-
-        kill_and_watch(api, tag, kill)
+        kill_and_watch(api, tag, lambda: sigkill(fleet, group=target != "fleet"))
     finally:
-        if fleet.poll() is None:
-            fleet.kill()
-            fleet.wait()
-        kill_run(tag)
+        end(fleet, tag)
