@@ -19,6 +19,7 @@ import functools
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any, Callable, ClassVar
 
 import pulumi
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError
 from ..customer.model import problems_of
+from ..fleetfile import FleetFileError, project_provider_settings
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
 DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0") to see full Python tracebacks from providers
@@ -72,11 +74,30 @@ _clients: dict[tuple[str, str, str], CloudLink] = {}
 _clients_lock = threading.Lock()
 
 
-def client_config(config: Any) -> ClientConfig:
-    """ClientConfig from the stack config (`cloudlink:*`), falling back to CLOUDLINK_* environment variables."""
-    def setting(key: str, env: str) -> str | None:
+def client_config(config: Any, fleet: Mapping[str, str] | None = None) -> ClientConfig:
+    """ClientConfig from the stack config (`cloudlink:*`), then the fleet file's provider block, then the
+    CLOUDLINK_* environment variables.
+
+    `fleet`: the fleet file's settings as `cloudlink:<key>` -> value; None reads the fleet file of the
+    working directory's project (where the engine starts the program and the providers), and only when
+    the stack config lacks a setting, so a stack file that says everything never opens the fleet file."""
+    def stack(key: str) -> str | None:
         value = config.get(f"cloudlink:{key}") if config is not None else None
-        return value if value not in (None, "") else os.environ.get(env)
+        return value if value not in (None, "") else None
+
+    fleet_settings: Mapping[str, str] | None = fleet
+
+    def setting(key: str, env: str) -> str | None:
+        nonlocal fleet_settings
+        value = stack(key)
+        if value is None and config is not None:
+            if fleet_settings is None:
+                try:
+                    fleet_settings = project_provider_settings()
+                except FleetFileError as e:
+                    raise ValueError(str(e)) from None
+            value = fleet_settings.get(f"cloudlink:{key}") or None
+        return value if value is not None else os.environ.get(env)
 
     endpoint = setting("endpoint", "CLOUDLINK_ENDPOINT")
     client_id = setting("clientId", "CLOUDLINK_CLIENT_ID")
