@@ -9,6 +9,7 @@ import yaml
 
 from cloudlink_provider.fleet.engine import PROJECT_ROOT
 
+from ..samples import sample_spec_raw
 from .conftest import sample_stacks
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +38,7 @@ def test_sample_customer(name, sample_stack, api):
 
 @pytest.mark.parametrize("name", sample_stacks())
 def test_preview_of_a_new_customer_shows_every_create_and_writes_nothing(name, sample_stack, api):
-    spec = yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"][
-        "cloudlink-fleet:customer"]
+    spec = sample_spec_raw(name)  # the stack file layered over stacks/fleet.yaml
     blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso", "users") if spec.get(b)]
     stack = sample_stack(name)
     api.clear_journal()
