@@ -12,17 +12,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from ..customer.model import SpecError, parse_customer
+from ..customer.layers import LayerError
+from ..customer.model import SpecError
 from .desired import MissingSecret, desired
-from .stacks import CUSTOMER_KEY, StackFile
+from .errors import FleetError
+from .layering import layering_for
 
 
 def write_only_notes(stacks_dir: Path, name: str) -> list[str]:
     """One line per resource of the stack's spec with write-only inputs ([] when the spec cannot be read)."""
     try:
-        spec = parse_customer(StackFile(stacks_dir, name).config().get(CUSTOMER_KEY))
+        spec = layering_for(stacks_dir).spec(name)  # the effective spec: what the program deploys
         plan = desired(spec, {"pbxPassword": "x", "teamsClientSecret": "x"}, name)
-    except (SpecError, MissingSecret, AttributeError, TypeError):
+    except (SpecError, LayerError, FleetError, MissingSecret, AttributeError, TypeError):
         return []
     notes = []
     for rname, p in plan.items():

@@ -61,7 +61,7 @@ class Coverage:
         self.items: list[Unmanaged] = []
 
     def _client(self, stack: Any) -> tuple[tuple[str, str], CloudLink]:
-        config = client_config(stack)
+        config = stack.client_config() if hasattr(stack, "client_config") else client_config(stack, fleet={})
         client = shared_client(config)
         key = (config.endpoint, config.client_id)  # one partner: one set of accounts
         config = key  # type: ignore[assignment]

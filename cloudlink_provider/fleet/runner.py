@@ -33,7 +33,7 @@ from .events import EventCollector
 from .failures import Diagnostic, summarise
 from .recover import LOCKED, file_backend_for, release_dead_locks
 from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from .stacks import StackFile
+from .layering import layering_for
 from .workspace import EngineRun, EngineStack, Project, run_engine, tracking
 
 OPERATIONS = ("preview", "up", "drift", "refresh", "destroy")
@@ -257,7 +257,7 @@ class Fleet:
 
             outcome.notes = write_only_notes(self.project.stacks_dir, name)
         if (options.operation in ("up", "refresh", "drift") and outcome.status in (UNCHANGED, CHANGED, DRIFTED)
-                and "users" in StackFile(self.project.stacks_dir, name).spec()):
+                and "users" in layering_for(self.project.stacks_dir).spec_data(name)):
             outcome.users = _users_output(self.project, name, run)  # one `stack output`: what the last up recorded
         outcome.duration_s = time.monotonic() - start
         return outcome

@@ -32,7 +32,9 @@ from typing import Any
 from pulumi.automation import EngineEvent
 
 from ..client import CloudLinkError
-from ..customer.model import SpecError, parse_customer
+from ..customer.layers import LayerError
+from ..customer.model import SpecError
+from ..fleetfile import PROVIDER_KEYS
 from ..resources._base import UNKNOWN, CloudLinkProvider, CloudLinkRefused, client_config
 from .blind import write_only_notes
 from .checkpoint import (SECRET_KEY, SECRET_SIG, Checkpoint, CheckpointError, CheckpointReader, StateResource,
@@ -41,6 +43,7 @@ from .desired import Join, MissingSecret, Planned, Ref, Secret, desired
 from .engine import redact_url
 from .errors import FleetError
 from .events import EventCollector
+from .layering import layering_for
 from .report import CANCELLED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
 from .secrets import Passphrase, SecretsError
 from .stacks import StackFile, UnreadableStackFile
@@ -63,9 +66,11 @@ class DecryptedStack:
     name: str
     salt: str | None
     config: dict[str, Any]
+    fleet: dict[str, str] = field(default_factory=dict)  # the fleet file's provider settings (decrypted)
 
     @classmethod
-    def load(cls, stacks_dir: Path, name: str, passphrase: Passphrase) -> "DecryptedStack":
+    def load(cls, stacks_dir: Path, name: str, passphrase: Passphrase,
+             fleet: dict[str, str] | None = None) -> "DecryptedStack":
         file = StackFile(stacks_dir, name)
         path = file.path
         try:
@@ -83,23 +88,17 @@ class DecryptedStack:
                 except SecretsError as e:
                     raise StackFailed(f"{key}: {e}") from None
             config[key] = value
-        return cls(name, salt, config)
+        return cls(name, salt, config, dict(fleet or {}))
 
     def get(self, key: str) -> Any:  # the slice of pulumi.Config a provider's configure() reads
         return self.config.get(key)
 
+    def client_config(self) -> Any:
+        """The provider settings the engine's providers use: the stack's own, then the fleet file's."""
+        return client_config(self, fleet=self.fleet)
+
     def secret(self, key: str) -> str | None:
         return self.config.get(f"{PROJECT}:{key}")
-
-
-class _Config:
-    """What `configure()` reads: `get("cloudlink:endpoint")`."""
-
-    def __init__(self, stack: DecryptedStack):
-        self.stack = stack
-
-    def get(self, key: str) -> Any:
-        return self.stack.get(key)
 
 
 @dataclass
@@ -128,6 +127,15 @@ class Scanner:
         self._cancelled = threading.Event()
         self._providers: dict[str, CloudLinkProvider] = {}
         self._providers_lock = threading.Lock()
+        self.layering = layering_for(stacks_dir)
+
+    def _fleet_settings(self, name: str) -> dict[str, str]:
+        """The fleet file's provider settings, decrypted once for the whole scan; only read when the stack
+        file lacks some of its own (a full stack file never opens the fleet file)."""
+        config = StackFile(self.stacks_dir, name).config()
+        if all(config.get(f"cloudlink:{k}") not in (None, "") for k in PROVIDER_KEYS):
+            return {}
+        return self.layering.provider_settings(self.passphrase)
 
     def cancel(self, hard: bool = False) -> None:
         self._cancelled.set()
@@ -153,7 +161,7 @@ class Scanner:
         collector = EventCollector(set())
         users = None
         try:
-            stack = DecryptedStack.load(self.stacks_dir, name, self.passphrase)
+            stack = DecryptedStack.load(self.stacks_dir, name, self.passphrase, self._fleet_settings(name))
             collector = EventCollector({k for k, v in _secure_keys(self.stacks_dir, name)})
             self.listener.activity(name, "reading the checkpoint")
             checkpoint = self.reader.read(name)
@@ -192,7 +200,7 @@ class Scanner:
                     raise StackFailed(f"no provider known for {type_}")
                 self._providers[key] = cls  # type: ignore[assignment]
         provider = cls()  # type: ignore[operator]
-        provider._config = client_config(_Config(stack))
+        provider._config = stack.client_config()
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
@@ -200,14 +208,13 @@ class Scanner:
         """Refresh and preview one stack into `collector`; returns user onboarding's refreshed summary (the
         pending activations the report shows), if the stack onboards users."""
         try:
-            raw = stack.get(CUSTOMER_KEY)
-            if raw is None:
+            if stack.get(CUSTOMER_KEY) is None:
                 raise StackFailed(f"this stack has no customer spec: set `{CUSTOMER_KEY}` in "
                                   f"stacks/Pulumi.{name}.yaml")
-            spec = parse_customer(raw)
+            spec = self.layering.spec(name, stack.config)  # the program's effective spec, the same merge
             plan = desired(spec, {k.split(":", 1)[1]: v for k, v in stack.config.items()
                                   if k.startswith(PROJECT + ":") and isinstance(v, str)}, name)
-        except (SpecError, MissingSecret) as e:
+        except (SpecError, LayerError, MissingSecret) as e:
             raise StackFailed(str(e)) from None
         if self.coverage is not None:
             self.coverage.managing(name, stack, spec)
