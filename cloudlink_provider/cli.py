@@ -153,6 +153,10 @@ fleet_app = typer.Typer(help="Every customer stack at once, through Pulumi's Aut
 app.add_typer(fleet_app, name="fleet")
 
 StacksOpt = Annotated[str, typer.Option("--stacks", help="only stacks whose name matches this glob")]
+SelectOpt = Annotated[Optional[str], typer.Option(
+    "--select", metavar="SELECTOR", show_default=False,
+    help="only customers whose labels match, e.g. 'tier=gold,region in (eu,uk),!legacy' (=, !=, in, notin, "
+         "key, !key; comma = AND); with --stacks and --shard (shards split what is selected)")]
 ParallelOpt = Annotated[Optional[int], typer.Option("--parallel", min=1, show_default=False,
                                                     help="stacks at once (default: min(4, 2 x CPUs))")]
 ShardOpt = Annotated[Optional[str], typer.Option("--shard", metavar="I/N",
@@ -169,11 +173,31 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="keep the engine's whole
                                                        "JSON `errorDetail`); reports otherwise show 1-3 lines")]
 
 
+def _choose(project: Any, stacks: str, shard: str | None, select: str | None, judge_specs: bool = True) -> list[str]:
+    """The customers a fleet command works on (--stacks glob, --select labels, then --shard), checked up
+    front: bad input (fleet file, profiles, labels, a default that breaks customers) stops here."""
+    from .fleet.layering import choose, layering_for
+    from .passphrase import Passphrase, passphrase_from
+
+    names = choose(project.stacks_dir, stacks, shard, select)
+    phrase = passphrase_from(project.env)
+    layering_for(project.stacks_dir).preflight(names, Passphrase(phrase) if phrase is not None else None,
+                                               judge_specs)
+    return names
+
+
+def _labelled(report: Any, stacks_dir: Path) -> None:
+    from .fleet.layering import layering_for
+
+    layering = layering_for(stacks_dir)
+    for outcome in report.stacks:
+        outcome.labels = layering.labels(outcome.stack)
+
+
 def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
-           changed_since: str | None = None, **options: bool) -> None:
+           changed_since: str | None = None, select: str | None = None, **options: bool) -> None:
     from .fleet.runner import Fleet, RunOptions, default_parallel
-    from .fleet.stacks import select_stacks
     from .fleet.view import FleetView
     from .fleet.workspace import Project
 
@@ -181,17 +205,22 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
     project = Project(project_dir, backend)
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
-    names = select_stacks(project.stacks_dir, stacks, shard)
-    selected_by = None
+    names = _choose(project, stacks, shard, select, judge_specs=operation != "destroy")
+    selection = None
     if changed_since is not None:
         from .fleet.changes import select_changed
 
-        names, selected_by = select_changed(project.dir, changed_since, names)
+        selection = select_changed(project.dir, changed_since, names, project.stacks_dir)
+        names = selection.names
     view = FleetView(consoles().out, names, operation, run_options.parallel)
     with view:
         report = Fleet(project, view).run(names, run_options)
     report.debug = debug
-    report.selected_by = selected_by
+    _labelled(report, project.stacks_dir)
+    if selection is not None:
+        report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
+        for outcome in report.stacks:
+            outcome.picked_by = selection.why.get(outcome.stack)
     _finish(view, report, json_file, markdown_file)
 
 
@@ -206,7 +235,7 @@ def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path 
 
 
 @fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
-def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
@@ -218,20 +247,21 @@ def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
                            "code changed (program, provider, Pulumi.yaml, pyproject.toml, tools/)")] = None) -> None:
     """Show what `up` would change, per customer."""
     _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
-           changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
+           changed_since=changed_since, select=select, refresh=refresh, expect_no_changes=expect_no_changes)
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
-def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
              markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
              refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False) -> None:
     """Deploy every customer (creating stacks the backend has not seen yet)."""
-    _fleet("up", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, refresh=refresh)
+    _fleet("up", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select,
+           refresh=refresh)
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
-def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                 markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                 engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
@@ -245,32 +275,32 @@ def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Sh
     providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
     """
     if engine:
-        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
         return
     from .fleet.progress import ScanView
     from .fleet.scan import DEFAULT_SCAN_PARALLEL, scan_drift
-    from .fleet.stacks import select_stacks
     from .fleet.workspace import Project
 
     project = Project(project_dir, backend)
-    names = select_stacks(project.stacks_dir, stacks, shard)
+    names = _choose(project, stacks, shard, select)
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged)
     report.debug = debug
+    _labelled(report, project.stacks_dir)
     _finish(view, report, json_file, markdown_file)
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
-def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False) -> None:
     """Make each stack's state match what CloudLink really has (changes nothing in CloudLink)."""
-    _fleet("refresh", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
+    _fleet("refresh", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
 
 
 @fleet_app.command("destroy", epilog=FLEET_EXIT_CODES)
-def fleet_destroy(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_destroy(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   yes: Annotated[bool, typer.Option("--yes", help="required: really delete every selected "
@@ -280,7 +310,7 @@ def fleet_destroy(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
 
     if not yes:
         raise usage("deletes customers from CloudLink: add --yes (and narrow it with --stacks)")
-    _fleet("destroy", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
+    _fleet("destroy", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
 
 
 @fleet_app.command("import")
@@ -355,7 +385,8 @@ def fleet_import(
 
 
 @fleet_app.command("recover")
-def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), backend: BackendOpt = None,
+def fleet_recover(stacks: StacksOpt = "*", select: SelectOpt = None, project_dir: ProjectOpt = Path("."),
+                  backend: BackendOpt = None,
                   force: Annotated[bool, typer.Option(
                       "--force", help="also release locks this host cannot check (another machine's, or "
                                       "unreadable): only when you know that run is dead")] = False) -> None:
@@ -370,11 +401,12 @@ def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), 
     from rich.text import Text
 
     from .fleet.recover import recover
-    from .fleet.stacks import select_stacks
     from .fleet.workspace import Project
 
+    from .fleet.layering import choose
+
     project = Project(project_dir, backend)
-    names = select_stacks(project.stacks_dir, stacks)
+    names = choose(project.stacks_dir, stacks, None, select)
     out = consoles().out
     results = recover(project, names, force=force)
     for r in results:
@@ -398,7 +430,7 @@ def fleet_welcome_email(
         stacks: Annotated[str, typer.Option("--stacks", help="required: the customers whose pending users get it "
                                                             "(a glob of stack names)")] = "",
         dry_run: Annotated[bool, typer.Option("--dry-run", help="only list who would get it")] = False,
-        project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
+        select: SelectOpt = None, project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
     """Re-send the welcome email to the users of chosen customers who have not activated yet.
 
     Deliberate: `up` never re-sends it. Takes the pending users the last `up` recorded (the `users`
@@ -411,12 +443,13 @@ def fleet_welcome_email(
 
     from .fleet.engine import fleet_env
     from .fleet.errors import usage
-    from .fleet.stacks import select_stacks
+    from .fleet.layering import choose
     from .fleet.welcome import resend_welcome
+    from .fleetfile import stacks_dir_of
 
     if not stacks:
         raise usage("name the customers with --stacks GLOB")
-    names = select_stacks(project_dir / "stacks", stacks)
+    names = choose(stacks_dir_of(project_dir), stacks, None, select)
     results = resend_welcome(names, project_dir, fleet_env(project_dir, backend), dry_run)
     table = Table(title="cloudlink fleet welcome-email" + (" (dry run: nothing sent)" if dry_run else ""))
     for column in ("customer", "would send" if dry_run else "sent", "activated since", "to / error"):

@@ -250,3 +250,34 @@ def flat(eff: Effective) -> list[tuple[str, Any, Origin]]:
         if path:
             out.append((".".join(path), value, eff.origins.get(path, Origin(eff.name, "?"))))
     return out
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def spec_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """What differs between two effective specs, one line per value: `account.languageCode es-ES -> ca-ES`."""
+    def values(spec: Mapping[str, Any] | None) -> dict[Path, Any]:
+        out: dict[Path, Any] = {}
+        for path in _leaves(spec or {}, ()):
+            value: Any = spec
+            for p in path:
+                value = value[p]
+            if path:
+                out[path] = value
+        return out
+
+    before, after = values(old), values(new)
+    lines = []
+    for path in list(dict.fromkeys([*after, *before])):
+        a, b = before.get(path, _ABSENT), after.get(path, _ABSENT)
+        if a != b:
+            lines.append(f"{'.'.join(path)} {'(unset)' if a is _ABSENT else _short(a)} -> "
+                         f"{'(unset)' if b is _ABSENT else _short(b)}")
+    return lines
+
+
+_ABSENT = object()

@@ -162,3 +162,19 @@ def layering_for(stacks_dir: Path) -> Layering:
             cached = (stamp, Layering(stacks_dir))
             _LAYERINGS[key] = cached
         return cached[1]
+
+
+def choose(stacks_dir: Path, pattern: str = "*", shard_spec: str | None = None, select: str | None = None) -> list[str]:
+    """The stacks a fleet command works on: the --stacks glob, then the --select labels, then the --shard split
+    (so shards divide what is selected evenly). A selector that matches nothing is bad usage, like a glob."""
+    from .stacks import parse_shard, select_stacks, shard
+
+    names = select_stacks(stacks_dir, pattern)
+    selector = selector_of(select)
+    if selector is not None:
+        names = layering_for(stacks_dir).select(names, selector)
+        if not names:
+            raise usage(f"no customer matches --select {select!r}" + (f" among {pattern!r}" if pattern != "*" else ""))
+    if shard_spec:
+        names = shard(names, *parse_shard(shard_spec))
+    return names

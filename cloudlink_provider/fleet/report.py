@@ -39,6 +39,12 @@ class StackOutcome:
     notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
+    labels: dict[str, str] = field(default_factory=dict)  # the customer's labels (fleet file profiles + its own)
+    picked_by: str | None = None  # preview --changed-since: why this customer was picked
+
+    @property
+    def labels_text(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
 
     @property
     def pending_note(self) -> str:
@@ -50,7 +56,9 @@ class StackOutcome:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
-                "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+                "users": self.users, "labels": self.labels, "durationSeconds": round(self.duration_s, 2)}
+        if self.picked_by is not None:
+            data["pickedBy"] = self.picked_by
         if debug and self.detail:
             data["errorDetail"] = self.detail
         return data
@@ -70,6 +78,7 @@ class FleetReport:
     unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
+    spec_changes: dict[str, list[str]] = field(default_factory=dict)  # --changed-since: effective spec diffs
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
 
     def count(self, status: str) -> int:
@@ -99,6 +108,7 @@ class FleetReport:
             "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
+            "specChanges": self.spec_changes,
         }
 
     def write_json(self, path: Path) -> None:
@@ -144,19 +154,46 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def same_changes(stacks: list[StackOutcome]) -> tuple[list[tuple[list[str], list[str]]], set[str]]:
+    """Customers whose planned changes read exactly alike, grouped: ([(change lines, customers)], the others).
+
+    A thousand identical rows are unreadable; a change to a fleet default is one change on many customers."""
+    by_change: dict[tuple[str, ...], list[str]] = {}
+    for s in stacks:
+        if s.resources and not s.error:
+            by_change.setdefault(tuple(describe_resource(r) for r in s.resources), []).append(s.stack)
+    groups = [(list(k), v) for k, v in by_change.items() if len(v) > 1]
+    grouped = {n for _, names in groups for n in names}
+    return groups, {s.stack for s in stacks if s.stack not in grouped}
+
+
+def spec_change_groups(spec_changes: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
+    """Customers whose effective spec changed identically, grouped, the largest group first."""
+    by_change: dict[tuple[str, ...], list[str]] = {}
+    for name, changes in spec_changes.items():
+        by_change.setdefault(tuple(changes), []).append(name)
+    return sorted(((list(k), v) for k, v in by_change.items()), key=lambda g: -len(g[1]))
+
+
 def markdown(report: FleetReport) -> str:
     """A report fit for a pull-request comment: a summary line, a table, details per changed customer."""
     title = f"cloudlink fleet {report.operation}"
     lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
-             "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
-             "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
+             "", "| customer | labels | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
+             "|---|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
         notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
-        lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
-                     + f" | {_cell(notes)} |")
-    detailed = [s for s in report.stacks if s.resources or s.error]
+        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {s.status} | "
+                     + " | ".join(counts) + f" | {_cell(notes)} |")
+    grouped, alone = same_changes(report.stacks)
+    for change_lines, names in grouped:
+        lines += ["", f"**The same change on {len(names)} customers:**", ""]
+        lines += [f"- {_cell(line)}" for line in change_lines]
+        lines += ["", f"<details><summary>the {len(names)} customers</summary>", "",
+                  ", ".join(f"`{n}`" for n in names), "", "</details>"]
+    detailed = [s for s in report.stacks if (s.resources and s.stack in alone) or s.error]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
@@ -167,6 +204,14 @@ def markdown(report: FleetReport) -> str:
         lines += ["", "</details>"]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    for changes, names in spec_change_groups(report.spec_changes):
+        what = "; ".join(f"`{_cell(c)}`" for c in changes)
+        if len(names) == 1:
+            lines += ["", f"Effective spec change on `{names[0]}`: {what}"]
+        else:
+            lines += ["", f"**The same change on {len(names)} customers:** {what}", "",
+                      f"<details><summary>the {len(names)} customers</summary>", "",
+                      ", ".join(f"`{n}`" for n in names), "", "</details>"]
     if report.unmanaged:
         lines += ["", f"#### In CloudLink, managed by no stack ({len(report.unmanaged)})", "",
                   "| account | what | adopt with |", "|---|---|---|"]
