@@ -356,8 +356,17 @@ def fleet_import(
     if bool(account_id) == all_accounts or (name and all_accounts):
         raise usage("give either --account-id ID [--name NAME] or --all")
     secrets = secrets_from_env({PBX_PASSWORD: pbx_password_env, TEAMS_SECRET: teams_secret_env})
-    importer = Importer(Project(project_dir, backend), credentials_from_options(endpoint, client_id, client_secret),
-                        secrets)
+    project = Project(project_dir, backend)
+    if not (endpoint and client_id and client_secret):  # what is not given comes from the fleet file, if any
+        from .fleet.layering import layering_for
+        from .passphrase import Passphrase, passphrase_from
+
+        phrase = passphrase_from(project.env)
+        fleet = layering_for(project.stacks_dir).provider_settings(Passphrase(phrase) if phrase is not None else None)
+        endpoint = endpoint or fleet.get("cloudlink:endpoint")
+        client_id = client_id or fleet.get("cloudlink:clientId")
+        client_secret = client_secret or fleet.get("cloudlink:clientSecret")
+    importer = Importer(project, credentials_from_options(endpoint, client_id, client_secret), secrets)
     results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
     out, err = consoles().out, consoles().err
     table = Table(title="cloudlink fleet import")
@@ -382,6 +391,112 @@ def fleet_import(
             for command in r.secret_commands():
                 out.print(f"    {command}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1 if any(r.status == FAILED for r in results) else 0)
+
+
+@fleet_app.command("show")
+def fleet_show(customer: Annotated[str, typer.Argument(help="the stack name (stacks/Pulumi.<name>.yaml)")],
+               as_json: Annotated[bool, typer.Option("--json", help="print JSON for tools instead of tables")] = False,
+               project_dir: ProjectOpt = Path(".")) -> None:
+    """Print a customer's effective spec: every value with where it came from (fleet default, which
+    profile, the customer's own file), its labels and provider settings; secrets as [secret].
+
+    Exit codes: 0 the effective spec is valid; 2 it is not (the problems name field and file), or no
+    such customer, or its layers do not merge.
+    """
+    import json
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from .fleet.layering import describe
+    from .fleetfile import stacks_dir_of
+
+    shown = describe(stacks_dir_of(project_dir), customer)
+    out = consoles().out
+    if as_json:
+        out.print(json.dumps(shown, indent=2, default=str), markup=False, highlight=False, soft_wrap=True)
+    else:
+        def cell(value: Any) -> Text:
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            lines = text.strip().splitlines() or [""]
+            return Text(lines[0] + (f" … ({len(lines)} lines)" if len(lines) > 1 else ""))
+
+        head = f"{customer}: {shown['file']}"
+        if shown["fleetFile"]:
+            head += f" over {shown['fleetFile']}"
+        if shown["profiles"]:
+            head += f" (profiles, in order: {', '.join(shown['profiles'])})"
+        out.print(head, markup=False, highlight=False)
+        for title, rows in (("labels", shown["labels"]), ("provider", shown["provider"]),
+                            ("secrets", shown["secrets"]), ("spec", shown["spec"])):
+            if not rows:
+                continue
+            table = Table(title=title, title_justify="left")
+            for column in ("key", "value", "from"):
+                table.add_column(column)
+            for key, row in rows.items():
+                table.add_row(Text(key), cell(row["value"]), Text(row["from"]))
+            out.print(table)
+        for path, origin in shown["removed"].items():
+            out.print(f"removed: {path} (an explicit null in {origin})", markup=False, highlight=False)
+        for problem in shown["problems"]:
+            consoles().err.print(f"invalid: {problem}", style="red", markup=False, highlight=False)
+    raise typer.Exit(0 if shown["valid"] else int(ExitCode.USAGE))
+
+
+@fleet_app.command("set-client-secret")
+def fleet_set_client_secret(
+        endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="also set the fleet's endpoint")] = None,
+        client_id: Annotated[Optional[str], typer.Option("--client-id", help="also set the fleet's client id")] = None,
+        project_dir: ProjectOpt = Path(".")) -> None:
+    """Write the partner API client secret into the fleet file (stacks/fleet.yaml), encrypted with the
+    passphrase (PULUMI_CONFIG_PASSPHRASE). The secret is read from stdin (a prompt on a terminal), never
+    from the command line. Creates the fleet file when there is none.
+
+    Exit codes: 0 written; 2 bad usage (no passphrase, an empty secret, a broken fleet file).
+    """
+    from .fleet.engine import fleet_env
+    from .fleet.errors import usage
+    from .fleet.secrets import Passphrase, fleet_salt
+    from .fleetfile import FleetFile, FleetFileError, stacks_dir_of
+    from .passphrase import passphrase_from
+
+    phrase = passphrase_from(fleet_env(project_dir, None))
+    if phrase is None:
+        raise usage("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the secret is encrypted with it")
+    secret = (typer.prompt("client secret", hide_input=True) if sys.stdin.isatty()
+              else sys.stdin.read().removesuffix("\n"))
+    if not secret:
+        raise usage("the client secret is empty")
+    file = FleetFile(stacks_dir_of(project_dir))
+    try:
+        data = file.load()
+        file.read()  # judge its shape before writing
+    except FleetFileError as e:
+        raise usage(str(e)) from None
+    crypt = Passphrase(phrase)
+    salt = data.get("encryptionsalt") or fleet_salt(file.stacks_dir, crypt)
+    try:
+        sealed = crypt.encrypt(salt, secret)
+    except Exception as e:  # noqa: BLE001 - a salt this passphrase does not open
+        raise usage(f"{file.label}: cannot encrypt with this passphrase: {e}") from None
+    provider = dict(data.get("provider") or {})
+    provider.update({k: v for k, v in (("endpoint", endpoint), ("clientId", client_id)) if v})
+    provider["clientSecret"] = {"secure": sealed}
+    file.save({**data, "encryptionsalt": salt, "provider": provider}, _leading_comments(file))
+    consoles().out.print(f"{file.label}: provider.clientSecret written (encrypted)", markup=False, highlight=False)
+
+
+def _leading_comments(file: Any) -> str:
+    """The comment lines a file opens with (kept when the file is rewritten)."""
+    if not file.exists():
+        return ""
+    lines = []
+    for line in file.path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line + "\n")
+    return "".join(lines)
 
 
 @fleet_app.command("recover")

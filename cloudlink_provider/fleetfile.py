@@ -120,7 +120,7 @@ class FleetFile:
             value = provider.get(key)
             if value is not None and not (isinstance(value, dict) and isinstance(value.get("secure"), str)):
                 raise FleetFileError(f"{self.label}: provider.{key} must be encrypted ({key}: {{secure: v1:...}}), "
-                                     "never plaintext: write it with `cloudlink fleet set-secret`")
+                                     "never plaintext: write it with `cloudlink fleet set-client-secret`")
         profiles: dict[str, Profile] = {}
         for name, body in self._block(data, "profiles").items():
             where = f"{self.label}: profiles.{name}"

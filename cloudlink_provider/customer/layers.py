@@ -243,7 +243,8 @@ def _diff(base: Mapping[str, Any], want: Mapping[str, Any]) -> dict[str, Any]:
 def flat(eff: Effective) -> list[tuple[str, Any, Origin]]:
     """Every leaf as (path text, value, origin), in spec order: what `fleet show` prints."""
     out = []
-    for path in _leaves(eff.spec, ()):
+    order = {name: i for i, name in enumerate(CustomerSpec.model_fields)}
+    for path in sorted(_leaves(eff.spec, ()), key=lambda p: order.get(p[0], len(order)) if p else -1):
         value: Any = eff.spec
         for p in path:
             value = value[p]

@@ -178,3 +178,54 @@ def choose(stacks_dir: Path, pattern: str = "*", shard_spec: str | None = None, 
     if shard_spec:
         names = shard(names, *parse_shard(shard_spec))
     return names
+
+
+SECRET_TEXT = "[secret]"
+
+
+def describe(stacks_dir: Path, name: str) -> dict[str, Any]:
+    """`cloudlink fleet show NAME` as data: the effective spec, labels, provider settings and secrets, each
+    value with where it came from; secrets as `[secret]` (nothing is decrypted). Raises FleetError (exit 2)
+    for an unknown customer or layers that do not merge."""
+    from ..customer.layers import flat
+
+    file = StackFile(stacks_dir, name)
+    if not file.exists():
+        raise usage(f"no customer {name!r}: {stacks_dir.name}/Pulumi.{name}.yaml does not exist")
+    layering = layering_for(stacks_dir)
+    content = layering.content()
+    try:
+        eff = layering.effective(name)
+    except LayerError as e:
+        raise usage(str(e)) from None
+    own_file = f"{stacks_dir.name}/Pulumi.{name}.yaml"
+    config = file.config()
+    provider: dict[str, dict[str, Any]] = {}
+    for key in PROVIDER_KEYS:
+        secret = key == "clientSecret"
+        if config.get(f"cloudlink:{key}") not in (None, ""):
+            value, origin = config[f"cloudlink:{key}"], own_file
+        elif content.provider.get(key) is not None:
+            value, origin = content.provider[key], f"{content.fleet.file} provider"
+        else:
+            continue
+        provider[key] = {"value": SECRET_TEXT if secret or isinstance(value, dict) else value, "from": origin}
+    secrets = {k: {"value": SECRET_TEXT, "from": own_file} for k in sorted(file.secure_keys())
+               if not k.startswith("cloudlink:")}
+    problems: list[str] = []
+    if config.get(CUSTOMER_KEY) is None:
+        problems.append(f"{own_file}: no customer spec (`{CUSTOMER_KEY}`)")
+    else:
+        try:
+            validated(eff)
+        except SpecError as e:
+            problems = list(e.problems)
+    return {
+        "customer": name, "file": own_file, "fleetFile": content.fleet.file if layering.fleet_file.exists() else None,
+        "profiles": list(eff.profiles),
+        "labels": {k: {"value": v, "from": str(eff.label_origins[k])} for k, v in sorted(eff.labels.items())},
+        "provider": provider, "secrets": secrets,
+        "spec": {path: {"value": value, "from": str(origin)} for path, value, origin in flat(eff)},
+        "removed": {".".join(p): str(o) for p, o in eff.removed.items()},
+        "effective": eff.spec, "valid": not problems, "problems": problems,
+    }
