@@ -205,7 +205,7 @@ def with_origins(eff: Effective, error: SpecError) -> SpecError:
         origins = eff.origin_of(path)
         where = f"from {', '.join(str(o) for o in origins)}" if origins else "not set in any layer"
         lines.append(f"{field_text} ({where}): {rule}")
-    return SpecError(lines, where=f"{eff.name} effective")
+    return SpecError(lines)
 
 
 def validated(eff: Effective) -> CustomerSpec:
