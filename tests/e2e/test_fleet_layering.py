@@ -109,7 +109,7 @@ def test_a_changed_default_is_seen_the_same_by_preview_scan_drift_and_up(tmp_pat
                   "PULUMI_CONFIG_PASSPHRASE": env["PULUMI_CONFIG_PASSPHRASE"]}
     by_hand = run_pulumi(["preview", "--stack", "uno", "--diff", "--non-interactive"], project, engine_env)
     assert by_hand.returncode == 0, by_hand.stderr
-    assert '- languageCode: "es-ES"' in by_hand.stdout and '+ languageCode: "ca-ES"' in by_hand.stdout
+    assert '~ languageCode: "es-ES" => "ca-ES"' in by_hand.stdout and "1 to update" in by_hand.stdout
 
     # up applies exactly that; then everything is clean again
     check(fleet(project, "up", env=env), 0)
