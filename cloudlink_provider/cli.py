@@ -142,7 +142,8 @@ FLEET_EXIT_CODES = "\n".join([
     "Exit codes:",
     "0 = every customer clean;",
     "1 = a customer failed, or the command could not run;",
-    "2 = bad usage (unknown option, no stack matches, bad --shard);",
+    "2 = bad usage or input (unknown option, no stack matches, bad --shard or --select, a fleet file, profile or "
+    "label that is wrong, a fleet default that breaks customers);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",

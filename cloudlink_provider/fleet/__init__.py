@@ -11,7 +11,10 @@ field-level changes, secrets masked), `failures` (a failed customer's error in
 one to three lines), `report` (JSON/Markdown, exit codes), `view` (rich progress
 and table), `recover` (what a killed run leaves: dead engines' locks, half-written
 file:// blobs, pending creates), `importer` (existing accounts -> stack files),
-`engine` (where the engine is, its environment), `errors` (the one domain error).
+`engine` (where the engine is, its environment), `errors` (the one domain error),
+`layering` (each customer's effective spec and labels from the fleet file and its
+stack file, `--select`, the pre-flight check of bad input; the merge itself is
+`customer.layers`).
 The drift scan's rooms (`scan`, `checkpoint`, `secrets`, `desired`, `coverage`,
 `blind`, `changes`, `progress`) say what they own in their own docstrings.
 

@@ -7,7 +7,8 @@ does, with the same code deciding each step:
    decrypted in-process (secrets.py), and the stack file's config likewise;
 2. refresh: each state resource's own provider `read(id, outputs)` (the class the
    state's `__provider` names, as the engine's dynamic-provider host loads it);
-3. preview: the desired inputs from the spec (desired.py: the program's plan),
+3. preview: the desired inputs from the effective spec (the stack file over the fleet
+   file, by the program's own merge, `customer.layers`; desired.py: the program's plan),
    references resolved as the engine resolves them in a preview, then the
    provider's own `check` and `diff`; nothing here decides what counts as drift;
 4. the result is told as the engine tells it, as engine events fed to the same

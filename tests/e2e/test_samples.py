@@ -5,9 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
-
-from cloudlink_provider.fleet.engine import PROJECT_ROOT
 
 from ..samples import sample_spec_raw
 from .conftest import sample_stacks

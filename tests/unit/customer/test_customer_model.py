@@ -7,7 +7,6 @@ import glob
 from pathlib import Path
 
 import pytest
-import yaml
 
 from cloudlink_provider.customer.model import SpecError, parse_customer, readiness_warnings
 from cloudlink_provider.customer.rules import PBX_MODELS

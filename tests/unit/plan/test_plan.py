@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from cloudlink_provider.customer.model import parse_customer
 from cloudlink_provider.fleet.engine import PROJECT_ROOT
