@@ -202,6 +202,9 @@ def with_origins(eff: Effective, error: SpecError) -> SpecError:
     for problem in error.problems:
         field_text, _, rule = problem.partition(": ")
         path = _path_of(field_text.removeprefix("customer").lstrip("."))
+        if not path:  # the spec as a whole: no single value to name
+            lines.append(problem)
+            continue
         origins = eff.origin_of(path)
         where = f"from {', '.join(str(o) for o in origins)}" if origins else "not set in any layer"
         lines.append(f"{field_text} ({where}): {rule}")

@@ -116,3 +116,13 @@ def test_flat_lists_every_value_with_its_origin():
     rows = flat(effective(FLEET, layer({"account": {"name": "A"}}, ["eu"])))
     assert ("account.languageCode", "de-DE", EU) in rows and ("account.name", "A", MINE) in rows
     assert ("pbx.port", 443, DEFAULTS) in rows
+
+
+def test_a_block_level_problem_names_every_file_the_block_came_from():
+    fleet = Fleet("stacks/fleet.yaml", defaults={"pbx": {"port": 443, "username": "cloudlink"}})
+    with pytest.raises(SpecError) as e:
+        validated(effective(fleet, layer({"account": {"name": "A"}, "pbx": {"type": "mx-one", "host": "h"}})))
+    assert ("customer.pbx (from stacks/fleet.yaml defaults, stacks/Pulumi.acme.yaml): a PBX connects through a "
+            "gateway") in str(e.value)
+    with pytest.raises(SpecError, match=r"  - customer.welcomeEmail \(from stacks/Pulumi.acme.yaml\): moved into"):
+        validated(effective(None, layer({"account": {"name": "A"}, "welcomeEmail": True})))
