@@ -40,13 +40,16 @@ def sample_spec_raw(name: str) -> dict[str, Any]:
     return sample_effective(name).spec
 
 
-def copy_fleet_file(project: Path, endpoint: str) -> Path:
-    """The samples' fleet file in a scratch project's stacks/, pointed at `endpoint`."""
+def copy_fleet_file(project: Path, endpoint: str, provider_only: bool = False) -> Path:
+    """The samples' fleet file in a scratch project's stacks/, pointed at `endpoint` (only its provider
+    block and salt with `provider_only`)."""
     target = project / "stacks" / "fleet.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(FLEET_FILE.path, target)
     data = FleetFile(target.parent).load()
     data["provider"]["endpoint"] = endpoint
+    if provider_only:
+        data = {k: data[k] for k in ("encryptionsalt", "provider")}
     FleetFile(target.parent).save(data)
     return target
 

@@ -196,19 +196,52 @@ def _path_of(problem_path: str) -> Path:
     return tuple(parts)
 
 
+def problem_origins(eff: Effective, problem: str) -> tuple[list[Origin], bool]:
+    """Where the value a problem line ("customer.path: rule") judges came from: (origins, set). A value
+    that is missing (`set` False) answers with the origins of the block it is missing from."""
+    field_text = problem.partition(": ")[0]
+    path = _path_of(field_text.removeprefix("customer").lstrip("."))
+    if not path:
+        return [], False
+    origins = eff.origin_of(path)
+    if origins:
+        return origins, True
+    for n in range(len(path) - 1, 0, -1):
+        origins = eff.origin_of(path[:n])
+        if origins:
+            return origins, False
+    return [], False
+
+
 def with_origins(eff: Effective, error: SpecError) -> SpecError:
     """The same problems, each naming the file (and fleet-file layer) its value came from."""
     lines = []
     for problem in error.problems:
         field_text, _, rule = problem.partition(": ")
-        path = _path_of(field_text.removeprefix("customer").lstrip("."))
-        if not path:  # the spec as a whole: no single value to name
+        origins, is_set = problem_origins(eff, problem)
+        if not _path_of(field_text.removeprefix("customer").lstrip(".")):  # the spec as a whole
             lines.append(problem)
             continue
-        origins = eff.origin_of(path)
-        where = f"from {', '.join(str(o) for o in origins)}" if origins else "not set in any layer"
+        named = ", ".join(str(o) for o in origins)
+        if is_set:
+            where = f"from {named}"
+        elif origins:
+            where = f"not set; its block comes from {named}"
+        else:
+            where = "not set in any layer"
         lines.append(f"{field_text} ({where}): {rule}")
     return SpecError(lines)
+
+
+def fleet_caused(eff: Effective, error: SpecError, fleet_file: str) -> list[str]:
+    """The problems the fleet file alone causes (every origin of the judged value, or of the block a
+    missing value belongs to, is the fleet file), formatted with their origins: a fleet-wide mistake."""
+    out = []
+    for raw, line in zip(error.problems, with_origins(eff, error).problems):
+        origins, _ = problem_origins(eff, raw)
+        if origins and all(o.file == fleet_file for o in origins):
+            out.append(line)
+    return out
 
 
 def validated(eff: Effective) -> CustomerSpec:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..customer.layers import CustomerLayer, Effective, LayerError, effective, validated
-from ..customer.model import CustomerSpec, SpecError
+from ..customer.layers import CustomerLayer, Effective, LayerError, effective, fleet_caused, validated
+from ..customer.model import CustomerSpec, SpecError, parse_customer
 from ..customer.selectors import Selector, SelectorError, parse_selector
 from ..fleetfile import CUSTOMER_KEY, PROVIDER_KEYS, FleetContent, FleetFile, FleetFileError, customer_layer
 from ..passphrase import Passphrase
@@ -134,11 +134,11 @@ class Layering:
             try:
                 eff = self.effective(name, config)
                 if judge_specs:
-                    validated(eff)
+                    parse_customer(eff.spec)
             except LayerError as e:
                 problems.append(f"{name}: {e}")
             except SpecError as e:
-                problems += [f"{name}: {p}" for p in e.problems if f"(from {content.fleet.file}" in p]
+                problems += [f"{name}: {p}" for p in fleet_caused(eff, e, content.fleet.file)]
         if problems:
             raise usage("bad input, nothing was run:\n" + "\n".join(f"  {p}" for p in problems))
         if needs_fleet_credentials and "clientSecret" in content.provider:

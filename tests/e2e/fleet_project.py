@@ -51,7 +51,7 @@ def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]]
             data["config"][CUSTOMER_KEY] = {"account": data["config"][CUSTOMER_KEY]["account"]}
             data["config"].pop(PROFILES_KEY, None)  # the account alone: no profile adds SSO
             StackFile(root / "stacks", name).save(data)
-        copy_fleet_file(root, endpoint)
+        copy_fleet_file(root, endpoint, provider_only=True)  # account-only: no PBX default either
     for name, spec in (customers or {}).items():
         write_stack(root, name, spec, endpoint)
     return root

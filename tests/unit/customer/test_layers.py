@@ -71,8 +71,11 @@ def test_validation_names_the_field_and_the_file_it_came_from():
     text = str(e.value)
     assert "customer.account.languageCode (from stacks/fleet.yaml defaults): 'english' is not a language tag" in text
     assert "customer.account.domain (from stacks/Pulumi.acme.yaml): 'Not A Domain'" in text
-    with pytest.raises(SpecError, match=r"customer.account.name \(not set in any layer\): Field required"):
-        validated(effective(FLEET, layer({})))
+    with pytest.raises(SpecError, match=r"customer.account \(not set in any layer\): Field required"):
+        validated(effective(None, layer({})))
+    with pytest.raises(SpecError, match=r"customer.pbx.type \(not set; its block comes from stacks/fleet.yaml "
+                                        r"defaults\): Field required"):
+        validated(effective(FLEET, layer({"account": {"name": "A"}})))
 
 
 def test_a_list_item_problem_names_the_list_origin():

@@ -165,3 +165,16 @@ def test_a_selector_that_does_not_parse_or_match_is_bad_usage(project, selector,
     for command in (["preview"], ["up"], ["drift"], ["refresh"], ["destroy", "--yes"], ["recover"]):
         seen = cloudlink("fleet", *command, "--select", selector, "--project-dir", str(project))
         assert seen.exit_code == 2 and says in seen.err, (command, seen.err)
+
+
+def test_a_default_block_a_customer_cannot_complete_is_the_fleet_files_mistake(project):
+    (project / "stacks" / "fleet.yaml").write_text(FLEET.replace("defaults:\n", "defaults:\n  pbx: {port: 443}\n"))
+    seen = cloudlink("fleet", "preview", "--project-dir", str(project))
+    assert seen.exit_code == 2
+    assert ("alpha: customer.pbx.type (not set; its block comes from stacks/fleet.yaml defaults): Field required"
+            in seen.err)
+    # with a pbx block of its own, the same missing field is the customer's mistake: its own failure row
+    (project / "stacks" / "Pulumi.alpha.yaml").write_text(stack("alpha") + "    pbx: {host: h}\n")
+    from cloudlink_provider.fleet.layering import Layering
+
+    Layering(project / "stacks").preflight(["alpha"], None)
