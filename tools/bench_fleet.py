@@ -121,7 +121,7 @@ def clone_state(project: Path, templates: dict[str, str], customers: dict[str, d
                     value = value.value
                 inputs[key] = resolve(value)
             provider = p.provider()
-            provider._config = config
+            provider.use_credentials(config)
             result = provider.create(inputs)
             made[rname] = (result.id, result.outs)
             res = by_name[rname]
