@@ -3,7 +3,7 @@
 An account has at most one provider and its id is the accountId, so `put`
 creates or updates it and a lost create is recovered by reading it back.
 Requests carry `saml.certificates` as PEM text; responses list them as Base64
-DER strings (compare with `cloudlink_provider.wire.saml.pem_certificates`).
+DER strings (compare with `cloudlink_provider.customer.saml.pem_certificates`).
 `azure_saml` fills in what Azure AD and CloudLink tell each other. Knows no Pulumi.
 """
 

@@ -27,7 +27,7 @@ from pydantic import Field
 from ..client import AzureSync, IdentityProvider
 from ..customer.model import SsoSpec
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from ..wire.saml import pem_certificates, pem_text
+from ..customer.saml import pem_certificates, pem_text
 from ._base import CloudLinkProvider, CloudLinkResource
 
 SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")
