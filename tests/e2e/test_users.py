@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from cloudlink_provider.fleet.welcome import resend_welcome
-
-from .fleet_project import fleet
+from testkit.fleet_project import fleet
+from testkit.secrets import assert_no_secret
 
 pytestmark = pytest.mark.e2e
 
@@ -159,8 +159,7 @@ def test_pbx_directory_onboarding_acceptance(new_stack, api, emulator):
     deleted_users = {w["path"].rsplit("/", 1)[-1] for w in api.writes()
                      if w["method"] == "DELETE" and "/users/" in w["path"]}
     assert deleted_users == created  # 2001 (adopted) and other@ are never deleted by the users resource
-    for secret in (PBX_PASSWORD, "Welcome-2000!", "Welcome-2004!"):
-        assert secret not in stack.state_text()
+    assert_no_secret(stack.state_text(), [PBX_PASSWORD, "Welcome-2000!", "Welcome-2004!"], "the state")
 
 
 def test_directory_rules_fail_at_up_naming_the_field_before_any_user_write(new_stack, api):
