@@ -10,11 +10,11 @@ DER strings (compare with `cloudlink_provider.customer.saml.pem_certificates`).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from ._paths import path
 from ._session import Session, create_or_adopt
 from .models import Resource
 
@@ -53,7 +53,7 @@ class IdentityApi:
 
     @staticmethod
     def _path(account_id: str) -> str:
-        return f"/identityProviders/{quote(account_id, safe='')}"
+        return path("/identityProviders/{}", account_id)
 
     def get(self, account_id: str) -> IdentityProvider | None:
         return self._s.get_or_none("authentication", self._path(account_id), IdentityProvider)
