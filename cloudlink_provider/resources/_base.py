@@ -17,7 +17,11 @@ Also shared: one registration shape for every resource (`CloudLinkResource(name,
 inputs)`, with the inputs the plan computed), and one way to fail: whatever
 CloudLink (or a provider) refuses leaves check/diff/create/read/update/delete as a single
 `CloudLinkRefused` line naming the resource, the operation, the API's error and
-the correlation id, without Python frames unless `CLOUDLINK_DEBUG` is set.
+the correlation id. The line is shaped here, where it is made; Pulumi's Python
+host hands the engine the exception as `traceback.format_exc()`, so the line is
+the last of that text, and the `cloudlink` CLI (fleet/failures.py) shows only
+it. Nothing here changes interpreter-wide state. With `CLOUDLINK_DEBUG` set the
+API error the refusal came from is chained, for the whole story.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError
 from ..customer.model import problems_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
-DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0") to see full Python tracebacks from providers
+DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0"): a refusal keeps the API error it came from, chained
 
 
 def debugging() -> bool:
@@ -47,7 +51,6 @@ def debugging() -> bool:
 class CloudLinkRefused(Exception):
     """A provider operation CloudLink refused (or we refused for it), as the one line a partner reads:
     `Gateway create: CloudLink refused: 409 GatewayAlreadyAssociated: ... (correlation id 7f3...)`."""
-
 
 
 def refusal_line(resource: str, op: str, error: Exception) -> str:

@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
-from testkit.fleet_project import CLOUDLINK, customer, fleet, fleet_env, generated, lock_files, make_project, write_stack
+from testkit.fleet_project import (CLOUDLINK, customer, fleet, fleet_env, generated, lock_files, make_project,
+                                   write_stack)
 from testkit.secrets import assert_no_secret
 
 pytestmark = pytest.mark.e2e

@@ -38,8 +38,8 @@ def world(http, client_config):
 
 def inputs(account: str, **over) -> dict:
     return {"source": "pbx-directory", "extensions": "all", "application": "mitel-assistant", "welcomeEmail": True,
-            "accountId": account, "after": "link", "maxUsers": 2500, "pbxTitle": "MiVoice Business", "requireName": False,
-            "__provider": "x", **over}
+            "accountId": account, "after": "link", "maxUsers": 2500, "pbxTitle": "MiVoice Business",
+            "requireName": False, "__provider": "x", **over}
 
 
 def test_the_selection_is_resolved_from_the_directory_and_never_becomes_an_input(world):
