@@ -36,7 +36,8 @@ from ..client import CloudLinkError
 from ..customer.layers import LayerError
 from ..customer.model import SpecError
 from ..fleetfile import PROVIDER_KEYS
-from ..resources._base import UNKNOWN, CloudLinkProvider, CloudLinkRefused, client_config
+from ..resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
+from ..resources._base import UNKNOWN
 from .blind import write_only_notes
 from .checkpoint import (SECRET_KEY, SECRET_SIG, Checkpoint, CheckpointError, CheckpointReader, StateResource,
                          open_reader)
@@ -94,9 +95,9 @@ class DecryptedStack:
     def get(self, key: str) -> Any:  # the slice of pulumi.Config a provider's configure() reads
         return self.config.get(key)
 
-    def client_config(self) -> Any:
+    def credentials(self) -> Any:
         """The provider settings the engine's providers use: the stack's own, then the fleet file's."""
-        return client_config(self, fleet=self.fleet)
+        return credentials_from_config(self, fleet=self.fleet)
 
     def secret(self, key: str) -> str | None:
         return self.config.get(f"{PROJECT}:{key}")
@@ -201,7 +202,7 @@ class Scanner:
                     raise StackFailed(f"no provider known for {type_}")
                 self._providers[key] = cls  # type: ignore[assignment]
         provider = cls()  # type: ignore[operator]
-        provider._config = stack.client_config()
+        provider.use_credentials(stack.credentials())
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,

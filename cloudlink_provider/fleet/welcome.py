@@ -18,13 +18,13 @@ from pathlib import Path
 from ..client import ClientConfig, CloudLink, CloudLinkError
 from ..fleetfile import stacks_dir_of
 from ..passphrase import Passphrase, passphrase_from
-from ..resources._base import client_config
+from ..resources import credentials_from_config
 from .engine import run_pulumi
 from .errors import FleetError
 from .layering import layering_for
 
 
-def resolved_client_config(setting: dict[str, str], project_dir: Path, env: dict[str, str]) -> ClientConfig:
+def resolved_credentials(setting: dict[str, str], project_dir: Path, env: dict[str, str]) -> ClientConfig:
     """The stack's own provider settings, then the fleet file's (as the engine's providers resolve them)."""
     phrase = passphrase_from(env)
     try:
@@ -32,7 +32,7 @@ def resolved_client_config(setting: dict[str, str], project_dir: Path, env: dict
             Passphrase(phrase) if phrase is not None else None)
     except FleetError as e:
         raise ValueError(str(e)) from None
-    return client_config(setting, fleet=fleet)
+    return credentials_from_config(setting, fleet=fleet)
 
 
 @dataclass
@@ -58,9 +58,8 @@ def resend_one(stack: str, project_dir: Path, env: dict[str, str], dry_run: bool
         if not pending or not outputs.get("accountId"):
             return outcome
         config = _json(["config", "--show-secrets", "--json", "--stack", stack], project_dir, env)
-        setting = {k: v.get("value") for k, v in config.items()}
-        client_config = resolved_client_config(setting, project_dir, env)
-        with CloudLink(client_config) as client:
+        credentials = resolved_credentials({k: v.get("value") for k, v in config.items()}, project_dir, env)
+        with CloudLink(credentials) as client:
             for user in client.users.list(outputs["accountId"]):
                 if user.email not in pending:
                     continue

@@ -25,8 +25,7 @@ from cloudlink_provider.fleet.engine import PROJECT_ROOT, file_backend_dir, pulu
 from cloudlink_provider.fleet.runner import RunOptions, StackRun, run_operation
 from cloudlink_provider.fleet.stacks import StackFile
 from cloudlink_provider.fleet.workspace import Project
-
-from ..samples import copy_fleet_file
+from testkit.samples import copy_fleet_file
 
 PASSPHRASE = "e2e-passphrase"
 

@@ -18,9 +18,8 @@ import pytest
 from cloudlink_provider.fleet.engine import pulumi_env, run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
 from cloudlink_provider.fleetfile import CUSTOMER_KEY, LABELS_KEY, PROFILES_KEY, FleetFile
-
-from ..samples import copy_fleet_file
-from .fleet_project import fleet, fleet_env, make_project
+from testkit.fleet_project import fleet, fleet_env, make_project
+from testkit.samples import copy_fleet_file
 
 pytestmark = pytest.mark.e2e
 ADMIN = "/admin/2017-09-01/accounts"

@@ -10,8 +10,7 @@ import pytest
 
 from cloudlink_provider.customer.model import SpecError, parse_customer, readiness_warnings
 from cloudlink_provider.customer.rules import PBX_MODELS
-
-from ...samples import sample_spec
+from testkit.samples import sample_spec
 
 ROOT = Path(__file__).resolve().parents[3]
 GATEWAY = {"serialNumber": "CLGW-7F3A-0001", "type": "appliance", "name": "HQ"}

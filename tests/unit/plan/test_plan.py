@@ -7,8 +7,7 @@ import pytest
 from cloudlink_provider.customer.model import parse_customer
 from cloudlink_provider.fleet.engine import PROJECT_ROOT
 from cloudlink_provider.plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
-
-from ... import samples
+from testkit import samples
 
 SAMPLES = sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
 

@@ -20,7 +20,7 @@ from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT
 from cloudlink_provider.fleet.stacks import CUSTOMER_KEY, StackFile
 from cloudlink_provider.fleetfile import PROFILES_KEY
 
-from ..samples import copy_fleet_file, fleet_client_secret, sample_spec_raw
+from .samples import copy_fleet_file, fleet_client_secret, sample_spec_raw
 
 CLOUDLINK = str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink")
 SAMPLE = StackFile(PROJECT_ROOT / "stacks", "acme-iberia")

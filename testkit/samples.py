@@ -17,7 +17,7 @@ from cloudlink_provider.customer.layers import Effective, effective, validated
 from cloudlink_provider.customer.model import CustomerSpec
 from cloudlink_provider.fleetfile import FleetFile, customer_layer
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # testkit/ sits beside the package
 STACKS = PROJECT_ROOT / "stacks"
 FLEET_FILE = FleetFile(STACKS)
 
