@@ -44,6 +44,7 @@ def default_consoles() -> Consoles:
     return Consoles(out, err)
 
 
+_cli_args: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("cloudlink_args", default=None)
 _consoles: contextvars.ContextVar[Consoles | None] = contextvars.ContextVar("cloudlink_consoles", default=None)
 
 
@@ -82,6 +83,7 @@ def main(args: Sequence[str] | None = None, console: Console | None = None,
     args = list(sys.argv[1:] if args is None else args)
     defaults = default_consoles() if console is None or err_console is None else None
     token = _consoles.set(Consoles(console or defaults.out, err_console or defaults.err))  # type: ignore[union-attr]
+    _cli_args.set(args)  # the command line, for the command that resumes a rollout
     err = consoles().err
     try:
         result = app(args=args, prog_name="cloudlink", standalone_mode=False)
@@ -209,6 +211,8 @@ def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path 
 def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+                  engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview` per stack instead "
+                                                       "of the scan")] = False,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
                   expect_no_changes: Annotated[bool, typer.Option(
                       "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False,
@@ -216,18 +220,116 @@ def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
                       "--changed-since", metavar="REF", show_default=False,
                       help="only stacks whose stack file changed since this git ref; every stack when shared "
                            "code changed (program, provider, Pulumi.yaml, pyproject.toml, tools/)")] = None) -> None:
-    """Show what `up` would change, per customer."""
-    _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
-           changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
+    """Show what `up` would change, per customer.
+
+    By default a scan: one process reads each stack's state and plans it with the providers' own check
+    and diff (no engine, no lock); a customer the scan cannot judge (pending operations, an unreadable
+    checkpoint, a changed provider configuration) gets the engine's preview, and the report says why.
+    --engine runs `pulumi preview` for every stack.
+    """
+    if engine:
+        _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
+               changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
+        return
+    from .fleet.progress import ScanView
+    from .fleet.runner import RunOptions, default_parallel
+    from .fleet.scan import DEFAULT_SCAN_PARALLEL
+    from .fleet.selective import scan_preview
+
+    project, names, selected_by = _selected(project_dir, backend, stacks, shard, debug, changed_since)
+    options = RunOptions("preview", parallel or default_parallel(), shard=shard, refresh=refresh,
+                         expect_no_changes=expect_no_changes)
+    view = ScanView(consoles().out, names, "preview (scan)", parallel or DEFAULT_SCAN_PARALLEL)
+    with view:
+        report = scan_preview(project, names, options, view, parallel)
+    report.debug = debug
+    report.selected_by = selected_by
+    _finish(view, report, json_file, markdown_file)
+
+
+def _selected(project_dir: Path, backend: str | None, stacks: str, shard: str | None, debug: bool,
+              changed_since: str | None = None) -> tuple[Any, list[str], str | None]:
+    """(the project, the selected stacks, the rule that picked them when --changed-since did)."""
+    from .fleet.stacks import select_stacks
+    from .fleet.workspace import Project
+
+    project = Project(project_dir, backend)
+    if debug:
+        project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
+    names = select_stacks(project.stacks_dir, stacks, shard)
+    selected_by = None
+    if changed_since is not None:
+        from .fleet.changes import select_changed
+
+        names, selected_by = select_changed(project.dir, changed_since, names)
+    return project, names, selected_by
+
+
+def _labels(stacks_dir: Path, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each customer's labels (`cloudlink-fleet:labels` in its stack file)."""
+    from .fleet.stacks import StackFile
+
+    out: dict[str, dict[str, str]] = {}
+    for name in names:
+        labels = StackFile(stacks_dir, name).config().get("cloudlink-fleet:labels")
+        out[name] = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    return out
+
+
+def _command_line(args: list[str]) -> str:
+    import shlex
+
+    return "cloudlink " + shlex.join(args)
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
 def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
              markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
-             refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False) -> None:
-    """Deploy every customer (creating stacks the backend has not seen yet)."""
-    _fleet("up", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, refresh=refresh)
+             refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
+             all_stacks: Annotated[bool, typer.Option("--all", help="run the engine for every selected customer, "
+                                                      "even those whose plan is empty")] = False,
+             waves_by: Annotated[Optional[str], typer.Option(
+                 "--waves-by", metavar="LABEL", show_default=False,
+                 help="roll out in waves, one per value of this label (in value order)")] = None,
+             canary: Annotated[Optional[int], typer.Option(
+                 "--canary", metavar="N", show_default=False,
+                 help="a first wave of N customers (sorted names)")] = None,
+             wave: Annotated[Optional[list[str]], typer.Option(
+                 "--wave", metavar="SIZE", show_default=False,
+                 help="a further wave: N customers, P% of the selection, or `rest` (repeatable, in order; "
+                      "customers left over form a last wave)")] = None,
+             bake: Annotated[Optional[float], typer.Option(
+                 "--bake", metavar="SECONDS", show_default=False,
+                 help="wait this long after a wave passes its health gate")] = None) -> None:
+    """Deploy the customers whose plan has changes (creating stacks the backend has not seen yet).
+
+    A scan plans every selected customer first; the engine's `up` runs only for those with changes and
+    those the scan cannot judge (no state yet, pending operations, an unreadable checkpoint, a changed
+    provider configuration). --all runs it everywhere. With a rollout plan (--waves-by, or --canary/--wave)
+    it goes wave by wave: after each, a health gate scans the wave (applied, no drift, PBX link connected,
+    no failure); the first wave that fails it stops the rollout (exit 1) with the command that resumes.
+    """
+    from .fleet.progress import ScanView
+    from .fleet.rollout import has_rollout, rollout_plan
+    from .fleet.runner import RunOptions, default_parallel
+    from .fleet.scan import DEFAULT_SCAN_PARALLEL
+    from .fleet.selective import selective_up
+    from .fleet.waves import run_rollout
+
+    project, names, _ = _selected(project_dir, backend, stacks, shard, debug)
+    waves = list(wave or [])
+    plan = rollout_plan(names, _labels(project.stacks_dir, names) if waves_by else {}, waves_by, canary, waves, bake)
+    options = RunOptions("up", parallel or default_parallel(), shard=shard, refresh=refresh)
+    view = ScanView(consoles().out, names, "up", parallel or DEFAULT_SCAN_PARALLEL)
+    with view:
+        if has_rollout(waves_by, canary, waves):
+            resume = _command_line(_cli_args.get() or sys.argv[1:])
+            report = run_rollout(project, plan, options, resume, view, all_stacks, parallel)
+        else:
+            report = selective_up(project, names, options, view, all_stacks, parallel)
+    report.debug = debug
+    _finish(view, report, json_file, markdown_file)
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)

@@ -39,6 +39,9 @@ class StackOutcome:
     notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
+    cannot_judge: str | None = None  # the scan: why it hands this customer to the engine (steps.py); None: judged
+    engine: str | None = None  # who decided this row: `scan`, or why the engine ran (`the plan has changes`, ...)
+    skipped: bool = False  # up: the scan found nothing to do, so the engine did not run
 
     @property
     def pending_note(self) -> str:
@@ -51,6 +54,9 @@ class StackOutcome:
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
                 "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+        if self.engine is not None:
+            data["decidedBy"] = self.engine
+            data["skipped"] = self.skipped
         if debug and self.detail:
             data["errorDetail"] = self.detail
         return data
@@ -71,6 +77,12 @@ class FleetReport:
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
+    mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
+    rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
+
+    @property
+    def skipped_unchanged(self) -> int:
+        return sum(1 for s in self.stacks if s.skipped)
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
@@ -81,7 +93,7 @@ class FleetReport:
         4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED):
+        if self.count(FAILED) or (self.rollout is not None and self.rollout.failed):
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
@@ -99,6 +111,9 @@ class FleetReport:
             "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
+            **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
+                "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
+            **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
         }
 
     def write_json(self, path: Path) -> None:
@@ -130,6 +145,20 @@ def describe_resource(change: ResourceChange) -> str:
     if change.outside:
         text += " [changed outside Pulumi: " + ", ".join(f.field for f in change.outside) + "]"
     return text
+
+
+def engine_lines(report: FleetReport) -> list[str]:
+    """preview/up as a scan: how many customers the scan decided alone, and why the engine ran for each
+    of the others."""
+    if not report.mode:
+        return []
+    ran = [s for s in report.stacks if s.engine and s.engine != "scan"]
+    if report.operation == "up":
+        head = (f"{report.skipped_unchanged} customer(s) skipped as unchanged (the scan planned nothing); "
+                f"the engine ran for {len(ran)}")
+    else:
+        head = f"{len(report.stacks) - len(ran)} customer(s) planned by the scan; the engine's preview ran for {len(ran)}"
+    return [head + (":" if ran else "")] + [f"  {s.stack}: {s.engine}" for s in ran]
 
 
 def summary_line(report: FleetReport) -> str:
@@ -165,6 +194,12 @@ def markdown(report: FleetReport) -> str:
         if s.notes:
             lines += [""] + [f"- note: {_cell(n)}" for n in s.notes]
         lines += ["", "</details>"]
+    if report.mode:
+        engine = engine_lines(report)
+        lines += ["", engine[0]] + [f"- {_cell(line.strip())}" for line in engine[1:]]
+    if report.rollout is not None:
+        rollout = report.rollout.lines()
+        lines += ["", f"#### {_cell(rollout[0])}", ""] + [f"- {_cell(line.strip())}" for line in rollout[1:]]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
     if report.unmanaged:

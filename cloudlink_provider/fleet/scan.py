@@ -41,7 +41,8 @@ from .desired import Join, MissingSecret, Planned, Ref, Secret, desired
 from .engine import redact_url
 from .errors import FleetError
 from .events import EventCollector
-from .report import CANCELLED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
+from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
+from .steps import cannot_judge, provider_config_changed, scan_failed, step_op
 from .secrets import Passphrase, SecretsError
 from .stacks import StackFile, UnreadableStackFile
 
@@ -54,6 +55,11 @@ DEFAULT_SCAN_PARALLEL = 16  # customers at once: each is a handful of GETs, most
 
 class StackFailed(Exception):
     """This customer cannot be scanned; the message is the report's `error`."""
+
+
+class Judged(StackFailed):
+    """The customer fails as the engine would fail it (an invalid spec, a `check` failure, a missing
+    secret): the scan's own finding, not a reason to hand it to the engine."""
 
 
 @dataclass
@@ -110,11 +116,19 @@ class _Step:
 
 
 class Scanner:
-    """Scan many stacks at once: `run(names)` -> FleetReport (operation `drift`)."""
+    """Scan many stacks at once: `run(names)` -> FleetReport.
+
+    `refresh` (drift, `up --refresh`): read every state resource live first, as
+    `pulumi preview --refresh` does; without it (a preview) the state stands as saved.
+    `operation` names the report (`drift`, `preview`); changes are drift for `drift`
+    or with `expect_no_changes`. `for_up`: a customer without state cannot be judged.
+    `observe(stack, resource, type, outputs)` sees every refreshed resource's live outputs
+    (the rollout's health gate reads the PBX link's status there)."""
 
     def __init__(self, stacks_dir: Path, backend_url: str, reader: CheckpointReader, passphrase: Passphrase,
                  listener: Any = None, parallel: int = DEFAULT_SCAN_PARALLEL, shard: str | None = None,
-                 coverage: Any = None):
+                 coverage: Any = None, refresh: bool = True, operation: str = "drift",
+                 expect_no_changes: bool = False, for_up: bool = False, observe: Any = None):
         from .runner import NullListener
 
         self.stacks_dir = stacks_dir
@@ -125,6 +139,11 @@ class Scanner:
         self.parallel = parallel
         self.shard = shard
         self.coverage = coverage  # coverage.Coverage collecting what no stack manages, or None
+        self.refresh = refresh
+        self.operation = operation
+        self.expect_no_changes = expect_no_changes
+        self.for_up = for_up
+        self.observe = observe
         self._cancelled = threading.Event()
         self._providers: dict[str, CloudLinkProvider] = {}
         self._providers_lock = threading.Lock()
@@ -136,7 +155,8 @@ class Scanner:
     def run(self, names: list[str]) -> FleetReport:
         from .runner import run_each
 
-        report = FleetReport("drift", redact_url(self.backend_url), shard=self.shard)
+        report = FleetReport(self.operation, redact_url(self.backend_url), shard=self.shard,
+                             expect_no_changes=self.expect_no_changes)
         start = time.monotonic()
         report.stacks = run_each(names, self.one, self.listener, self.parallel, self.cancel, "scan")
         report.duration_s = time.monotonic() - start
@@ -152,25 +172,33 @@ class Scanner:
         self.listener.started(name)
         collector = EventCollector(set())
         users = None
+        judge: str | None = None
         try:
             stack = DecryptedStack.load(self.stacks_dir, name, self.passphrase)
             collector = EventCollector({k for k, v in _secure_keys(self.stacks_dir, name)})
             self.listener.activity(name, "reading the checkpoint")
             checkpoint = self.reader.read(name)
-            users = self._scan(name, stack, checkpoint, collector)
+            users, provider_changes = self._scan(name, stack, checkpoint, collector)
+            judge = cannot_judge(checkpoint, provider_config_changed(provider_changes), self.for_up)
             error = None
+        except Judged as e:
+            error = str(e)
         except (StackFailed, CheckpointError, SecretsError) as e:
             error = str(e)
+            judge = scan_failed(error)
         except (CloudLinkError, CloudLinkRefused) as e:
             error = " ".join(str(e).split())
+            judge = scan_failed(error)
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = f"{type(e).__name__}: {e}"
-        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(),
-                               notes=write_only_notes(self.stacks_dir, name), users=users)
+            judge = scan_failed(error)
+        notes = write_only_notes(self.stacks_dir, name) if self.refresh else []
+        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(), notes=notes, users=users)
+        outcome.cannot_judge = judge
         if error is not None:
             outcome.status, outcome.error = FAILED, error
         elif collector.has_changes():
-            outcome.status = DRIFTED
+            outcome.status = DRIFTED if self.operation == "drift" or self.expect_no_changes else CHANGED
         outcome.duration_s = time.monotonic() - start
         return outcome
 
@@ -196,9 +224,10 @@ class Scanner:
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
-              collector: EventCollector) -> dict[str, Any] | None:
-        """Refresh and preview one stack into `collector`; returns user onboarding's refreshed summary (the
-        pending activations the report shows), if the stack onboards users."""
+              collector: EventCollector) -> tuple[dict[str, Any] | None, list[str]]:
+        """Refresh (if asked) and preview one stack into `collector`; returns user onboarding's refreshed
+        summary (the pending activations the report shows), if the stack onboards users, and the config
+        keys the default provider's step changes."""
         try:
             raw = stack.get(CUSTOMER_KEY)
             if raw is None:
@@ -208,7 +237,7 @@ class Scanner:
             plan = desired(spec, {k.split(":", 1)[1]: v for k, v in stack.config.items()
                                   if k.startswith(PROJECT + ":") and isinstance(v, str)}, name)
         except (SpecError, MissingSecret) as e:
-            raise StackFailed(str(e)) from None
+            raise Judged(str(e)) from None
         if self.coverage is not None:
             self.coverage.managing(name, stack, spec)
         salt = (checkpoint.salt if checkpoint else None) or stack.salt
@@ -223,6 +252,9 @@ class Scanner:
             planned = plan.get(res.name)
             provider = self._provider(res.type, res.inputs.get("__provider"),
                                       planned.provider if planned else None, stack)
+            if not self.refresh:  # a preview: the state as the last operation saved it
+                refreshed[res.name] = (res, inputs, outputs, res.id, provider)
+                continue
             try:
                 result = provider.read(res.id, outputs)
             except (CloudLinkError, CloudLinkRefused) as e:  # the providers' own one line names the resource
@@ -239,13 +271,14 @@ class Scanner:
             collector(_event("resOutputsEvent", "refresh", res.urn, res.type, old={"outputs": old_marked},
                              new={"id": result.id, "outputs": _marked(outs, secret_out)}))
             refreshed[res.name] = (res, new_inputs, outs, result.id, provider)
+            if self.observe is not None:
+                self.observe(name, res.name, res.type, outs)
         if self.coverage is not None:
             self.coverage.owned(name, stack, spec, {n: (r[3], r[2]) for n, r in refreshed.items()})
 
         # 2. preview: the default provider first (its inputs are the stack's config), then the program's
         # resources in registration order, each through check and diff
-        if checkpoint is not None:
-            self._provider_step(stack, checkpoint, salt, collector)
+        provider_changes = self._provider_step(stack, checkpoint, salt, collector) if checkpoint else []
         steps: dict[str, _Step] = {}
         failures: list[str] = []
         counts = {"same": 0, "create": 0, "update": 0, "replace": 0, "delete": 0}
@@ -274,13 +307,11 @@ class Scanner:
             else:
                 res, old_in, old_out, id_, _ = before
                 diff = provider.diff(id_, old_out, news)
-                changes = diff.changes
-                if changes is None:  # DiffUnknown: the engine compares the inputs itself
-                    changes = _plain(old_in) != _plain(news)
-                if not changes:
-                    op, step = "same", _Step("same", old_out, id_)
-                elif diff.replaces:
-                    op, step = "replace", _Step("replace", None, UNKNOWN)
+                op = step_op(diff.changes, diff.replaces, old_in, news)  # the engine's rule (steps.py)
+                if op == "same":
+                    step = _Step("same", old_out, id_)
+                elif op == "replace":
+                    step = _Step("replace", None, UNKNOWN)
                 else:
                     # A dynamic provider does not preview updates: the engine takes the new inputs as the
                     # outputs, so an output that is not an input is unknown to dependents until `up`.
@@ -298,16 +329,17 @@ class Scanner:
                 collector(_event("resourcePreEvent", "delete", res.urn, res.type,
                                  old={"id": id_, "inputs": _marked(old_in, _secret_paths(res.inputs))}, new=None))
         if failures:
-            raise StackFailed("\n".join(failures))
+            raise Judged("\n".join(failures))
         collector(EngineEvent.from_json({"summaryEvent": {"resourceChanges": counts}}))
         onboarding = refreshed.get("users")  # issue 11: pending activations, as CloudLink says now
-        return onboarding[2].get("summary") if onboarding else None
+        return (onboarding[2].get("summary") if onboarding else None), provider_changes
 
 
     def _provider_step(self, stack: DecryptedStack, checkpoint: Checkpoint, salt: str | None,
-                       collector: EventCollector) -> None:
+                       collector: EventCollector) -> list[str]:
         """The engine's default provider takes the whole stack config as inputs, and has no DiffConfig:
-        any config key that differs from the state (a spec edit, a rotated secret) plans an update of it."""
+        any config key that differs from the state (a spec edit, a rotated secret) plans an update of it.
+        Returns the keys that differ."""
         for res in checkpoint.resources:
             if res.type != DEFAULT_PROVIDER or res.name != "default":
                 continue
@@ -316,14 +348,15 @@ class Scanner:
             changed = sorted(k for k in old.keys() | new.keys() if not k.startswith("__")
                              and not _same_config(old.get(k), new.get(k)))
             if not changed:
-                return
+                return []
             secret = _secret_paths(res.inputs) | {k for k, v in _secure_keys(self.stacks_dir, stack.name)}
             collector(EngineEvent.from_json({"resourcePreEvent": {"metadata": {
                 "op": "update", "urn": res.urn, "type": res.type, "provider": "",
                 "old": {"type": res.type, "urn": res.urn, "id": res.id, "inputs": _marked(old, secret)},
                 "new": {"type": res.type, "urn": res.urn, "id": res.id, "inputs": _marked(new, secret)},
                 "keys": [], "diffs": changed, "detailedDiff": None}}}))
-            return
+            return changed
+        return []
 
 
 def _config_value(value: Any) -> Any:
@@ -358,10 +391,6 @@ def _secret_paths(props: dict[str, Any]) -> set[str]:
 def _marked(props: dict[str, Any], secret: set[str]) -> dict[str, Any]:
     """Props as an engine event carries them: secret values replaced by the secret marker."""
     return {k: (dict(SECRET_MARK) if k in secret and v is not None else v) for k, v in props.items()}
-
-
-def _plain(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if not k.startswith("__")}
 
 
 def _resolve(p: Planned, steps: dict[str, _Step]) -> tuple[dict[str, Any], set[str]]:

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .report import (CANCELLED, CHANGED, COLUMNS, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome,
-                     describe_resource, summary_line)
+                     describe_resource, engine_lines, summary_line)
 
 STYLE = {UNCHANGED: "green", CHANGED: "cyan", DRIFTED: "yellow", FAILED: "red", CANCELLED: "magenta"}
 MARK = {UNCHANGED: "✓", CHANGED: "~", DRIFTED: "!", FAILED: "✗", CANCELLED: "■"}
@@ -130,6 +130,11 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        for line in engine_lines(report):
+            self.console.print(line, highlight=False, markup=False, soft_wrap=True)
+        if report.rollout is not None:
+            for line in report.rollout.lines():
+                self.console.print(line, highlight=False, markup=False, soft_wrap=True)
         if report.released_locks:
             self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
                                markup=False)
