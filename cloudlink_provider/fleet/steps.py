@@ -59,9 +59,9 @@ def provider_config_changed(changed_keys: Iterable[str]) -> list[str]:
 def cannot_judge(checkpoint: Any, provider_changes: list[str], for_up: bool) -> str | None:
     """Why the scan cannot say what the engine would do for this customer (None: it can).
 
-    `checkpoint`: the parsed checkpoint, None when the stack has no state yet;
+    `checkpoint`: the parsed checkpoint, None (or without resources) when the stack has no state yet;
     `provider_changes`: `provider_config_changed(...)` of the default provider's step."""
-    if checkpoint is None:
+    if checkpoint is None or not checkpoint.resources:  # never deployed (a preview may have initialised it)
         return "no state yet: the engine creates it" if for_up else None
     if checkpoint.pending_operations:
         ops = sorted({str(op.get("type", "?")) for op in checkpoint.pending_operations})
