@@ -17,6 +17,9 @@ from typing import Any
 from .errors import ExitCode
 from .events import KNOWN_AFTER_UP, ResourceChange
 
+COMMENT_LIMIT = 65_536  # GitHub's limit on one issue or pull-request comment, in characters
+COMMENT_BUDGET = COMMENT_LIMIT - 2_000  # room for the workflow's own marker and link
+
 # A stack's status after one operation.
 UNCHANGED = "unchanged"    # nothing to do / nothing done
 CHANGED = "changed"        # preview: changes planned; up/refresh/destroy: changes made
@@ -121,8 +124,17 @@ class FleetReport:
         path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
 
     def write_markdown(self, path: Path) -> None:
+        """The Markdown report at `path`, always fit to post as one pull-request comment: when the whole
+        report is longer than GitHub's comment limit, `path` gets a summary and the whole report goes
+        beside it as `<name>.full.md` (attach it, as examples/ci/preview-on-pull-request.yml does)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(markdown(self))
+        text = markdown(self)
+        if len(text) <= COMMENT_BUDGET:
+            path.write_text(text)
+            return
+        full = path.with_name(path.stem + ".full.md")
+        full.write_text(text)
+        path.write_text(summary_markdown(self, full.name, len(text)))
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
@@ -207,4 +219,41 @@ def markdown(report: FleetReport) -> str:
                   "| account | what | adopt with |", "|---|---|---|"]
         lines += [f"| {_cell(u.account_name)} | {_cell(u.description)} | `{_cell(u.command)}` |"
                   for u in report.unmanaged]
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(report: FleetReport, full_name: str, full_length: int, listed: int = 100) -> str:
+    """The report cut to fit one comment: the summary, the customers that failed (or drifted), the counts of
+    planned changes, and where the whole report is."""
+    title = f"cloudlink fleet {report.operation}"
+    lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
+             + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
+             "", f"The whole report ({full_length:,} characters) is longer than one comment may be "
+             f"({COMMENT_LIMIT:,}): it is attached as `{full_name}`.", ""]
+    totals: dict[str, int] = {}
+    for s in report.stacks:
+        for r in s.resources:
+            key = f"{r.op} {r.name} ({r.type})"
+            totals[key] = totals.get(key, 0) + 1
+    if totals:
+        lines += ["| planned | customers |", "|---|--:|"]
+        lines += [f"| {_cell(k)} | {n} |" for k, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    for status in (FAILED, DRIFTED, CANCELLED):
+        rows = [s for s in report.stacks if s.status == status]
+        if not rows:
+            continue
+        lines += ["", f"<details><summary>{_ICONS.get(status, '')} {len(rows)} {status}</summary>", ""]
+        for s in rows[:listed]:
+            why = s.error.splitlines()[0] if s.error else ", ".join(f"{r.op} {r.name}" for r in s.resources[:4])
+            lines.append(f"- `{s.stack}`: {_cell(why[:300])}")
+        if len(rows) > listed:
+            lines.append(f"- and {len(rows) - listed} more (in `{full_name}`)")
+        lines += ["", "</details>"]
+    if report.mode:
+        engine = engine_lines(report)
+        lines += ["", engine[0].rstrip(":")]
+    if report.rollout is not None:
+        lines += [""] + [f"- {_cell(line.strip())}" for line in report.rollout.lines()]
+    if report.selected_by:
+        lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
     return "\n".join(lines) + "\n"
