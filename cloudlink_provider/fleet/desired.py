@@ -20,7 +20,7 @@ from ..plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
 from ..resources._base import CloudLinkProvider
 
 TYPE_PREFIX = "pulumi-python:dynamic/"
-__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired"]
+__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired", "warnings"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,8 @@ def desired(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> dict[str
         out[name] = Planned(name, TYPE_PREFIX + planned.type, cls.PROVIDER, inputs, list(planned.depends_on),
                             (*cls.SECRET_INPUTS, *cls.SECRET_OUTPUTS))
     return out
+
+
+def warnings(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> list[str]:
+    """The warnings the program logs for this spec at every preview and up (readiness advisories)."""
+    return list(plan(spec, {k for k, v in secrets.items() if v}, stack).warnings)

@@ -115,6 +115,7 @@ class EventCollector:
         self.steps: dict[str, ResourceChange] = {}
         self.outside: dict[str, list[FieldChange] | None] = {}  # None: deleted outside
         self.errors: list[str] = []
+        self.warnings: list[str] = []  # the program's warnings (readiness advisories), as the engine shows them
         self.error_urns: dict[str, str] = {}  # error message -> the URN of the resource it is about
         self.summary: dict[str, int] | None = None
         self._stack_ops: set[str] = set()  # the stack resource's own step, which the summary counts too
@@ -156,6 +157,11 @@ class EventCollector:
                 self.activity = "finishing"
 
     def _diagnostic(self, diag: Any) -> None:
+        if diag.severity == "warning":
+            warning = ANSI.sub("", diag.message or "").strip()
+            if warning and warning not in self.warnings:
+                self.warnings.append(warning)
+            return
         if diag.severity != "error":
             return
         message = ANSI.sub("", diag.message or "").strip()

@@ -45,6 +45,7 @@ class StackOutcome:
     cannot_judge: str | None = None  # the scan: why it hands this customer to the engine (steps.py); None: judged
     engine: str | None = None  # who decided this row: `scan`, or why the engine ran (`the plan has changes`, ...)
     skipped: bool = False  # up: the scan found nothing to do, so the engine did not run
+    warnings: list[str] = field(default_factory=list)  # preview/up: the program's warnings (readiness advisories)
 
     @property
     def pending_note(self) -> str:
@@ -57,6 +58,7 @@ class StackOutcome:
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
                 "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+        data["warnings"] = self.warnings
         if self.engine is not None:
             data["decidedBy"] = self.engine
             data["skipped"] = self.skipped
@@ -197,7 +199,7 @@ def markdown(report: FleetReport) -> str:
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
         lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
                      + f" | {_cell(notes)} |")
-    detailed = [s for s in report.stacks if s.resources or s.error]
+    detailed = [s for s in report.stacks if s.resources or s.error or s.warnings]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
@@ -205,6 +207,8 @@ def markdown(report: FleetReport) -> str:
             lines += ["", "```", s.error.strip(), "```"]
         if s.notes:
             lines += [""] + [f"- note: {_cell(n)}" for n in s.notes]
+        if s.warnings:
+            lines += [""] + [f"- warning: {_cell(w)}" for w in s.warnings]
         lines += ["", "</details>"]
     if report.mode:
         engine = engine_lines(report)

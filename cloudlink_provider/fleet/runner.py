@@ -294,7 +294,8 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
     """The customer's status from what the engine said and how the operation ended."""
     counts = collector.counts()
     resources = collector.changes(include_refresh_only=options.operation == "refresh")
-    outcome = StackOutcome(name, UNCHANGED, counts, resources)
+    outcome = StackOutcome(name, UNCHANGED, counts, resources,
+                           warnings=list(collector.warnings) if options.operation in ("preview", "up") else [])
     if error is not None and cancel_requested:
         short, detail = failure(error, collector, name)
         outcome.status, outcome.error = CANCELLED, "interrupted: " + short.splitlines()[0]

@@ -37,7 +37,7 @@ from ..resources._base import UNKNOWN, CloudLinkProvider, CloudLinkRefused, clie
 from .blind import write_only_notes
 from .checkpoint import (SECRET_KEY, SECRET_SIG, Checkpoint, CheckpointError, CheckpointReader, StateResource,
                          open_reader)
-from .desired import Join, MissingSecret, Planned, Ref, Secret, desired
+from .desired import Join, MissingSecret, Planned, Ref, Secret, desired, warnings
 from .engine import redact_url
 from .errors import FleetError
 from .events import EventCollector
@@ -193,7 +193,8 @@ class Scanner:
             error = f"{type(e).__name__}: {e}"
             judge = scan_failed(error)
         notes = write_only_notes(self.stacks_dir, name) if self.refresh else []
-        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(), notes=notes, users=users)
+        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(), notes=notes, users=users,
+                               warnings=list(collector.warnings) if not self.refresh else [])
         outcome.cannot_judge = judge
         if error is not None:
             outcome.status, outcome.error = FAILED, error
@@ -234,8 +235,12 @@ class Scanner:
                 raise StackFailed(f"this stack has no customer spec: set `{CUSTOMER_KEY}` in "
                                   f"stacks/Pulumi.{name}.yaml")
             spec = parse_customer(raw)
-            plan = desired(spec, {k.split(":", 1)[1]: v for k, v in stack.config.items()
-                                  if k.startswith(PROJECT + ":") and isinstance(v, str)}, name)
+            secrets = {k.split(":", 1)[1]: v for k, v in stack.config.items()
+                       if k.startswith(PROJECT + ":") and isinstance(v, str)}
+            plan = desired(spec, secrets, name)
+            for warning in warnings(spec, secrets, name):  # the program logs them: the engine shows them
+                collector(EngineEvent.from_json({"diagnosticEvent": {"message": warning, "color": "never",
+                                                                      "severity": "warning"}}))
         except (SpecError, MissingSecret) as e:
             raise Judged(str(e)) from None
         if self.coverage is not None:

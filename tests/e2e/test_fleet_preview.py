@@ -29,6 +29,7 @@ def findings(report: dict[str, Any]) -> set[tuple]:
     for s in report["stacks"]:
         out.add((s["stack"], "status", s["status"], bool(s["error"])))
         out.add((s["stack"], "counts", tuple(sorted(s["changes"].items()))))
+        out.add((s["stack"], "warnings", tuple(s["warnings"])))
         for r in s["resources"]:
             out.add((s["stack"], r["name"], r["op"], tuple(sorted(f["field"] for f in r["fields"]))))
     return out
@@ -55,7 +56,8 @@ def test_the_scan_preview_plans_exactly_what_the_engine_previews(tmp_path, emula
     adopt_spec = {**adopt.spec, "account": {**adopt.spec["account"], "adoptAccountId": live.json()["accountId"]}}
     write_stack(project, adopt, adopt_spec, emulator.url)
     untouched = new_customers(seed=7)[0]  # deployed next, and then left alone
-    untouched = type(untouched)("untouched", untouched.base, untouched.spec, {})
+    spec = {**untouched.spec, "pbx": {**untouched.spec["pbx"], "micollabVersion": "9.5"}}  # readiness warnings
+    untouched = type(untouched)("untouched", untouched.base, spec, {})
     write_stack(project, untouched, untouched.spec, emulator.url)
     check(fleet(project, "up", "--stacks", "untouched", env=env, timeout=600), 0)
 
@@ -79,6 +81,7 @@ def test_the_scan_preview_plans_exactly_what_the_engine_previews(tmp_path, emula
         assert status[case.name]["status"] == "failed" and status[case.name]["error"], case.name
     texts = [scan.stdout, (out / "scan.json").read_text(), (out / "scan.md").read_text()]
     assert "(known after up)" in texts[1]
+    assert any("micollabVersion 9.5" in w for w in status["untouched"]["warnings"])  # readiness, as the engine
     assert all(PLACEHOLDER not in text for text in texts)
 
     # --expect-no-changes: changes are drift (exit 3), for both
