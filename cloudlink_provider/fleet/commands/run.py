@@ -1,48 +1,44 @@
-"""Run one engine operation over many customer stacks at once, bounded, isolated and interruptible.
+"""`cloudlink fleet preview|up|drift --engine|refresh|destroy`: one engine operation over many customers.
 
-Owns the fleet loop: a bounded pool of workers (`--parallel`), one stack per
-worker through the Automation API (preview, up, drift = preview --refresh
---expect-no-changes, refresh, destroy), each customer's result classified on
-its own so one failure never stops or corrupts the others, and Ctrl-C
-(SIGINT/SIGTERM) turned into a clean stop: queued stacks never start, running
-engines are asked to cancel (the engine finishes its current step, saves the
-state and releases the lock), and any lock an engine of ours died holding is
-released. `run_operation` is the one way the project runs the engine on a stack
-(the fleet, the demo and the end-to-end tests): it also releases a lock left by
-an engine that died on this host, so a killed run does not fail the next one.
-It renders nothing: progress goes to a `Listener`.
+Owns running the engine per customer: `run_operation` (the one way the project
+runs an operation on a stack: the fleet, the demo and the end-to-end tests)
+creates the stack only when the backend lacks it, runs the one `pulumi`
+process of the operation through the gateway, and releases a lock left by an
+engine that died on this host (so a killed run does not fail the next one).
+`Fleet` runs it for every customer on the fleet loop (loop.py: bounded,
+Ctrl-C turned into a clean stop: queued stacks never start, running engines
+are asked to cancel, and any lock an engine of ours died holding is released),
+and `classify` turns each customer's events and error into its status. Each
+stack file is read once per customer (`StackFile.snapshot`); the `users`
+report field is read from the checkpoint the run just wrote, not by another
+process. It renders nothing: progress goes to a `Listener`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import signal
+import socket
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
-from pulumi import automation as auto
-
-from .engine import redact_url
-from .errors import usage
-from .events import EventCollector
-from .failures import Diagnostic, summarise
-from .recover import LOCKED, file_backend_for, release_dead_locks
-from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from .stacks import StackFile
-from .workspace import EngineRun, EngineStack, Project, run_engine, tracking
+from ...pulumi_facts import is_secret
+from ..engine.env import redact_url
+from ..engine.gateway import EngineFailed, EngineResult, EngineRun, Project, StackLocked
+from ..errors import usage
+from ..events import EventCollector
+from ..failures import Diagnostic, engine_diagnostics, summarise
+from ..loop import Listener, NullListener, default_parallel, run_each
+from ..report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
+from ..scan.blind import write_only_notes
+from ..stacks import StackConfig, StackFile
+from ..state.locks import read_locks, release_dead_locks
 
 OPERATIONS = ("preview", "up", "drift", "refresh", "destroy")
 ENGINE_PARALLEL = 4  # resource operations at once inside one stack: fleet parallel x this bounds the API calls
-
-
-def default_parallel() -> int:
-    """Stacks at once by default: min(4, 2 x CPUs); the engine and its program are mostly waiting on I/O."""
-    return max(1, min(4, (os.cpu_count() or 1) * 2))
+OnEvent = Callable[[Any, EventCollector], None]
+__all__ = ["ENGINE_PARALLEL", "Fleet", "Listener", "NullListener", "OPERATIONS", "RunOptions", "StackRun",
+           "classify", "default_parallel", "failure", "failure_reason", "run_operation"]
 
 
 @dataclass(frozen=True)
@@ -66,57 +62,14 @@ class RunOptions:
         return self.operation == "drift" or (self.operation == "preview" and self.expect_no_changes)
 
 
-class Listener(Protocol):
-    def started(self, stack: str) -> None: ...
-    def activity(self, stack: str, text: str) -> None: ...
-    def finished(self, outcome: StackOutcome) -> None: ...
-    def interrupted(self, hard: bool) -> None: ...
-    def tick(self) -> None: ...
-
-
-class NullListener:
-    def started(self, stack: str) -> None: pass
-    def activity(self, stack: str, text: str) -> None: pass
-    def finished(self, outcome: StackOutcome) -> None: pass
-    def interrupted(self, hard: bool) -> None: pass
-    def tick(self) -> None: pass
-
-
-_CLI_OUTPUT = re.compile(r"\n stdout: (?P<stdout>.*)\n stderr: (?P<stderr>.*)\Z", re.DOTALL)
-
-
-def command_output(error: BaseException) -> tuple[str, str]:
-    """(stdout, stderr) of a failed `pulumi` command (the Automation API keeps them only in the text)."""
-    match = _CLI_OUTPUT.search(str(error).rstrip("\n") + "\n") if isinstance(error, auto.CommandError) else None
-    return (match["stdout"], match["stderr"].rstrip("\n")) if match else ("", str(error))
-
-
-def engine_message(error: BaseException) -> str:
-    """A failed engine command in its own words: its `error:` lines (else its last lines), cleaned."""
-    return summarise(_cli_diagnostics(error), {}, "")
-
-
-def _cli_diagnostics(error: BaseException) -> list[Diagnostic]:
-    if not isinstance(error, auto.CommandError):
-        return [Diagnostic(f"{type(error).__name__}: {error}")]
-    stderr = command_output(error)[1].strip()
-    lines = [ln.rstrip() for ln in stderr.splitlines() if ln.strip()]
-    errors = [i for i, ln in enumerate(lines) if ln.startswith("error: ")]
-    if not errors:
-        return [Diagnostic("\n".join(lines[-8:]) or str(error).strip()[-2000:])]
-    # an `error:` line and the indented lines under it (the locks the engine lists) are one message
-    chunks = [lines[i:(errors[k + 1] if k + 1 < len(errors) else len(lines))] for k, i in enumerate(errors)]
-    return [Diagnostic("\n".join(chunk)) for chunk in chunks]
-
-
 def failure(error: BaseException, collector: EventCollector, stack: str) -> tuple[str, str]:
     """Why a stack failed: (one to three lines for every report, the whole text for --debug)."""
     if collector.errors:
         diagnostics = [Diagnostic(m, collector.error_urns.get(m, "")) for m in collector.errors]
         detail = "\n".join(collector.errors)
     else:
-        diagnostics = _cli_diagnostics(error)
-        detail = command_output(error)[1].strip() or str(error)
+        diagnostics = engine_diagnostics(error)
+        detail = (error.stderr.strip() if isinstance(error, EngineFailed) else "") or str(error)
     ops = {urn: change.op for urn, change in collector.steps.items()}
     return summarise(diagnostics, ops, stack), detail
 
@@ -136,6 +89,7 @@ class StackRun:
     stdout: str = ""
     stderr: str = ""
     released_locks: list[str] = field(default_factory=list)  # locks of dead engines this run released first
+    stack_file: StackConfig | None = None  # the stack file as this run read it (once)
 
     @property
     def returncode(self) -> int:
@@ -143,42 +97,46 @@ class StackRun:
 
 
 def run_operation(project: Project, name: str, options: RunOptions, run: EngineRun | None = None,
-                  on_event: Callable[[auto.EngineEvent, EventCollector], None] | None = None,
-                  should_start: Callable[[], bool] = lambda: True) -> StackRun:
+                  on_event: OnEvent | None = None, should_start: Callable[[], bool] = lambda: True,
+                  stack_file: StackConfig | None = None) -> StackRun:
     """The one way this project runs the engine on a stack (the fleet, the demo, the tests).
 
-    Never raises for the stack's own trouble: it is in `error`. A stack locked only by engines that
-    died on this host is released and tried once more (what `cloudlink fleet recover` would do first).
+    One `pulumi` process: `stack init` only when the backend lacks the stack, then the
+    operation. Never raises for the stack's own trouble: it is in `error`. A stack locked only
+    by engines that died on this host is released and tried once more (what `cloudlink fleet
+    recover` would do first).
     """
     run = run or EngineRun(name)
+    stack_file = stack_file or StackFile(project.stacks_dir, name).snapshot()
     released: list[str] = []
     for attempt in (1, 2):
-        collector = EventCollector(project.secret_keys(name))
+        collector = EventCollector(stack_file.secure_keys())
 
-        def handler(event: auto.EngineEvent) -> None:
+        def handler(event: Any) -> None:
             run.on_event(event)
             collector(event)
             if on_event is not None:
                 on_event(event, collector)
 
-        outcome = StackRun(name, options, collector, released_locks=released)
-        stack: EngineStack | None = None
+        outcome = StackRun(name, options, collector, released_locks=released, stack_file=stack_file)
         try:
-            stack = project.stack(name, run)
+            project.ensure_stack(name, run)
             if not should_start():
                 outcome.error = _NotStarted()
                 return outcome
-            with tracking(run):
-                result = _operate(stack, options, handler)
-            outcome.stdout, outcome.stderr = getattr(result, "stdout", ""), getattr(result, "stderr", "")
+            result = _operate(project, name, run, options, handler)
+            outcome.stdout, outcome.stderr = result.stdout, result.stderr
             return outcome
+        except EngineFailed as e:
+            outcome.error, outcome.stdout, outcome.stderr = e, e.stdout, e.stderr
         except Exception as e:  # noqa: BLE001 - one customer's failure is its outcome, never a crash
             outcome.error = e
-            outcome.stdout, outcome.stderr = command_output(e)
-        text = outcome.stderr + "\n".join(collector.errors)
-        if attempt == 1 and LOCKED in text and not run.cancel_requested:
+        if attempt == 1 and isinstance(outcome.error, StackLocked) and not run.cancel_requested:
             # (the lock may have refused `stack init` already: `cancel` needs no stack of ours)
-            done = release_dead_locks(stack or EngineStack(project, name, run), name, text, file_backend_for(project))
+            state = project.state
+            bucket = state.bucket
+            done = release_dead_locks(name, bucket, state.layout() if bucket is not None else None,
+                                      outcome.stderr, project.cancel)
             if done:
                 released.append(name)
                 continue
@@ -226,8 +184,7 @@ class Fleet:
         report.released_locks = sorted(self._released)
         if self.cancelled:
             report.interrupted = True
-            report.released_locks = sorted({*report.released_locks,
-                                            *self.project.release_orphaned_locks(self._runs)})
+            report.released_locks = sorted({*report.released_locks, *release_orphaned_locks(self.project, self._runs)})
         return report
 
     def _one(self, name: str, options: RunOptions) -> StackOutcome:
@@ -239,54 +196,86 @@ class Fleet:
         with self._runs_lock:
             self._runs.append(run)
         self.listener.started(name)
-        def on_event(event: auto.EngineEvent, collector: EventCollector) -> None:
+        stack_file = StackFile(self.project.stacks_dir, name).snapshot()  # the one read of it in this run
+
+        def on_event(event: Any, collector: EventCollector) -> None:
             self.listener.activity(name, collector.activity)
 
         def should_start() -> bool:
             self.listener.activity(name, "running")
             return not self.cancelled
 
-        done = run_operation(self.project, name, options, run, on_event, should_start)
+        done = run_operation(self.project, name, options, run, on_event, should_start, stack_file)
         if isinstance(done.error, _NotStarted):
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
         with self._runs_lock:
             self._released += done.released_locks
         outcome = classify(name, options, done.collector, done.error, run.cancel_requested)
         if options.operation == "drift":
-            from .blind import write_only_notes
-
-            outcome.notes = write_only_notes(self.project.stacks_dir, name)
+            outcome.notes = write_only_notes(stack_file.spec(), name)
         if (options.operation in ("up", "refresh", "drift") and outcome.status in (UNCHANGED, CHANGED, DRIFTED)
-                and "users" in StackFile(self.project.stacks_dir, name).spec()):
-            outcome.users = _users_output(self.project, name, run)  # one `stack output`: what the last up recorded
+                and "users" in stack_file.spec()):
+            outcome.users = _users_output(self.project, name)
         outcome.duration_s = time.monotonic() - start
         return outcome
 
 
-def _users_output(project: Project, name: str, run: EngineRun) -> dict[str, Any] | None:
-    """The `users` stack output (user onboarding's counts and pending users) as the last `up` left it."""
+def _users_output(project: Project, name: str) -> dict[str, Any] | None:
+    """The `users` stack output (user onboarding's counts and pending users) as the last `up` left it,
+    read from the checkpoint (the one this run just wrote, for `up` and `refresh`), not by another process."""
     try:
-        value = json.loads(run_engine(project, name, ["stack", "output", "--json"], run).stdout or "{}").get("users")
+        value = project.outputs(name).get("users")
     except Exception:  # noqa: BLE001 - a report note, never a failure
         return None
-    return value if isinstance(value, dict) else None
+    return value if isinstance(value, dict) and not is_secret(value) else None
 
 
-def _operate(stack: EngineStack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> Any:
+def _operate(project: Project, name: str, run: EngineRun, options: RunOptions,
+             on_event: Callable[[Any], None]) -> EngineResult:
     op = options.operation
-    common: dict[str, Any] = {"on_event": on_event, "color": "never", "parallel": ENGINE_PARALLEL}
+    common: dict[str, Any] = {"color": "never", "parallel": ENGINE_PARALLEL}
     if op == "preview":
-        return stack.preview(diff=True, refresh=options.refresh or None,
-                             expect_no_changes=options.expect_no_changes or None, **common)
+        return project.operate("preview", name, run, on_event, diff=True, refresh=options.refresh or None,
+                               expect_no_changes=options.expect_no_changes or None, **common)
     if op == "drift":
-        return stack.preview(refresh=True, expect_no_changes=True, diff=True, **common)
+        return project.operate("preview", name, run, on_event, refresh=True, expect_no_changes=True, diff=True,
+                               **common)
     if op == "up":
-        return stack.up(refresh=options.refresh or None, **common)
+        return project.operate("up", name, run, on_event, refresh=options.refresh or None, **common)
     if op == "refresh":
-        return stack.refresh(clear_pending_creates=options.clear_pending_creates or None, **common)
+        return project.operate("refresh", name, run, on_event,
+                               clear_pending_creates=options.clear_pending_creates or None, **common)
     if op == "destroy":
-        return stack.destroy(**common)
+        return project.operate("destroy", name, run, on_event, **common)
     raise AssertionError(op)
+
+
+def release_orphaned_locks(project: Project, runs: list[EngineRun]) -> list[str]:
+    """Remove locks left by engine processes of ours that died holding them; returns the stacks.
+
+    With a bucket: exactly the locks whose pid is one of our (now exited)
+    processes on this host. Without: `pulumi cancel` for a stack whose engine
+    was killed by a signal (it cannot have released its lock).
+    """
+    released: list[str] = []
+    host = socket.gethostname()
+    state = project.state
+    if state.bucket is not None:
+        ours = {pid: run for run in runs for pid in run.pids}
+        for run in runs:
+            for lock in read_locks(state.bucket, state.layout(), run.stack):
+                if lock.pid in ours and lock.host == host and lock.key is not None:
+                    state.bucket.delete(lock.key)
+                    released.append(ours[lock.pid].stack)
+        return sorted(set(released))
+    for run in runs:
+        if run.killed:
+            try:
+                project.cancel(run.stack)
+                released.append(run.stack)
+            except EngineFailed:
+                pass
+    return released
 
 
 def classify(name: str, options: RunOptions, collector: EventCollector, error: BaseException | None,
@@ -312,44 +301,3 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
     return outcome
 
 
-def run_each(names: list[str], one: Callable[[str], StackOutcome], listener: Listener, parallel: int,
-             cancel: Callable[..., None], thread_prefix: str) -> list[StackOutcome]:
-    """`one(name)` for every stack on a bounded pool, Ctrl-C turned into `cancel`; outcomes in `names` order.
-
-    The one fleet loop: the engine runner and the drift scan both go through it."""
-    outcomes: dict[str, StackOutcome] = {}
-    with _interrupts(cancel), ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=thread_prefix) as pool:
-        futures = {pool.submit(one, name): name for name in names}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            for future in done:
-                outcome = outcomes[futures[future]] = future.result()
-                listener.finished(outcome)
-            listener.tick()
-    return [outcomes[n] for n in names]
-
-
-class _interrupts:
-    """While running: the first Ctrl-C (or SIGTERM) cancels gracefully, the second terminates."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self, cancel: Callable[..., None]):
-        self.cancel = cancel
-        self.count = 0
-        self.previous: dict[int, Any] = {}
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.count += 1
-        self.cancel(hard=self.count > 1)
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig in self.SIGNALS:
-            self.previous[sig] = signal.signal(sig, self._handle)
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)

@@ -2,21 +2,22 @@
 
 Deliberate and apart from `up`, which never sends a second welcome email. For
 each stack it reads what the last `up` recorded (the `accountId` and `users`
-outputs) and the stack's provider settings (the engine decrypts the client
-secret; it stays in memory and is never printed), asks CloudLink which of those
-pending users are still not activated, and sends each of them one email
-(`POST .../users/{userId}/welcome-email`). With `dry_run` it only lists them.
-Knows the CLI's shape of nothing: `cli.py` parses and renders.
+outputs, from the stack's checkpoint) and the stack's provider settings (the
+engine decrypts the client secret, through the gateway; it stays in memory and
+is never printed), asks CloudLink which of those pending users are still not
+activated, and sends each of them one email (`POST .../users/{userId}/welcome-email`).
+With `dry_run` it only lists them. Renders nothing: render/welcome.py does.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..client import ClientConfig, CloudLink, CloudLinkError
-from .engine import run_pulumi
+from ...client import CloudLink, CloudLinkError
+from ...pulumi_facts import is_secret
+from ..engine.gateway import EngineFailed, Project
+from ..resources_api import client_config
+from ..state.errors import StateError
 
 
 @dataclass
@@ -27,25 +28,18 @@ class WelcomeOutcome:
     error: str | None = None
 
 
-def _json(args: list[str], project_dir: Path, env: dict[str, str]) -> dict:
-    result = run_pulumi(args, project_dir, env)
-    if result.returncode != 0:
-        raise RuntimeError((result.stderr.strip().splitlines() or ["pulumi failed"])[-1])
-    return json.loads(result.stdout or "{}")
-
-
-def resend_one(stack: str, project_dir: Path, env: dict[str, str], dry_run: bool) -> WelcomeOutcome:
+def resend_one(project: Project, stack: str, dry_run: bool) -> WelcomeOutcome:
     outcome = WelcomeOutcome(stack)
     try:
-        outputs = _json(["stack", "output", "--json", "--stack", stack], project_dir, env)
-        pending = set((outputs.get("users") or {}).get("pendingUsers") or [])
+        outputs = project.outputs(stack)
+        users = outputs.get("users") or {}
+        if is_secret(users) or is_secret(outputs.get("accountId")):
+            raise ValueError("the stack's outputs are secret: read them with `pulumi stack output --show-secrets`")
+        pending = set(users.get("pendingUsers") or [])
         if not pending or not outputs.get("accountId"):
             return outcome
-        config = _json(["config", "--show-secrets", "--json", "--stack", stack], project_dir, env)
-        setting = {k: v.get("value") for k, v in config.items()}
-        client_config = ClientConfig(setting.get("cloudlink:endpoint"), setting.get("cloudlink:clientId"),
-                                     setting.get("cloudlink:clientSecret"))
-        with CloudLink(client_config) as client:
+        config = client_config(project.config(stack, show_secrets=True))
+        with CloudLink(config) as client:
             for user in client.users.list(outputs["accountId"]):
                 if user.email not in pending:
                     continue
@@ -55,12 +49,13 @@ def resend_one(stack: str, project_dir: Path, env: dict[str, str], dry_run: bool
                 if not dry_run:
                     client.users.send_welcome_email(outputs["accountId"], user.userId)
                 outcome.sent.append(user.email)
-    except (CloudLinkError, RuntimeError, ValueError) as e:
+    except EngineFailed as e:
+        outcome.error = e.last_error
+    except (CloudLinkError, StateError, ValueError) as e:
         outcome.error = str(e).splitlines()[0] if str(e) else type(e).__name__
     return outcome
 
 
-def resend_welcome(stacks: list[str], project_dir: Path, env: dict[str, str], dry_run: bool = False) \
-        -> list[WelcomeOutcome]:
+def resend_welcome(project: Project, stacks: list[str], dry_run: bool = False) -> list[WelcomeOutcome]:
     """One outcome per stack, in order; one customer's failure never stops the others."""
-    return [resend_one(name, project_dir, env, dry_run) for name in stacks]
+    return [resend_one(project, name, dry_run) for name in stacks]

@@ -1,43 +1,110 @@
-"""The fleet's engine processes: the `pulumi` CLI run per stack, in its own session, tracked and watched.
+"""The one gateway to the engine: every `pulumi` process this project starts goes through `run_engine`.
 
-Owns how the fleet starts the engine: it runs the `pulumi` CLI itself (public
-commands and flags only: `stack init`, `preview`/`up`/`refresh`/`destroy` with
-`--event-log`, `cancel`), so that every engine process is one the fleet holds.
-Each engine starts in its own session, so the terminal's Ctrl-C never reaches
-it directly: the fleet forwards it exactly once, and only while the engine can
-cancel cleanly (`EngineRun`). Each engine also dies with the fleet
-(`engine.die_with_parent`), and its plugins die with it (tools/internal/
-enginewatch), so a killed fleet leaves no process behind. The engine's events
-are read from its event log and handed to the caller as the Automation API's
-public `EngineEvent`; failures raise its public `CommandError` family. Locks
-our own dead engines left in a `file://` backend are released here. It runs no
-fleet logic and renders nothing.
+Owns how a `pulumi` CLI process is started, watched and ended, and what it
+returns: an `EngineResult` (stdout, stderr, exit code), or on a non-zero exit
+an `EngineFailed` carrying the same, of the subclass the engine's own words
+call for (`StackNotFound`, `StackAlreadyExists`, `StackLocked`), decided here
+once so nobody parses an error text back. Each engine starts in its own
+session, so the terminal's Ctrl-C never reaches it directly: the fleet forwards
+it exactly once, and only while the engine can cancel cleanly (`EngineRun`).
+Each engine also dies with the fleet (`env.die_with_parent`), and its plugins
+die with it (tools/internal/enginewatch), so a killed fleet leaves no process
+behind. With `on_event` the engine's `--event-log` is followed and each event
+handed over as the SDK's public `EngineEvent`.
+
+`Project` is the fleet's project directory and what it asks of the engine:
+operations with their flags, a stack created only when the backend does not
+have it yet (the state room says so without a process), `pulumi cancel`,
+config, export and import. It runs no fleet logic and renders nothing.
 """
 
 from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import IO, Any, Callable, Optional
 
-from pulumi import automation as auto
-from pulumi.automation.errors import create_command_error
+from pulumi.automation import EngineEvent
 
-from .engine import die_with_parent, file_backend_dir, fleet_env, pulumi_binary
-from .errors import FleetError, usage
-from .stacks import StackFile
+from ...pulumi_facts import project_name
+from ..errors import FleetError, usage
+from ..state.checkpoint import CheckpointReader, open_reader
+from ..state.locks import LOCKED
+from .env import die_with_parent, fleet_env, pulumi_binary
 
 SECRETS_PROVIDER = "passphrase"
 # What the Automation API sets for the same commands: `--event-log` is one of the CLI's debug
 # flags (PULUMI_DEBUG_COMMANDS), and the CLI knows it is driven by a program, not a person.
 ENGINE_ENV = {"PULUMI_DEBUG_COMMANDS": "true", "PULUMI_AUTOMATION_API": "true"}
-OnEvent = Callable[[auto.EngineEvent], None]
-_current = threading.local()
+OnEvent = Callable[[EngineEvent], None]
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What one `pulumi` process said and how it ended."""
+    args: tuple[str, ...]
+    stdout: str
+    stderr: str
+    returncode: int
+
+    def check(self) -> "EngineResult":
+        """This result, or its `EngineFailed` raised when the process failed."""
+        if self.returncode != 0:
+            raise engine_failed(self)
+        return self
+
+
+class EngineFailed(Exception):
+    """A `pulumi` process exited non-zero; `stdout`/`stderr` are everything it printed."""
+
+    def __init__(self, result: EngineResult):
+        self.result = result
+        self.stdout, self.stderr, self.returncode = result.stdout, result.stderr, result.returncode
+        super().__init__(f"`pulumi {' '.join(result.args[:2])}` failed (exit code {result.returncode}): "
+                         + self.last_error)
+
+    @property
+    def error_lines(self) -> list[str]:
+        """The engine's `error:` lines, each with the indented lines under it (the locks it lists)."""
+        lines = [ln.rstrip() for ln in self.stderr.splitlines() if ln.strip()]
+        starts = [i for i, ln in enumerate(lines) if ln.startswith("error: ")]
+        return ["\n".join(lines[i:(starts[k + 1] if k + 1 < len(starts) else len(lines))])
+                for k, i in enumerate(starts)]
+
+    @property
+    def last_error(self) -> str:
+        """The engine's last word: its last `error:` line, else its last line of output."""
+        said = self.error_lines or [ln for ln in (self.stderr or self.stdout).splitlines() if ln.strip()]
+        return said[-1].strip() if said else f"exit code {self.returncode}"
+
+
+class StackNotFound(EngineFailed):
+    """The backend has no such stack."""
+
+
+class StackAlreadyExists(EngineFailed):
+    """`stack init` of a stack the backend already has."""
+
+
+class StackLocked(EngineFailed):
+    """Another engine holds the stack's lock (alive, or dead and never released)."""
+
+
+def engine_failed(result: EngineResult) -> EngineFailed:
+    """The failure, typed by the engine's own words (as the Automation API's `create_command_error` does)."""
+    said = result.stderr
+    if LOCKED in said:
+        return StackLocked(result)
+    if "already exists" in said:
+        return StackAlreadyExists(result)
+    if "no stack named" in said or ("stack" in said and "not found" in said):
+        return StackNotFound(result)
+    return EngineFailed(result)
 
 
 class EngineRun:
@@ -77,7 +144,7 @@ class EngineRun:
         """An engine process of this run died without its own cleanup (a signal, or a forced stop)."""
         return self.signals_sent >= 2 or any(code < 0 for code in self.exit_codes)
 
-    def on_event(self, event: auto.EngineEvent) -> None:
+    def on_event(self, event: EngineEvent) -> None:
         with self._lock:
             if self.finished:
                 return
@@ -107,25 +174,27 @@ class EngineRun:
         self.signals_sent += 1
 
 
-def run_engine(project: "Project", stack: str, args: list[str], run: "EngineRun | None" = None,
-               on_event: Optional[OnEvent] = None) -> auto.CommandResult:
-    """`pulumi <args> --stack <stack>` to completion, in its own session, dying with this process.
+def run_engine(command: str, args: list[str], cwd: Path, env: dict[str, str], run: "EngineRun | None" = None,
+               on_event: Optional[OnEvent] = None, input: str | None = None,
+               timeout: float | None = None) -> EngineResult:
+    """`pulumi <args>` to completion, in its own session, dying with this process; never raises for the
+    engine's own failure (`result.check()` does).
 
     The calling thread starts the engine and waits for it: the parent-death
     signal is tied to the thread that forked the child, so the engine outlives
     nothing but this process. With `on_event`, the engine's events (its
-    `--event-log`) are delivered as they are written, from a second thread.
-    Raises the Automation API's `CommandError` (or the subclass its stderr
-    calls for) on a non-zero exit.
+    `--event-log`) are delivered as they are written, from a second thread; a
+    failure handling one is raised here once the engine has exited. `input`
+    is its stdin: the way to hand it a secret off the command line.
     """
-    run = run if run is not None else getattr(_current, "run", None)
-    cmd = [project.command, *args, "--stack", stack, "--non-interactive"]
+    cmd = [command, *args, "--non-interactive"]
     with tempfile.TemporaryDirectory(prefix="cloudlink-engine-") as tmp:
         log = Path(tmp) / "events.jsonl"
         if on_event is not None:
             log.touch()
             cmd += ["--event-log", str(log)]
-        proc = subprocess.Popen(cmd, cwd=project.dir, env={**project.env, **ENGINE_ENV}, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, cwd=cwd, env={**env, **ENGINE_ENV},
+                                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
                                 start_new_session=True, preexec_fn=die_with_parent())
         if run is not None:
@@ -141,22 +210,37 @@ def run_engine(project: "Project", stack: str, args: list[str], run: "EngineRun 
         for thread in threads:
             thread.start()
         try:
-            code = proc.wait()
+            if input is not None and proc.stdin is not None:
+                try:
+                    proc.stdin.write(input)
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+            try:
+                code = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
         finally:
+            if proc.poll() is None and timeout is not None:
+                proc.kill()
             exited.set()
             for thread in threads:
                 thread.join()
             if run is not None:
                 run.detach(proc, proc.wait())
-    result = auto.CommandResult(stdout="".join(stdout), stderr="".join(stderr), code=code)
-    if code != 0:
-        raise create_command_error(result)
     if failed:
         raise failed[0]
-    return result
+    return EngineResult(tuple(args), "".join(stdout), "".join(stderr), code)
 
 
-def _collect(stream: Any, into: list[str]) -> None:
+def run_pulumi(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 600,
+               input: str | None = None) -> EngineResult:
+    """`pulumi <args>` in `cwd` with `env`, this install's engine; the result whatever the exit code."""
+    return run_engine(pulumi_binary(), args, cwd, env, input=input, timeout=timeout)
+
+
+def _collect(stream: IO[str], into: list[str]) -> None:
     for line in iter(stream.readline, ""):
         into.append(line)
     stream.close()
@@ -184,59 +268,44 @@ def _follow(path: Path, on_event: OnEvent, exited: threading.Event, failed: list
             try:
                 for line in partial.splitlines():
                     if line.strip():
-                        on_event(auto.EngineEvent.from_json(json.loads(line)))
+                        on_event(EngineEvent.from_json(json.loads(line)))
             except Exception as e:  # noqa: BLE001 - raised by run_engine once the engine has exited
                 failed.append(e)
                 return
             partial = ""
 
 
-class EngineStack:
-    """One customer stack, driven through the CLI: the operations the fleet runs, taking the Automation
-    API's keyword names (`FLAGS`), so the fleet's code reads the same either way."""
+# keyword -> the CLI's flag; a true value adds the flag, other values follow it
+FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
+         "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
+COMMANDS = {"preview": ["preview"], "up": ["up", "--yes", "--skip-preview"],
+            "refresh": ["refresh", "--yes", "--skip-preview"], "destroy": ["destroy", "--yes", "--skip-preview"]}
 
-    # keyword -> the CLI's flag; a true value adds the flag, other values follow it
-    FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
-             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
 
-    def __init__(self, project: "Project", name: str, run: "EngineRun | None" = None):
-        self.project, self.name, self.run = project, name, run
-
-    def _op(self, args: list[str], on_event: Optional[OnEvent], options: dict[str, Any]) -> auto.CommandResult:
-        options = {"color": "never", **options}
-        for key, value in options.items():
-            if key not in self.FLAGS:
-                raise TypeError(f"unsupported engine option {key!r}")
-            if value is True:
-                args.append(self.FLAGS[key])
-            elif value not in (None, False):
-                args += [self.FLAGS[key], str(value)]
-        return run_engine(self.project, self.name, args, self.run, on_event)
-
-    def preview(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
-        return self._op(["preview"], on_event, options)
-
-    def up(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
-        return self._op(["up", "--yes", "--skip-preview"], on_event, options)
-
-    def refresh(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
-        return self._op(["refresh", "--yes", "--skip-preview"], on_event, options)
-
-    def destroy(self, *, on_event: Optional[OnEvent] = None, **options: Any) -> auto.CommandResult:
-        return self._op(["destroy", "--yes", "--skip-preview"], on_event, options)
-
-    def cancel(self) -> None:
-        """Release the stack's lock (`pulumi cancel`): only for an engine of ours known to be dead."""
-        run_engine(self.project, self.name, ["cancel", "--yes"], self.run)
+def operation_args(command: str, **options: Any) -> list[str]:
+    """`preview`/`up`/`refresh`/`destroy` with its flags (`FLAGS`); an option not listed is an error."""
+    args = list(COMMANDS[command])
+    for key, value in {"color": "never", **options}.items():
+        if key not in FLAGS:
+            raise TypeError(f"unsupported engine option {key!r}")
+        if value is True:
+            args.append(FLAGS[key])
+        elif value not in (None, False):
+            args += [FLAGS[key], str(value)]
+    return args
 
 
 class Project:
-    """The fleet's project directory, its engine environment and its Automation API workspaces."""
+    """The fleet's project directory, its engine environment and its state backend."""
 
     def __init__(self, project_dir: Path, backend_url: str | None = None):
         self.dir = project_dir.resolve()
         if not (self.dir / "Pulumi.yaml").is_file():
             raise usage(f"{self.dir} is not a Pulumi project (no Pulumi.yaml); use --project-dir")
+        try:
+            self.name = project_name(self.dir)
+        except RuntimeError as e:
+            raise usage(str(e)) from None
         self.stacks_dir = self.dir / "stacks"
         self.env = fleet_env(self.dir, backend_url)
         self.backend_url = self.env["PULUMI_BACKEND_URL"]
@@ -246,21 +315,47 @@ class Project:
             raise FleetError(str(e)) from None
         self.command = binary
         self._backend_lock, self._backend_ready = threading.Lock(), threading.Event()
+        self._state: CheckpointReader | None = None
+        self._state_lock = threading.Lock()
 
-    def workspace(self) -> auto.LocalWorkspace:
-        """An Automation API workspace over the project (for commands that start no engine: stack and config)."""
-        return auto.LocalWorkspace(work_dir=str(self.dir), env_vars=self.env,
-                                   pulumi_command=auto.PulumiCommand(root=str(Path(self.command).parent.parent),
-                                                                     skip_version_check=True),
-                                   secrets_provider=SECRETS_PROVIDER, pulumi_home=self.env["PULUMI_HOME"])
+    # -- the gateway -----------------------------------------------------------------------------
+    def pulumi(self, args: list[str], stack: str | None = None, run: EngineRun | None = None,
+               on_event: Optional[OnEvent] = None, input: str | None = None) -> EngineResult:
+        """`pulumi <args> [--stack <stack>]` in the project; raises `EngineFailed` (typed) on failure."""
+        args = [*args, "--stack", stack] if stack is not None else list(args)
+        return run_engine(self.command, args, self.dir, self.env, run, on_event, input).check()
 
-    def stack(self, name: str, run: EngineRun | None = None) -> EngineStack:
-        """The stack, created in the backend first if this backend has never seen it (the committed stack
-        file and its encryption salt are kept)."""
+    def operate(self, command: str, stack: str, run: EngineRun | None = None, on_event: Optional[OnEvent] = None,
+                **options: Any) -> EngineResult:
+        """One engine operation (`preview`, `up`, `refresh`, `destroy`) on an existing stack."""
+        return self.pulumi(operation_args(command, **options), stack, run, on_event)
+
+    # -- the state backend -----------------------------------------------------------------------
+    @property
+    def state(self) -> CheckpointReader:
+        """The backend's checkpoints (and bucket), read without the engine where the state room can."""
+        with self._state_lock:
+            if self._state is None:
+                self._state = open_reader(self.backend_url, self.name, self.export)
+            return self._state
+
+    def close(self) -> None:
+        with self._state_lock:
+            if self._state is not None:
+                self._state.close()
+                self._state = None
+
+    # -- stacks ----------------------------------------------------------------------------------
+    def ensure_stack(self, name: str, run: EngineRun | None = None) -> None:
+        """Create the stack in the backend unless it has it (the committed stack file and its encryption
+        salt are kept); no process at all when the state room can see the stack is there."""
+        if self.state.exists(name):
+            return
+
         def init() -> None:
             try:
-                run_engine(self, name, ["stack", "init", "--secrets-provider", SECRETS_PROVIDER, "--no-select"], run)
-            except auto.StackAlreadyExistsError:
+                self.init_stack(name, run)
+            except StackAlreadyExists:
                 pass
 
         if self._backend_ready.is_set():
@@ -271,67 +366,56 @@ class Project:
             with self._backend_lock:
                 init()
                 self._backend_ready.set()
-        return EngineStack(self, name, run)
 
-    def secret_keys(self, name: str) -> set[str]:
-        """The stack's `secure:` config keys (read from its file; no decryption)."""
-        return StackFile(self.stacks_dir, name).secure_keys()
+    def init_stack(self, name: str, run: EngineRun | None = None) -> None:
+        """`pulumi stack init` with the passphrase provider; `StackAlreadyExists` if the backend has it."""
+        self.pulumi(["stack", "init", "--secrets-provider", SECRETS_PROVIDER, "--no-select"], name, run)
 
-    # -- locks (file:// backends) ------------------------------------------------------------
-    def lock_files(self) -> list[Path]:
-        """Every stack lock in a file:// backend (`.pulumi/locks/...`); [] for other backends."""
-        state = file_backend_dir(self.backend_url)
-        if state is None:
-            return []
-        root = state / ".pulumi" / "locks"
-        return sorted(root.rglob("*.json")) if root.is_dir() else []
+    def remove_stack(self, name: str) -> None:
+        self.pulumi(["stack", "rm", "--yes", "--force"], name)
 
-    def release_orphaned_locks(self, runs: list[EngineRun]) -> list[str]:
-        """Remove locks left by engine processes of ours that died holding them; returns the stacks.
+    def cancel(self, name: str) -> None:
+        """The one `pulumi cancel`: removes every lock of the stack (only for engines known to be dead)."""
+        self.pulumi(["cancel", "--yes"], name)
 
-        file:// backends: exactly the lock files whose pid is one of our (now
-        exited) processes on this host. Other DIY backends keep locks where we
-        cannot read them; there, `pulumi cancel` releases the lock of a stack
-        whose engine was killed by a signal (it cannot have released it).
-        """
-        released: list[str] = []
-        host = socket.gethostname()
-        ours = {pid: run for run in runs for pid in run.pids}
-        if file_backend_dir(self.backend_url) is not None:
-            for path in self.lock_files():
-                try:
-                    content = json.loads(path.read_text())
-                except (OSError, ValueError):
-                    continue
-                run = ours.get(content.get("pid"))
-                if run is not None and content.get("hostname") == host:
-                    path.unlink(missing_ok=True)
-                    released.append(run.stack)
-            return released
-        for run in runs:
-            if run.killed:
-                try:
-                    EngineStack(self, run.stack).cancel()
-                    released.append(run.stack)
-                except auto.CommandError:
-                    pass
-        return released
+    def set_config(self, name: str, key: str, value: str, secret: bool = False) -> None:
+        """`pulumi config set`; a secret goes on stdin, never on a command line (/proc/<pid>/cmdline).
 
-    def workspace_stack(self, name: str) -> auto.Stack:
-        """The existing stack through the Automation API, for commands that start no engine (export,
-        import, cancel); raises `StackNotFoundError` for a stack the backend has never seen."""
-        return auto.Stack.select(name, self.workspace())
+        The CLI reads a missing value from non-terminal stdin and drops one trailing newline: one is
+        added, so the stored value is exactly `value`."""
+        if secret:
+            self.pulumi(["config", "set", "--secret", key], name, input=value + "\n")
+        else:
+            self.pulumi(["config", "set", key, value], name)
 
+    def set_config_all(self, name: str, values: dict[str, str]) -> None:
+        """Plain (not secret) config values, in one `pulumi config set-all`."""
+        args = ["config", "set-all"]
+        for key, value in values.items():
+            args += ["--plaintext", f"{key}={value}"]
+        self.pulumi(args, name)
 
-class tracking:
-    """Context manager: processes started by this thread belong to `run`."""
+    def config(self, name: str, show_secrets: bool = False) -> dict[str, Any]:
+        """The stack's config as the engine reads it: {key: value}, secrets decrypted only when asked."""
+        args = ["config", "--json", *(["--show-secrets"] if show_secrets else [])]
+        return {k: v.get("value") for k, v in json.loads(self.pulumi(args, name).stdout or "{}").items()}
 
-    def __init__(self, run: EngineRun | None):
-        self.run = run
+    def export(self, name: str) -> Any:
+        """`pulumi stack export` (parsed JSON); None when the backend has no such stack."""
+        try:
+            return json.loads(self.pulumi(["stack", "export"], name).stdout)
+        except StackNotFound:
+            return None
 
-    def __enter__(self) -> None:
-        self._previous = getattr(_current, "run", None)
-        _current.run = self.run
+    def import_deployment(self, name: str, deployment: Any) -> None:
+        """`pulumi stack import` of a deployment (as `export` returned it)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cloudlink-import-") as file:
+            json.dump(deployment, file)
+            file.flush()
+            self.pulumi(["stack", "import", "--file", file.name], name)
 
-    def __exit__(self, *exc: Any) -> None:
-        _current.run = self._previous
+    def outputs(self, name: str) -> dict[str, Any]:
+        """The stack's outputs from its checkpoint as the last run wrote it (secret ones still encrypted);
+        {} when the backend has no such stack or it was never deployed."""
+        checkpoint = self.state.read(name)
+        return checkpoint.stack_outputs() if checkpoint is not None else {}

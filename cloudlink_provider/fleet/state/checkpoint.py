@@ -1,49 +1,37 @@
 """A stack's checkpoint, read straight from its DIY backend without starting the engine.
 
-Owns Pulumi's DIY state layout and the checkpoint format, as Pulumi's own source
-writes them (pulumi/pulumi `pkg/backend/diy`: store.go, state.go, meta.go;
-`pkg/backend/diy/postgres`: bucket.go, schema.sql; `sdk/go/common/apitype`:
-`VersionedCheckpoint` version 3 with a `DeploymentV3`):
+Owns the checkpoint format, as Pulumi's own source writes it (`sdk/go/common/apitype`:
+`VersionedCheckpoint` version 3 with a `DeploymentV3`; pkg/backend/diy/state.go), and
+the one reader of a stack's checkpoint: from the backend's bucket (buckets.py, at
+the keys layout.py names; of the variants the most recently written wins, as in the
+engine's `stackPath`), else through the `export` function the caller hands in
+(`pulumi stack export`, for a backend with no bucket here and for `.json.zst`).
+`.bak` files and `history/`/`backups/` are earlier states and are never read here.
 
-- `file://DIR`: `DIR/.pulumi/stacks/<project>/<stack>.json` (meta.yaml `version: 1`,
-  the project-scoped layout) or `DIR/.pulumi/stacks/<stack>.json` (version 0, legacy),
-  each also as `.json.gz`; of the variants the most recently modified wins, as in
-  the engine's `stackPath`. `.bak` files and `history/`/`backups/` are earlier
-  states and are never read.
-- `postgres://...`: the table `pulumi_state` (or `?table=`), one row per blob: `key`
-  is the same path as in a file backend under the URL's path as a prefix (as for every
-  non-file DIY backend: `postgres://host/fleet` -> `fleet/.pulumi/...`), `data` is JSON
-  `{"data": base64(bytes)}`.
-- anything else (s3://, azblob://, gs://, `.json.zst`): `pulumi stack export`.
-
-It decrypts nothing (secrets.py does) and never writes to a backend. A format it
-does not know (another checkpoint version, no `latest` deployment) raises
+It decrypts nothing (secrets.py does) and never writes. A format it does not
+know (another checkpoint version, no `latest` deployment) raises
 `CheckpointError` rather than being guessed at.
 """
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
-import os
-import ssl
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import urlparse
 
-from .engine import file_backend_dir
+from ...pulumi_facts import PROVIDER_PREFIX, STACK_TYPE, urn_name
+from .buckets import Bucket, UnsupportedBackend, open_bucket
+from .errors import StateError
+from .layout import Layout
 
 CHECKPOINT_VERSION = 3  # apitype.VersionedCheckpoint.Version this reader understands
-STACK_TYPE = "pulumi:pulumi:Stack"
-PROVIDER_PREFIX = "pulumi:providers:"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # resource.SecretSig: marks a secret property value
-SECRET_KEY = "1b47061264138c4ac30d75fd1eb44270"
+Export = Callable[[str], Any]  # stack -> what `pulumi stack export` prints (parsed JSON); None: no such stack
 
 
-class CheckpointError(Exception):
+class CheckpointError(StateError):
     """The checkpoint cannot be read, or is in a format this reader does not know."""
 
 
@@ -60,7 +48,7 @@ class StateResource:
 
     @property
     def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
+        return urn_name(self.urn)
 
     @property
     def managed(self) -> bool:
@@ -88,6 +76,10 @@ class Checkpoint:
 
     def managed(self) -> list[StateResource]:
         return [r for r in self.resources if r.managed]
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The stack's outputs (what `pulumi stack output` shows), secret ones still encrypted."""
+        return next((dict(r.outputs) for r in self.resources if r.type == STACK_TYPE), {})
 
 
 def parse_checkpoint(data: Any, stack: str) -> Checkpoint | None:
@@ -135,153 +127,70 @@ def decode_blob(raw: bytes, key: str) -> Any:
     return json.loads(raw)
 
 
-def stack_keys(project: str, stack: str, layout_version: int) -> list[str]:
-    """The blob keys a stack's checkpoint may have, plain first."""
-    base = f".pulumi/stacks/{project}/{stack}" if layout_version >= 1 else f".pulumi/stacks/{stack}"
-    return [base + ".json", base + ".json.gz", base + ".json.zst"]
-
-
-def _layout_version(meta_text: str | None) -> int:
-    """meta.yaml's `version` (0 = legacy layout when there is no meta.yaml)."""
-    if not meta_text:
-        return 0
-    import yaml
-
-    meta = yaml.safe_load(meta_text) or {}
-    return int(meta.get("version", 0))
-
 
 class CheckpointReader:
-    """Reads checkpoints of one project from one backend; `read(stack)` -> Checkpoint | None."""
+    """Reads checkpoints of one project from one backend: `read(stack)` -> Checkpoint | None.
 
-    def read(self, stack: str) -> Checkpoint | None:  # pragma: no cover - interface
-        raise NotImplementedError
+    With a bucket, natively (one blob read a stack); without (`bucket` None), through `export`."""
 
-    def close(self) -> None:
-        pass
+    def __init__(self, bucket: Bucket | None, project: str, export: Export):
+        self.bucket, self.project, self.export = bucket, project, export
+        self._layout: Layout | None = None
+        self._lock = threading.Lock()
 
     @property
-    def source(self) -> str:  # how checkpoints are read, for a report
-        return "export"
+    def source(self) -> str:
+        """How checkpoints are read, for a report: file, postgres or export."""
+        if self.bucket is None:
+            return "export"
+        scheme = urlparse(self.bucket.url).scheme
+        return "postgres" if scheme == "postgresql" else scheme
 
+    def layout(self) -> Layout:
+        """The backend's layout; read again until the engine has written meta.yaml (it never goes back)."""
+        assert self.bucket is not None
+        with self._lock:
+            if self._layout is None or self._layout.version == 0:
+                self._layout = Layout.of(self.bucket, self.project)
+            return self._layout
 
-class FileReader(CheckpointReader):
-    source = "file"
-
-    def __init__(self, root: Path, project: str, fallback: Callable[[str], Checkpoint | None]):
-        self.root, self.project, self.fallback = root, project, fallback
-        meta = root / ".pulumi" / "meta.yaml"
-        self.layout = _layout_version(meta.read_text() if meta.is_file() else None)
+    def exists(self, stack: str) -> bool | None:
+        """Whether the backend has the stack (`pulumi stack init` wrote its checkpoint); None: cannot tell."""
+        if self.bucket is None:
+            return None
+        return any(self.bucket.read(key) is not None for key in self.layout().all_checkpoint_keys(stack))
 
     def read(self, stack: str) -> Checkpoint | None:
-        found = [(p.stat().st_mtime_ns, key, p) for key in stack_keys(self.project, stack, self.layout)
-                 if (p := self.root / key).is_file()]
+        if self.bucket is None:
+            return self._exported(stack)
+        found = [(self.bucket.modified(key) or 0.0, key) for key in self.layout().checkpoint_keys(stack)]
+        found = [(when, key) for when, key in found if when or self.bucket.read(key) is not None]
         if not found:
             return None  # the backend has never seen this stack
-        _, key, path = max(found)  # the most recently modified variant, as the engine picks
+        _, key = max(found)  # the most recently written variant, as the engine picks
         if key.endswith(".zst"):
-            return self.fallback(stack)  # no zstd in the standard library: let the engine read it
+            return self._exported(stack)  # no zstd in the standard library: let the engine read it
+        raw = self.bucket.read(key)
+        if raw is None:
+            return None
         try:
-            return parse_checkpoint(decode_blob(path.read_bytes(), key), stack)
-        except (OSError, ValueError) as e:
+            return parse_checkpoint(decode_blob(raw, key), stack)
+        except (OSError, ValueError, EOFError) as e:
             raise CheckpointError(f"stack {stack}: cannot read {key}: {e}") from None
 
-
-class PostgresReader(CheckpointReader):
-    """The DIY PostgreSQL backend's table, read with one connection and one query per stack."""
-
-    source = "postgres"
-
-    def __init__(self, url: str, project: str, fallback: Callable[[str], Checkpoint | None]):
-        import pg8000.native
-
-        self.project, self.fallback = project, fallback
-        self._lock = threading.Lock()
-        parsed = urlparse(url)
-        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
-        self.table = query.get("table", "pulumi_state")
-        if not self.table.replace("_", "").isalnum():
-            raise CheckpointError(f"PostgreSQL backend: table name {self.table!r} is not a plain identifier")
-        sslmode = query.get("sslmode", "prefer")
-        context: Any = None
-        if sslmode in ("require", "verify-ca", "verify-full"):
-            context = ssl.create_default_context(cafile=query.get("sslrootcert"))
-            if sslmode == "require":
-                context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        try:
-            self.db = pg8000.native.Connection(
-                user=unquote(parsed.username or "") or os.environ.get("PGUSER") or os.environ.get("USER", ""),
-                password=unquote(parsed.password or "") or os.environ.get("PGPASSWORD"),
-                host=parsed.hostname or os.environ.get("PGHOST", "localhost"),
-                port=parsed.port or int(os.environ.get("PGPORT", "5432")),
-                database=unquote(parsed.path.lstrip("/")) or os.environ.get("PGDATABASE"),
-                ssl_context=context, timeout=30)
-        except Exception as e:  # noqa: BLE001 - the driver's errors have no common base worth naming
-            raise CheckpointError(f"PostgreSQL backend: cannot connect: {type(e).__name__}") from None
-        # A non-file DIY backend prefixes every key with the URL's path (pkg/backend/diy/backend.go: a
-        # `blob.PrefixedBucket` of `bucketSubDir`): for postgres://host/fleet, `fleet/.pulumi/...`.
-        sub = parsed.path.lstrip("/")
-        self.prefix = sub + ("/" if sub and not sub.endswith("/") else "")
-        rows = self.db.run(f"SELECT data FROM {self.table} WHERE key = :k", k=self.prefix + ".pulumi/meta.yaml")
-        self.layout = _layout_version(self._bytes(rows[0][0]).decode() if rows else None)
-
-    @staticmethod
-    def _bytes(data: Any) -> bytes:
-        blob = json.loads(data) if isinstance(data, str) else data
-        return base64.b64decode(blob["data"])
-
-    def read(self, stack: str) -> Checkpoint | None:
-        keys = [self.prefix + k for k in stack_keys(self.project, stack, self.layout)]
-        with self._lock:  # one connection, many scanning threads: one query at a time
-            rows = self.db.run(f"SELECT key, data, updated_at FROM {self.table} WHERE key IN (:a, :b, :c)",
-                               a=keys[0], b=keys[1], c=keys[2])
-        if not rows:
-            return None
-        key, data, _ = max(rows, key=lambda r: r[2])  # the most recently written variant
-        if key.endswith(".zst"):
-            return self.fallback(stack)
-        try:
-            return parse_checkpoint(decode_blob(self._bytes(data), key), stack)
-        except (ValueError, KeyError, TypeError) as e:
-            raise CheckpointError(f"stack {stack}: cannot read {key} from PostgreSQL: {e}") from None
+    def _exported(self, stack: str) -> Checkpoint | None:
+        data = self.export(stack)
+        return None if data is None else parse_checkpoint(data, stack)
 
     def close(self) -> None:
-        self.db.close()
+        if self.bucket is not None:
+            self.bucket.close()
 
 
-class ExportReader(CheckpointReader):
-    """Any other DIY backend: `pulumi stack export` (the engine reads its own state; one process a stack)."""
-
-    def __init__(self, export: Callable[[str], Checkpoint | None]):
-        self.export = export
-
-    def read(self, stack: str) -> Checkpoint | None:
-        return self.export(stack)
-
-
-def exporter(project_dir: Path, env: dict[str, str]) -> Callable[[str], Checkpoint | None]:
-    """`pulumi stack export --stack S` -> Checkpoint (None when the backend has no such stack)."""
-    from .engine import run_pulumi
-
-    def export(stack: str) -> Checkpoint | None:
-        done = run_pulumi(["stack", "export", "--stack", stack], project_dir, env)
-        if done.returncode != 0:
-            said = (done.stderr or done.stdout).strip()
-            if "no stack named" in said or "not found" in said:
-                return None
-            raise CheckpointError(f"stack {stack}: pulumi stack export failed: "
-                                  f"{said.splitlines()[-1] if said else done.returncode}")
-        return parse_checkpoint(json.loads(done.stdout), stack)
-
-    return export
-
-
-def open_reader(backend_url: str, project: str, project_dir: Path, env: dict[str, str]) -> CheckpointReader:
-    """The natively reading reader for this backend, else the `stack export` fallback."""
-    export = exporter(project_dir, env)
-    root = file_backend_dir(backend_url)
-    if root is not None:
-        return FileReader(root, project, export)
-    if urlparse(backend_url).scheme in ("postgres", "postgresql"):
-        return PostgresReader(backend_url, project, export)
-    return ExportReader(export)
+def open_reader(backend_url: str, project: str, export: Export) -> CheckpointReader:
+    """The natively reading reader for this backend, else the `export` fallback."""
+    try:
+        bucket: Bucket | None = open_bucket(backend_url)
+    except UnsupportedBackend:
+        bucket = None
+    return CheckpointReader(bucket, project, export)
