@@ -25,6 +25,7 @@ from typing import Any
 from .customer.model import CustomerSpec, readiness_warnings
 from .customer.rules import PBX_MODELS
 from .customer.users import NAME_REQUIRED_PBX, PBX_DIRECTORY, users_warnings
+from .pulumi_facts import PROJECT
 from .resources.account import Account
 from .resources.gateway import Gateway
 from .resources.pbx_connection import PbxConnection
@@ -38,7 +39,7 @@ from .resources.user_onboarding import UserOnboarding, users_input
 RESOURCE_TYPES = {cls.token(): cls for cls in (Account, Gateway, PbxConnection, RoleAssignment, TeamsIntegration,
                                                SsoScimIntegration, UserOnboarding)}
 
-NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
+NAMESPACE = PROJECT  # the project's config namespace: Pulumi.yaml's name (pulumi_facts reads it once)
 PBX_PASSWORD, TEAMS_SECRET = "pbxPassword", "teamsClientSecret"  # write-only secrets, as stack config keys
 SECRET_OF_BLOCK = {"pbx": PBX_PASSWORD, "teams": TEAMS_SECRET}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloudlink_provider.fleet.errors import ExitCode, FleetError
-from cloudlink_provider.fleet.rollout import rollout_plan
+from cloudlink_provider.fleet.commands.rollout import rollout_plan
 
 NAMES = [f"c{i:03d}" for i in range(1, 21)]  # 20 customers
 

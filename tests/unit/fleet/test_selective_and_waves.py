@@ -7,12 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from cloudlink_provider.fleet import gate, selective, waves
+from cloudlink_provider.fleet.commands import gate, selective, waves
+from cloudlink_provider.fleet.scan import loop as scan_loop
 from cloudlink_provider.fleet.events import ResourceChange
 from cloudlink_provider.fleet.report import CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from cloudlink_provider.fleet.rollout import rollout_plan
-from cloudlink_provider.fleet.runner import RunOptions
-from cloudlink_provider.fleet.steps import cannot_judge, step_op
+from cloudlink_provider.fleet.commands.rollout import rollout_plan
+from cloudlink_provider.fleet.commands.run import RunOptions
+from cloudlink_provider.fleet.scan.preview import cannot_judge, step_op
 
 
 def change(op: str, name: str) -> ResourceChange:
@@ -120,7 +121,7 @@ def test_the_gate_fails_a_customer_that_failed_drifted_or_whose_pbx_link_is_not_
             StackOutcome("healthy", UNCHANGED), StackOutcome("link-down", UNCHANGED),
             StackOutcome("drifted", DRIFTED, resources=[change("update", "account")]),
             StackOutcome("unreadable", FAILED, error="account (cloudlink:Account) refresh: 500 ServerError")])
-    monkeypatch.setattr(selective, "scan", scan)
+    monkeypatch.setattr(scan_loop, "scan", scan)
     applied = FleetReport("up", "file:///s", [StackOutcome("failed-up", FAILED, error="gateway create failed: 409")])
     names = ["healthy", "link-down", "drifted", "unreadable", "failed-up"]
     problems, interrupted = gate.health_gate(SimpleNamespace(), names, applied)

@@ -1,7 +1,7 @@
 """Whole-fleet `preview` and `up` at the speed of the scan: the engine only where it is needed.
 
-Owns one decision per customer, made from the scan (scan.py, whose step rules
-live in steps.py):
+Owns one decision per customer, made from the scan (scan/loop.py, whose step rules
+and whose "cannot judge" live in scan/preview.py):
 
 - `scan_preview`: the scan's plan is the customer's preview; a customer the scan
   cannot judge (steps.cannot_judge, or a scan that could not finish) gets the
@@ -19,32 +19,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .checkpoint import CheckpointError, open_reader
-from .errors import FleetError
-from .events import ResourceChange
-from .report import CANCELLED, CHANGED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from .runner import Fleet, NullListener, RunOptions
-from .scan import DEFAULT_SCAN_PARALLEL, PROJECT, Scanner, passphrase_from
+from ..events import ResourceChange
+from ..loop import NullListener
+from ..report import CANCELLED, CHANGED, FAILED, UNCHANGED, FleetReport, StackOutcome
+from ..scan.loop import scan
+from .run import Fleet, RunOptions
 
 SCAN = "scan"
 ALL = "--all: the engine everywhere"
-
-
-def scan(project: Any, names: list[str], listener: Any = None, parallel: int | None = None,
-         shard: str | None = None, refresh: bool = False, operation: str = "preview",
-         expect_no_changes: bool = False, for_up: bool = False, observe: Any = None) -> FleetReport:
-    """The scan over `names` (no engine): a report whose rows carry `cannot_judge`."""
-    try:
-        reader = open_reader(project.backend_url, PROJECT, project.dir, project.env)
-    except CheckpointError as e:
-        raise FleetError(str(e)) from None
-    scanner = Scanner(project.stacks_dir, project.backend_url, reader, passphrase_from(project.env), listener,
-                      parallel or DEFAULT_SCAN_PARALLEL, shard, refresh=refresh, operation=operation,
-                      expect_no_changes=expect_no_changes, for_up=for_up, observe=observe)
-    try:
-        return scanner.run(names)
-    finally:
-        reader.close()
 
 
 def _changes(resources: list[ResourceChange]) -> str:

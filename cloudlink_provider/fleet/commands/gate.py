@@ -1,7 +1,7 @@
 """The rollout's health gate: after a wave's `up`, is every customer of the wave healthy?
 
 Owns the verdict for one wave, from what `up` reported and one drift scan of the
-wave's customers (scan.py, refreshing from CloudLink with the providers' own
+wave's customers (scan/loop.py, refreshing from CloudLink with the providers' own
 `read`): every customer applied (no failure, nothing cancelled), no drift (the live
 objects and the state match the spec: `pulumi preview --refresh` would plan nothing),
 every PBX link CONNECTED, and no customer the scan could not read. It writes nothing
@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .report import CANCELLED, DRIFTED, FAILED, FleetReport
+from ..report import CANCELLED, DRIFTED, FAILED, FleetReport
+from ..scan import loop
 
 PBX_TYPE = "cloudlink:PbxConnection"
 CONNECTED = "CONNECTED"
@@ -28,8 +29,6 @@ def health_gate(project: Any, names: list[str], applied: FleetReport, listener: 
                 parallel: int | None = None) -> tuple[dict[str, str], bool]:
     """({customer: why it is unhealthy} for the wave `names` after `applied`, whether the check was
     interrupted). An empty dict: the wave passes."""
-    from .selective import scan
-
     problems: dict[str, str] = {}
     for s in applied.stacks:
         if s.status in (FAILED, CANCELLED):
@@ -46,7 +45,7 @@ def health_gate(project: Any, names: list[str], applied: FleetReport, listener: 
     checked = [n for n in names if n not in problems]
     if not checked:
         return problems, False
-    drift = scan(project, checked, listener, parallel, refresh=True, operation="drift", observe=observe)
+    drift = loop.scan(project, checked, listener, parallel, refresh=True, operation="drift", observe=observe)
     for s in drift.stacks:
         if s.status == FAILED:
             problems[s.stack] = f"the health check could not read it: {_first(s.error)}"

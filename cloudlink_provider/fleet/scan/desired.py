@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..customer.model import CustomerSpec
-from ..plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
-from ..resources._base import CloudLinkProvider
+from ...customer.model import CustomerSpec
+from ...plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
+from ...pulumi_facts import DYNAMIC_PREFIX
+from ..resources_api import CloudLinkProvider
 
-TYPE_PREFIX = "pulumi-python:dynamic/"
+TYPE_PREFIX = DYNAMIC_PREFIX
 __all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired", "warnings"]
 
 

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from .errors import usage
+from ..errors import usage
 
 REST = "rest"
 _COUNT = re.compile(r"^\s*(\d+)\s*$")

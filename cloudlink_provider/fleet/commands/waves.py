@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .report import CHANGED, FleetReport
+from ..loop import NullListener
+from ..report import CHANGED, FleetReport
+from . import gate, selective
 from .rollout import RolloutPlan
-from .runner import NullListener, RunOptions
+from .run import RunOptions
 
 PASSED, FAILED_GATE, NOT_RUN, INTERRUPTED = "passed", "failed", "not run", "interrupted"
 
@@ -76,15 +78,12 @@ def run_rollout(project: Any, plan: RolloutPlan, options: RunOptions, resume: st
                 force_all: bool = False, scan_parallel: int | None = None,
                 sleep: Callable[[float], None] = time.sleep) -> FleetReport:
     """`up` wave by wave with a health gate after each; the report carries a `RolloutResult`."""
-    from .gate import health_gate
-    from .selective import selective_up
-
     listener = listener or NullListener()
     start = time.monotonic()
     result = RolloutResult(plan, [WaveResult(w.name, list(w.stacks)) for w in plan.waves], resume)
     report: FleetReport | None = None
     for k, (wave, done) in enumerate(zip(plan.waves, result.waves)):
-        applied = selective_up(project, list(wave.stacks), options, listener, force_all, scan_parallel)
+        applied = selective.selective_up(project, list(wave.stacks), options, listener, force_all, scan_parallel)
         if report is None:
             report = applied
         else:
@@ -95,7 +94,7 @@ def run_rollout(project: Any, plan: RolloutPlan, options: RunOptions, resume: st
         if applied.interrupted:
             done.status, report.interrupted = INTERRUPTED, True
             break
-        done.failed, interrupted = health_gate(project, list(wave.stacks), applied, listener, scan_parallel)
+        done.failed, interrupted = gate.health_gate(project, list(wave.stacks), applied, listener, scan_parallel)
         if interrupted:
             done.status, report.interrupted = INTERRUPTED, True
             break
