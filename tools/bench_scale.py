@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
-from cloudlink_provider.fleet.runner import default_parallel  # noqa: E402
+from cloudlink_provider.fleet.commands.run import default_parallel  # noqa: E402
 from tests.e2e.fleet_project import (CLOUDLINK, fleet_env, full_customers, lock_files, make_project,  # noqa: E402
                                      write_imported_stacks)
 from tests.e2e.processes import marked, new_tag, run_processes  # noqa: E402

@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from cloudlink_provider.fleet.engine import file_backend_dir, pulumi_binary
+from cloudlink_provider.fleet.engine.env import pulumi_binary
+from cloudlink_provider.fleet.state.buckets import file_backend_dir
 from cloudlink_provider.fleet.stacks import StackFile
 
 from .fleet_project import CLOUDLINK, SAMPLE, fleet_env, make_project, write_stack

@@ -12,7 +12,7 @@ import json
 import httpx
 import pytest
 
-from cloudlink_provider.fleet.welcome import resend_welcome
+from cloudlink_provider.fleet.commands.welcome import resend_welcome
 
 from .fleet_project import fleet
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cloudlink_provider.fleet.engine import redact_url
+from cloudlink_provider.fleet.engine.env import redact_url
 from cloudlink_provider.fleet.events import FieldChange, ResourceChange
 from cloudlink_provider.fleet.report import (CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport,
                                              StackOutcome, markdown)
@@ -67,7 +67,7 @@ def test_markdown_counts_adoptions_in_their_own_column():
 
 
 def test_unmanaged_objects_are_listed_apart_and_exit_4_only_when_asked(tmp_path):
-    from cloudlink_provider.fleet.coverage import Unmanaged
+    from cloudlink_provider.fleet.scan.coverage import Unmanaged
 
     stray = Unmanaged("account", "acc-9", "Stray | Co", "acc-9", "customer account Stray | Co", None)
     teams = Unmanaged("teams", "acc-1", "Acme", "it-1", "Teams integration for tenant t", "acme")
