@@ -25,6 +25,7 @@ import base64
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ...client import CloudLinkError
@@ -78,7 +79,7 @@ class DecryptedStack:
 class Scanner:
     """Scan many stacks at once: `run(names)` -> FleetReport (operation `drift`)."""
 
-    def __init__(self, project: str, stacks_dir: Any, backend_url: str, reader: CheckpointReader,
+    def __init__(self, project: str, stacks_dir: Path, backend_url: str, reader: CheckpointReader,
                  passphrase: Passphrase, listener: Listener | None = None, parallel: int = DEFAULT_SCAN_PARALLEL,
                  shard: str | None = None, coverage: Coverage | None = None):
         self.project = project
