@@ -7,8 +7,8 @@ them keeps a copy:
   (`pulumi.runtime.rpc.UNKNOWN`, imported, never re-typed);
 - the secret signature: a secret property value is `{SIG_KEY: SECRET_SIG, ...}`
   in engine events and checkpoints (Go: `resource.SigKey`, `resource.SecretSig`;
-  the SDK keeps them private, so they are written here and a unit test checks
-  them against the SDK);
+  the SDK keeps them private, so they are written here, and tests/unit/fleet/
+  test_checkpoint.py reads the secrets of a checkpoint the real engine wrote with them);
 - type tokens and URNs: the dynamic-provider type prefix, the stack and provider
   types, and the parsing of a URN into its resource name and type;
 - the project's name, read once from the project's `Pulumi.yaml`: it is the

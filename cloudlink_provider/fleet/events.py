@@ -28,6 +28,7 @@ from pulumi.automation import EngineEvent, OpType
 
 from ..pulumi_facts import PROVIDER_PREFIX, SIG_KEY, STACK_TYPE, UNKNOWN, short_type, urn_name, urn_type
 
+Event = EngineEvent  # one engine event, as the rooms above name it (they do not import the SDK themselves)
 SECRET = "[secret]"
 KNOWN_AFTER_UP = "(known after up)"
 ADOPT = "adopt"

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import ExitCode
 from .events import KNOWN_AFTER_UP, ResourceChange
@@ -67,6 +67,16 @@ class StackOutcome:
         return data
 
 
+class Unmanaged(Protocol):
+    """An object in CloudLink that no stack manages, as the report shows it (scan/coverage.py makes them)."""
+    account_name: str
+    description: str
+
+    @property
+    def command(self) -> str: ...
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class FleetReport:
     operation: str
@@ -78,7 +88,7 @@ class FleetReport:
     expect_no_changes: bool = False
     shard: str | None = None
     released_locks: list[str] = field(default_factory=list)
-    unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
+    unmanaged: list[Unmanaged] | None = None  # found by the scan (scan/coverage.py); None: not looked for
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`

@@ -26,7 +26,7 @@ from ...pulumi_facts import is_secret
 from ..engine.env import redact_url
 from ..engine.gateway import EngineFailed, EngineResult, EngineRun, Project, StackLocked
 from ..errors import usage
-from ..events import EventCollector
+from ..events import Event, EventCollector
 from ..failures import Diagnostic, engine_diagnostics, summarise
 from ..loop import Listener, NullListener, default_parallel, run_each
 from ..report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
@@ -36,7 +36,7 @@ from ..state.locks import read_locks, release_dead_locks
 
 OPERATIONS = ("preview", "up", "drift", "refresh", "destroy")
 ENGINE_PARALLEL = 4  # resource operations at once inside one stack: fleet parallel x this bounds the API calls
-OnEvent = Callable[[Any, EventCollector], None]
+OnEvent = Callable[[Event, EventCollector], None]
 __all__ = ["ENGINE_PARALLEL", "Fleet", "Listener", "NullListener", "OPERATIONS", "RunOptions", "StackRun",
            "classify", "default_parallel", "failure", "failure_reason", "run_operation"]
 
@@ -112,7 +112,7 @@ def run_operation(project: Project, name: str, options: RunOptions, run: EngineR
     for attempt in (1, 2):
         collector = EventCollector(stack_file.secure_keys())
 
-        def handler(event: Any) -> None:
+        def handler(event: Event) -> None:
             run.on_event(event)
             collector(event)
             if on_event is not None:
@@ -198,7 +198,7 @@ class Fleet:
         self.listener.started(name)
         stack_file = StackFile(self.project.stacks_dir, name).snapshot()  # the one read of it in this run
 
-        def on_event(event: Any, collector: EventCollector) -> None:
+        def on_event(event: Event, collector: EventCollector) -> None:
             self.listener.activity(name, collector.activity)
 
         def should_start() -> bool:
@@ -231,7 +231,7 @@ def _users_output(project: Project, name: str) -> dict[str, Any] | None:
 
 
 def _operate(project: Project, name: str, run: EngineRun, options: RunOptions,
-             on_event: Callable[[Any], None]) -> EngineResult:
+             on_event: Callable[[Event], None]) -> EngineResult:
     op = options.operation
     common: dict[str, Any] = {"color": "never", "parallel": ENGINE_PARALLEL}
     if op == "preview":

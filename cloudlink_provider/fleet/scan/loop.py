@@ -25,6 +25,7 @@ import base64
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from ...client import CloudLinkError
@@ -86,7 +87,7 @@ class Scanner:
     (the rollout's health gate reads the PBX link's status there). Each outcome's
     `cannot_judge` says why the engine must decide that customer (preview.cannot_judge)."""
 
-    def __init__(self, project: str, stacks_dir: Any, backend_url: str, reader: CheckpointReader,
+    def __init__(self, project: str, stacks_dir: Path, backend_url: str, reader: CheckpointReader,
                  passphrase: Passphrase, listener: Listener | None = None, parallel: int = DEFAULT_SCAN_PARALLEL,
                  shard: str | None = None, coverage: Coverage | None = None, refresh: bool = True,
                  operation: str = "drift", expect_no_changes: bool = False, for_up: bool = False,
