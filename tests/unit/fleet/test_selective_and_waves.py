@@ -174,3 +174,38 @@ def test_a_rollout_whose_waves_all_pass_exits_0_and_has_no_resume(monkeypatch):
     report = waves.run_rollout(SimpleNamespace(), plan, RunOptions("up"), "cloudlink fleet up --canary 1",
                                sleep=lambda s: pytest.fail("no bake asked"))
     assert report.exit_code == 0 and report.to_json()["rollout"]["resume"] is None
+
+
+# -- what a partner reads -------------------------------------------------------------------------------------
+def test_a_large_fleet_prints_a_plain_table_with_every_customer_and_the_engine_and_rollout_lines():
+    import io
+
+    from rich.console import Console
+
+    from cloudlink_provider.fleet.events import FieldChange
+    from cloudlink_provider.fleet.render.view import PLAIN_ROWS, FleetView
+
+    stacks = [StackOutcome(f"c{i:04d}", UNCHANGED, {"same": 5}, engine="scan", skipped=True)
+              for i in range(PLAIN_ROWS)]
+    gateway = ResourceChange("urn:g", "cloudlink:Gateway", "gateway", "update", [FieldChange("name", "A", "B [x]")])
+    stacks += [StackOutcome("zz-changed", CHANGED, {"update": 1, "same": 4}, [gateway],
+                            engine="the plan has changes: update gateway"),
+               StackOutcome("zz-failed", FAILED, error="account: [bold]bad[/bold]\nsecond line", engine="scan")]
+    report = FleetReport("up", "file:///s", stacks, mode="scan")
+    report.rollout = waves.RolloutResult(rollout_plan([s.stack for s in stacks], {}, canary=1),
+                                         [waves.WaveResult("canary", ["c0000"], "passed", skipped=["c0000"]),
+                                          waves.WaveResult("rest", [s.stack for s in stacks[1:]], "failed",
+                                                           failed={"zz-failed": "up failed: account"})],
+                                         "cloudlink fleet up --canary 1")
+    out = Console(file=io.StringIO(), width=120, force_terminal=False, color_system=None)
+    FleetView(out, [s.stack for s in stacks], "up", 4).print_report(report)
+    text = out.file.getvalue()
+    assert "\nc0099       unchanged" in text and "\nzz-failed   failed" in text
+    assert "account: [bold]bad[/bold] / second line" in text  # literally, both lines
+    assert 'gateway (cloudlink:Gateway): update name "A" -> "B [x]"' in text
+    assert "100 customer(s) skipped as unchanged (the scan planned nothing); the engine ran for 1:" in text
+    assert "  zz-changed: the plan has changes: update gateway" in text
+    assert "rest: failed - 101 customer(s), 0 changed, 0 skipped unchanged, 1 failed the gate" in text
+    assert "stopped at rest; fix it, then resume (applied customers are skipped as unchanged): " \
+           "cloudlink fleet up --canary 1" in text
+    assert text.rstrip().endswith("exit code 1 (0.0s)")
