@@ -24,6 +24,19 @@ DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine 
 FAILED = "failed"          # the operation failed for this customer; `error` says why
 CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
 STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
+
+
+def status_of(failed: bool, changed: bool, drift: bool, cancelled: bool = False) -> str:
+    """A customer's status after one operation: the one rule the engine runner and the scan both follow."""
+    if cancelled:
+        return CANCELLED
+    if failed:
+        return FAILED
+    if changed:
+        return DRIFTED if drift else CHANGED
+    return UNCHANGED
+
+
 COLUMNS = (("create", "created"), ("adopt", "adopted"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
            ("same", "unchanged"))
 

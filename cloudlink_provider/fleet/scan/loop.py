@@ -35,7 +35,7 @@ from ..engine.gateway import Project
 from ..errors import FleetError
 from ..events import EventCollector
 from ..loop import Listener, NullListener, run_each
-from ..report import CANCELLED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
+from ..report import CANCELLED, FleetReport, StackOutcome, status_of
 from ..resources_api import CloudLinkProvider, CloudLinkRefused, configure
 from ..stacks import CUSTOMER_KEY, StackConfig, StackFile, UnreadableStackFile, is_secure
 from ..state.checkpoint import Checkpoint, CheckpointError, CheckpointReader
@@ -134,12 +134,9 @@ class Scanner:
             error = " ".join(str(e).split())
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = f"{type(e).__name__}: {e}"
-        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(),
+        outcome = StackOutcome(name, status_of(error is not None, collector.has_changes(), drift=True),
+                               collector.counts(), collector.changes(), error=error,
                                notes=write_only_notes(file.spec(), name), users=users)
-        if error is not None:
-            outcome.status, outcome.error = FAILED, error
-        elif collector.has_changes():
-            outcome.status = DRIFTED
         outcome.duration_s = time.monotonic() - start
         return outcome
 
