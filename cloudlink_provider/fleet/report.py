@@ -49,7 +49,7 @@ class StackOutcome:
     resources: list[ResourceChange] = field(default_factory=list)
     error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
-    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
+    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (scan/blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
 
