@@ -30,13 +30,13 @@ from typing import Any
 
 from ...client import CloudLinkError
 from ...customer.model import SpecError, parse_customer
+from ...resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
 from ..engine.env import redact_url
 from ..engine.gateway import Project
 from ..errors import FleetError
 from ..events import EventCollector
 from ..loop import Listener, NullListener, run_each
 from ..report import CANCELLED, FleetReport, StackOutcome, status_of
-from ..resources_api import CloudLinkProvider, CloudLinkRefused, configure
 from ..stacks import CUSTOMER_KEY, StackConfig, StackFile, UnreadableStackFile, is_secure
 from ..state.checkpoint import Checkpoint, CheckpointError, CheckpointReader
 from ..state.errors import StateError
@@ -158,7 +158,7 @@ class Scanner:
                     raise StackFailed(f"no provider known for {type_}")
                 self._providers[key] = cls
         provider = cls()
-        configure(provider, stack)
+        provider.use_credentials(credentials_from_config(stack))
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
