@@ -462,7 +462,7 @@ def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), 
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
-# --- user onboarding: re-send the welcome email (issue 11; fleet/welcome.py) ------------------------------
+# --- user onboarding: re-send the welcome email (issue 11; fleet/commands/welcome.py) ---------------------
 @fleet_app.command("welcome-email")
 def fleet_welcome_email(
         stacks: Annotated[str, typer.Option("--stacks", help="required: the customers whose pending users get it "

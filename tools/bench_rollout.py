@@ -46,9 +46,9 @@ from bench_fleet import TEMPLATES, _kind, clone_state  # noqa: E402
 from bench_scale import TreeSampler  # noqa: E402
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
 from cloudlink_provider.fleet.stacks import StackFile  # noqa: E402
-from tests.e2e.fleet_project import (CLOUDLINK, fleet_env, full_customers, make_project,  # noqa: E402
+from testkit.fleet_project import (CLOUDLINK, fleet_env, full_customers, make_project,  # noqa: E402
                                      write_imported_stacks)
-from tests.e2e.processes import marked, new_tag  # noqa: E402
+from testkit.processes import marked, new_tag  # noqa: E402
 
 
 def journal(http: httpx.Client) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 
 Not a test: it measures, prints and checks. N full customers (all six resources
 over the four PBX types, stack files written as `cloudlink fleet import` writes
-them: tests/e2e/fleet_project.py, shared with tools/bench_fleet.py) in a scratch
+them: testkit/fleet_project.py, shared with tools/bench_fleet.py and the tests) in a scratch
 project with its own `file://` backend, against a fresh emulator started in this
 process at its default rate limit (200 requests/s per partner). Then, one after
 the other, the real CLI as a subprocess with the fleet's JSON report:
@@ -12,7 +12,7 @@ the other, the real CLI as a subprocess with the fleet's JSON report:
     cloudlink fleet preview        nothing left to do (the plan is the contract)
     cloudlink fleet drift --engine nothing drifted
 
-For each: wall time, CPU seconds (user+system of the CLI and every process it
+For each: the `pulumi` CLI processes it started (by command), wall time, CPU seconds (user+system of the CLI and every process it
 waited for, from wait4), peak RSS of the largest process (wait4) and of the
 whole process tree (the run's processes found by an environment marker in
 /proc, sampled every `--sample` seconds: summed PSS, which counts shared pages
@@ -55,9 +55,9 @@ import httpx  # noqa: E402
 
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
 from cloudlink_provider.fleet.loop import default_parallel  # noqa: E402
-from tests.e2e.fleet_project import (CLOUDLINK, fleet_env, full_customers, lock_files, make_project,  # noqa: E402
+from testkit.fleet_project import (CLOUDLINK, fleet_env, full_customers, lock_files, make_project,  # noqa: E402
                                      write_imported_stacks)
-from tests.e2e.processes import marked, new_tag, run_processes  # noqa: E402
+from testkit.processes import RUN_MARKER, marked, new_tag, run_processes  # noqa: E402
 
 # operation -> (CLI arguments, the outcome every customer must have)
 OPERATIONS = (("up", ["up"], "changed"), ("preview", ["preview"], "unchanged"),
@@ -97,6 +97,38 @@ class TreeSampler(threading.Thread):
             self.peak_processes = max(self.peak_processes, len(pids))
 
 
+class EngineCounter(threading.Thread):
+    """Every `pulumi` CLI process of the run (marked by `tag`), counted by its command (`up`, `stack`, ...),
+    from /proc every few milliseconds: a process lives far longer than that, even `pulumi stack init`."""
+
+    def __init__(self, tag: str, interval: float = 0.02):
+        super().__init__(daemon=True)
+        self.needle, self.interval = f"{RUN_MARKER}={tag}".encode(), interval
+        self.stop = threading.Event()
+        self.seen: dict[str, str | None] = {}  # "<pid>/<start time>" -> its command, None: not an engine of ours
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = Path(entry.path, "stat").read_text()
+                    key = f"{entry.name}/{stat[stat.rindex(')') + 2:].split()[19]}"
+                    if key in self.seen:
+                        continue
+                    argv = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+                    ours = (Path(argv[0].decode(errors="replace")).name == "pulumi"
+                            and self.needle in Path(entry.path, "environ").read_bytes().split(b"\0"))
+                    self.seen[key] = argv[1].decode() if ours and len(argv) > 1 else None
+                except (OSError, ValueError, IndexError):
+                    continue
+
+    def counts(self) -> dict[str, int]:
+        commands = [c for c in self.seen.values() if c is not None]
+        return {c: commands.count(c) for c in sorted(set(commands))}
+
+
 def journal(http: httpx.Client) -> dict[str, Any]:
     data = http.get("/_emulator/requests").json()
     return {"api_calls": data["count"], "by_service": data["byService"],
@@ -124,6 +156,8 @@ def run_operation(label: str, args: list[str], expected: str, project: Path, par
     report_file, log_file = workdir / f"{slug}.json", workdir / f"{slug}.log"
     http.delete("/_emulator/requests")
     sampler = TreeSampler(tag, sample)
+    counter = EngineCounter(tag)
+    counter.start()
     load_before = os.getloadavg()
     with log_file.open("w") as log:
         start = time.monotonic()
@@ -135,6 +169,8 @@ def run_operation(label: str, args: list[str], expected: str, project: Path, par
         wall = time.monotonic() - start
     sampler.stop.set()
     sampler.join()
+    counter.stop.set()
+    counter.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     left = survivors(tag)
     report = json.loads(report_file.read_text()) if report_file.exists() else {"totals": {}, "stacks": []}
@@ -142,7 +178,7 @@ def run_operation(label: str, args: list[str], expected: str, project: Path, par
     return {"operation": label, "exit": proc.returncode, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": sampler.peak_rss_kb / 1024,
             "tree_pss_mb": sampler.peak_pss_kb / 1024,
-            "peak_processes": sampler.peak_processes, **journal(http),
+            "peak_processes": sampler.peak_processes, "engines": counter.counts(), **journal(http),
             "totals": {k: v for k, v in report["totals"].items() if v and k != "stacks"},
             "failed": [(s["stack"], s["error"]) for s in stacks if s["status"] == "failed"],
             "unexpected": [(s["stack"], s["status"]) for s in stacks if s["status"] != expected],
@@ -157,7 +193,7 @@ def print_row(r: dict[str, Any], n: int) -> None:
           f"{r['cpu_s'] / n:.2f} | {r['peak_rss_mb']:.0f} | {r['tree_pss_mb']:.0f} / {r['tree_rss_mb']:.0f} "
           f"({r['peak_processes']}) | "
           f"{r['api_calls']} | {r['rate_limited']} | {services} | {r['totals']} | "
-          f"{len(r['locks_left'])} | {len(r['survivors'])} | "
+          f"{len(r['locks_left'])} | {len(r['survivors'])} | {engines(r['engines'])} | "
           f"{r['load'][0][0]:.1f} -> {r['load'][1][0]:.1f} |", flush=True)
 
 
@@ -174,6 +210,11 @@ def problems(r: dict[str, Any]) -> list[str]:
     found += [f"stale lock released by the run: {lock}" for lock in r["released_locks"]]
     found += [f"process outlived the run: {pid} ({kind})" for pid, kind in r["survivors"].items()]
     return [f"{r['operation']}: {p}" for p in found]
+
+
+def engines(counts: dict[str, int]) -> str:
+    """`100 (stack 50, up 50)`: the run's `pulumi` processes, by command."""
+    return f"{sum(counts.values())} (" + ", ".join(f"{c} {n}" for c, n in counts.items()) + ")"
 
 
 COMPARED = (("up", ["up"], "changed"), ("preview", ["preview"], "unchanged"))
@@ -213,14 +254,16 @@ def compare(ref: str, n: int, parallel: int, http: httpx.Client, url: str, workd
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before_code)], timeout=120)
     print(f"\n{n} full customers, --parallel {parallel}: before = {ref}, after = this checkout\n")
-    print("| operation | wall s/customer before | after | CPU s/customer before | after | API calls before | after |")
-    print("|---|--:|--:|--:|--:|--:|--:|")
+    print("| operation | wall s/customer before | after | CPU s/customer before | after | `pulumi` processes "
+          "before | after | API calls before | after |")
+    print("|---|--:|--:|--:|--:|---|---|--:|--:|")
     for label, sides in results.items():
         b, a = sides.get("before"), sides.get("after")
         if not (b and a):
             continue
         print(f"| fleet {label} | {b['wall_s'] / n:.2f} | {a['wall_s'] / n:.2f} | {b['cpu_s'] / n:.2f} | "
-              f"{a['cpu_s'] / n:.2f} | {b['api_calls']} | {a['api_calls']} |", flush=True)
+              f"{a['cpu_s'] / n:.2f} | {engines(b['engines'])} | {engines(a['engines'])} | {b['api_calls']} | "
+              f"{a['api_calls']} |", flush=True)
     return found
 
 
@@ -274,8 +317,8 @@ def measure(n: int, args: argparse.Namespace, http: httpx.Client, url: str, work
     write_imported_stacks(project, full_customers(n, "Scale"), url)
     print("| operation | customers | exit | wall s | wall s/customer | CPU s | CPU s/customer | "
           "peak RSS MB (largest process) | tree peak MB PSS / RSS (processes) | API calls | 429s | by service | "
-          "outcome | locks left | processes left | load avg 1 min (before -> after) |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|---|", flush=True)
+          "outcome | locks left | processes left | `pulumi` processes | load avg 1 min (before -> after) |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|---|---|", flush=True)
     for label, cli_args, expected in OPERATIONS:
         row = run_operation(label, cli_args, expected, project, args.parallel, http, workdir, args.sample)
         rows.append(row)

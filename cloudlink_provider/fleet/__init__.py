@@ -15,8 +15,7 @@ Top-down (the import contract in pyproject.toml holds this order):
   errors carrying stdout and stderr; `Project`), and where the engine is (`env`);
 - `state/`: Pulumi's state formats, and nothing else parses them: buckets, DIY layout, checkpoints,
   locks, repairs, passphrase crypto, the PostgreSQL table;
-- `stacks` | `resources_api`: the stack files (`StackFile`, read once per run); the one adapter to
-  the resources floor;
+- `stacks`: the stack files (`StackFile`, read once per run);
 - `errors`: the one domain error and the exit codes.
 
 Below the wing: `cloudlink_provider.pulumi_facts` (Pulumi's constants, URNs, the project name).

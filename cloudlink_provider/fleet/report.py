@@ -27,6 +27,19 @@ DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine 
 FAILED = "failed"          # the operation failed for this customer; `error` says why
 CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
 STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
+
+
+def status_of(failed: bool, changed: bool, drift: bool, cancelled: bool = False) -> str:
+    """A customer's status after one operation: the one rule the engine runner and the scan both follow."""
+    if cancelled:
+        return CANCELLED
+    if failed:
+        return FAILED
+    if changed:
+        return DRIFTED if drift else CHANGED
+    return UNCHANGED
+
+
 COLUMNS = (("create", "created"), ("adopt", "adopted"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
            ("same", "unchanged"))
 
@@ -39,7 +52,7 @@ class StackOutcome:
     resources: list[ResourceChange] = field(default_factory=list)
     error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
-    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
+    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (scan/blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
     cannot_judge: str | None = None  # the scan: why it hands this customer to the engine (steps.py); None: judged

@@ -19,11 +19,11 @@ from typing import Any
 import yaml
 
 from ..plan import NAMESPACE, SECRET_OF_BLOCK
+from ..resources import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY  # the provider's settings: one spelling
 from .errors import usage
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 CUSTOMER_KEY = f"{NAMESPACE}:customer"
-ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY = "cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret"
 # Config keys in the order a stack file lists them: provider settings, then the spec blocks' secrets.
 LEADING_KEYS = (ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY, *(f"{NAMESPACE}:{k}" for k in SECRET_OF_BLOCK.values()))
 

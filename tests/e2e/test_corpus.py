@@ -18,9 +18,9 @@ import yaml
 
 from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, pulumi_env
 from cloudlink_provider.fleet.engine.gateway import run_pulumi
+from testkit.fleet_project import fleet, fleet_env, make_project
 
 from .corpus import ADMIN, CASES, GW, INTEGRATIONS, Case
-from .fleet_project import fleet, fleet_env, make_project
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from .corpus import ADMIN, SPEC_EDITS, invalid_edits, new_customers
-from .fleet_project import fleet, fleet_env, make_project
+from testkit.fleet_project import fleet, fleet_env, make_project
 from .test_corpus import check, planned, write_stack
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ import pytest
 
 from cloudlink_provider.fleet.stacks import StackFile
 
-from .fleet_project import fleet, fleet_env, generated, make_project
+from testkit.fleet_project import fleet, fleet_env, generated, make_project
 
 pytestmark = pytest.mark.e2e
 

@@ -21,9 +21,8 @@ import pytest
 from cloudlink_provider.fleet.engine.env import pulumi_binary
 from cloudlink_provider.fleet.state.buckets import file_backend_dir
 from cloudlink_provider.fleet.stacks import StackFile
-
-from .fleet_project import CLOUDLINK, SAMPLE, fleet_env, make_project, write_stack
-from .processes import kill_run, marked, new_tag, run_processes, wait_for, wait_until_gone
+from testkit.fleet_project import CLOUDLINK, SAMPLE, fleet_env, make_project, write_stack
+from testkit.processes import kill_run, marked, new_tag, run_processes, wait_for, wait_until_gone
 
 pytestmark = pytest.mark.e2e
 

@@ -29,7 +29,7 @@ from ..errors import usage
 from ..events import Event, EventCollector
 from ..failures import Diagnostic, engine_diagnostics, summarise
 from ..loop import Listener, NullListener, default_parallel, run_each
-from ..report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
+from ..report import CANCELLED, CHANGED, DRIFTED, UNCHANGED, FleetReport, StackOutcome, status_of
 from ..scan.blind import write_only_notes
 from ..stacks import StackConfig, StackFile
 from ..state.locks import read_locks, release_dead_locks
@@ -285,20 +285,16 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
     resources = collector.changes(include_refresh_only=options.operation == "refresh")
     outcome = StackOutcome(name, UNCHANGED, counts, resources,
                            warnings=list(collector.warnings) if options.operation in ("preview", "up") else [])
-    if error is not None and cancel_requested:
-        short, detail = failure(error, collector, name)
-        outcome.status, outcome.error = CANCELLED, "interrupted: " + short.splitlines()[0]
-        outcome.detail = detail
-    elif error is not None:
-        expected_no_changes = (options.drift_semantics and collector.summary is not None
-                               and collector.has_changes() and not collector.errors)
-        if expected_no_changes:
-            outcome.status = DRIFTED
-        else:
-            outcome.status = FAILED
-            outcome.error, outcome.detail = failure(error, collector, name)
-    elif collector.has_changes() or resources:
-        outcome.status = DRIFTED if options.drift_semantics else CHANGED
+    # `--expect-no-changes` makes the engine fail when it plans changes: that is drift, not a failure
+    expected_no_changes = (error is not None and options.drift_semantics and collector.summary is not None
+                           and collector.has_changes() and not collector.errors)
+    cancelled = error is not None and cancel_requested
+    failed = error is not None and not expected_no_changes
+    outcome.status = status_of(failed, collector.has_changes() or bool(resources), options.drift_semantics,
+                               cancelled)
+    if cancelled:
+        short, outcome.detail = failure(error, collector, name)  # type: ignore[arg-type]
+        outcome.error = "interrupted: " + short.splitlines()[0]
+    elif failed:
+        outcome.error, outcome.detail = failure(error, collector, name)  # type: ignore[arg-type]
     return outcome
-
-

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from ...client import CloudLink, CloudLinkError
 from ...pulumi_facts import is_secret
+from ...resources import credentials_from_config
 from ..engine.gateway import EngineFailed, Project
-from ..resources_api import client_config
 from ..state.errors import StateError
 
 
@@ -38,7 +38,7 @@ def resend_one(project: Project, stack: str, dry_run: bool) -> WelcomeOutcome:
         pending = set(users.get("pendingUsers") or [])
         if not pending or not outputs.get("accountId"):
             return outcome
-        config = client_config(project.config(stack, show_secrets=True))
+        config = credentials_from_config(project.config(stack, show_secrets=True))
         with CloudLink(config) as client:
             for user in client.users.list(outputs["accountId"]):
                 if user.email not in pending:

@@ -18,7 +18,7 @@ from typing import Any
 from ...customer.model import CustomerSpec
 from ...plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
 from ...pulumi_facts import DYNAMIC_PREFIX
-from ..resources_api import CloudLinkProvider
+from ...resources import CloudLinkProvider
 
 TYPE_PREFIX = DYNAMIC_PREFIX
 __all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired", "warnings"]

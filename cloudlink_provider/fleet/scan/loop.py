@@ -30,13 +30,13 @@ from typing import Any, Callable
 
 from ...client import CloudLinkError
 from ...customer.model import SpecError, parse_customer
+from ...resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
 from ..engine.env import redact_url
 from ..engine.gateway import Project
 from ..errors import FleetError
 from ..events import EventCollector
 from ..loop import Listener, NullListener, run_each
-from ..report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from ..resources_api import CloudLinkProvider, CloudLinkRefused, configure
+from ..report import CANCELLED, FleetReport, StackOutcome, status_of
 from ..stacks import CUSTOMER_KEY, StackConfig, StackFile, UnreadableStackFile, is_secure
 from ..state.checkpoint import Checkpoint, CheckpointError, CheckpointReader
 from ..state.errors import StateError
@@ -157,13 +157,11 @@ class Scanner:
         except Exception as e:  # noqa: BLE001 - one customer's failure is a row in the report, never a crash
             error = f"{type(e).__name__}: {e}"
             judge = scan_failed(error)
-        outcome = StackOutcome(name, UNCHANGED, collector.counts(), collector.changes(),
+        outcome = StackOutcome(name, status_of(error is not None, collector.has_changes(),
+                                               drift=self.operation == "drift" or self.expect_no_changes),
+                               collector.counts(), collector.changes(), error=error,
                                notes=write_only_notes(file.spec(), name) if self.refresh else [], users=users,
                                warnings=[] if self.refresh else list(collector.warnings), cannot_judge=judge)
-        if error is not None:
-            outcome.status, outcome.error = FAILED, error
-        elif collector.has_changes():
-            outcome.status = DRIFTED if self.operation == "drift" or self.expect_no_changes else CHANGED
         outcome.duration_s = time.monotonic() - start
         return outcome
 
@@ -185,7 +183,7 @@ class Scanner:
                     raise StackFailed(f"no provider known for {type_}")
                 self._providers[key] = cls
         provider = cls()
-        configure(provider, stack)
+        provider.use_credentials(credentials_from_config(stack))
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,

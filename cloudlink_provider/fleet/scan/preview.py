@@ -55,7 +55,7 @@ from typing import Any, Callable
 from ...client import CloudLinkError
 from ...pulumi_facts import (DEFAULT_PROVIDER, SECRET_MARK, UNKNOWN, is_secret, resource_urn, short_type,
                              stack_urn)
-from ..resources_api import CloudLinkProvider, CloudLinkRefused
+from ...resources import CloudLinkProvider, CloudLinkRefused
 from ..events import EventCollector, engine_event
 from ..state.checkpoint import Checkpoint, StateResource
 from .desired import Join, Planned, Ref, Secret

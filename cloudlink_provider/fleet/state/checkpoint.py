@@ -158,13 +158,13 @@ class CheckpointReader:
         """Whether the backend has the stack (`pulumi stack init` wrote its checkpoint); None: cannot tell."""
         if self.bucket is None:
             return None
-        return any(self.bucket.read(key) is not None for key in self.layout().all_checkpoint_keys(stack))
+        return any(self.bucket.modified(key) is not None for key in self.layout().checkpoint_keys(stack))
 
     def read(self, stack: str) -> Checkpoint | None:
         if self.bucket is None:
             return self._exported(stack)
-        found = [(self.bucket.modified(key) or 0.0, key) for key in self.layout().checkpoint_keys(stack)]
-        found = [(when, key) for when, key in found if when or self.bucket.read(key) is not None]
+        found = [(when, key) for key in self.layout().checkpoint_keys(stack)
+                 if (when := self.bucket.modified(key)) is not None]
         if not found:
             return None  # the backend has never seen this stack
         _, key = max(found)  # the most recently written variant, as the engine picks

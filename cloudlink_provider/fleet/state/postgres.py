@@ -84,7 +84,9 @@ class PostgresBucket:
 
     def modified(self, key: str) -> float | None:
         rows = self._run(f"SELECT EXTRACT(EPOCH FROM updated_at) FROM {self.table} WHERE key = :k", k=self.prefix + key)
-        return float(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        return float(rows[0][0]) if rows[0][0] is not None else 0.0
 
     def close(self) -> None:
         with self._lock:
