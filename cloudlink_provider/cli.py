@@ -147,8 +147,8 @@ def demo(port: int = typer.Option(8787, help="port for the embedded emulator (th
 FLEET_EXIT_CODES = "\n".join([
     "Exit codes:",
     "0 = every customer clean;",
-    "1 = a customer failed, or the command could not run;",
-    "2 = bad usage (unknown option, no stack matches, bad --shard);",
+    "1 = a customer failed, a rollout wave failed its health gate, or the command could not run;",
+    "2 = bad usage (unknown option, no stack matches, bad --shard, a bad rollout plan);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
