@@ -14,9 +14,11 @@ One resource per account manages the users its `users` block selects:
 `onboard` (an input) is the set of managed users' keys (extensions, or emails of
 synced users). The program leaves it empty and `check` resolves it from the live
 directory once the account exists, so `preview` shows users added to the PBX
-later as a change before `up` onboards them; `read` keeps only the managed users
-still alive, so a user deleted in the console is drift that `up --refresh`
-re-creates (with one new welcome email). Users the spec does not select are never
+later as a change before `up` onboards them; `read` counts as onboarded only the
+managed users still alive that still carry the application, so a user deleted in
+the console is drift that `up --refresh` re-creates (with one new welcome email),
+and an application taken away from a user in the console is drift that `up
+--refresh` deploys again. Users the spec does not select are never
 touched. Dropping a user from the selection (or the PBX directory) releases it:
 CloudLink keeps the user. `delete` (destroy) deletes only the users this resource
 created (an adopted user the same API credentials created, as a killed run leaves
@@ -142,7 +144,7 @@ class UserOnboardingProvider(CloudLinkProvider):
                 user, created = self._create(account_id, entry, app, inputs["welcomeEmail"])
             elif app not in user.applications:
                 user = api.update(account_id, user.userId, {"applications": [*user.applications, app]})
-            managed.append(_entry(key, user, created))
+            managed.append(_entry(key, user, created, app))
         return _outputs(inputs, managed)
 
     def _made_by_us(self, user: User) -> bool:
@@ -180,7 +182,8 @@ class UserOnboardingProvider(CloudLinkProvider):
         if self.client.accounts.get(inputs["accountId"]) is None:
             return ReadResult(None, {})
         live = {u.userId: u for u in self.client.users.list(inputs["accountId"])}
-        managed = [_entry(p["key"], live[p["userId"]], p.get("created", False))
+        app = APPLICATION_KINDS[inputs["application"]]
+        managed = [_entry(p["key"], live[p["userId"]], p.get("created", False), app)
                    for p in props.get("users") or [] if p["userId"] in live]
         outputs = _outputs(inputs, managed)
         inputs["onboard"] = outputs["onboard"]
@@ -192,16 +195,20 @@ class UserOnboardingProvider(CloudLinkProvider):
                 self.client.users.delete(props["accountId"], p["userId"])
 
 
-def _entry(key: str, user: User, created: bool) -> dict[str, Any]:
+def _entry(key: str, user: User, created: bool, app: str) -> dict[str, Any]:
+    """One managed user; `deployed`: it carries the application (taken away in the console, it is not)."""
     return {"key": key, "userId": user.userId, "email": user.email, "extension": user.extension,
-            "created": created, "activated": user.activated}
+            "created": created, "activated": user.activated, "deployed": app in user.applications}
 
 
 def _outputs(inputs: dict[str, Any], managed: list[dict[str, Any]]) -> dict[str, Any]:
-    pending = [u["email"] for u in managed if not u["activated"]]
-    summary = {"onboarded": len(managed), "activated": len(managed) - len(pending), "pending": len(pending),
+    """A managed user counts as onboarded while it carries the application: one taken away is drift (the
+    key leaves `onboard`), while the entry stays so destroy still deletes a user this resource created."""
+    onboarded = [u for u in managed if u.get("deployed", True)]
+    pending = [u["email"] for u in onboarded if not u["activated"]]
+    summary = {"onboarded": len(onboarded), "activated": len(onboarded) - len(pending), "pending": len(pending),
                "pendingUsers": pending}
-    return {**inputs, "onboard": [u["key"] for u in managed], "users": managed, "summary": summary}
+    return {**inputs, "onboard": [u["key"] for u in onboarded], "users": managed, "summary": summary}
 
 
 def users_input(users: UsersSpec) -> dict[str, Any]:

@@ -123,3 +123,28 @@ def test_a_user_a_killed_run_created_is_adopted_as_its_own(world, http):
     assert [m["to"] for m in http.get("/_emulator/outbox").json()["items"]] == ["b@unit.example"]  # no 2nd email
     provider.delete("id", out)
     assert http.get(f"{ADMIN}/{account}/users", headers=auth).json()["count"] == 0
+
+
+def test_an_application_taken_away_in_the_console_is_drift_that_update_deploys_again(world, http):
+    """Issue 19: removing the deployed application from an onboarded user was not seen by refresh."""
+    provider, account, auth = world
+    out = provider.create(inputs(account)).outs
+    user = next(u for u in out["users"] if u["key"] == "2000")
+    r = http.put(f"{ADMIN}/{account}/users/{user['userId']}", headers=console_admin(http, account),
+                 json={"applications": []})
+    assert r.status_code == 200 and r.json()["applications"] == [], r.text
+    refreshed = provider.read("id", out)
+    assert refreshed.inputs["onboard"] == ["2001"]  # 2000 is no longer onboarded: the application is gone
+    assert refreshed.outs["summary"]["onboarded"] == 1
+    assert [u["key"] for u in refreshed.outs["users"]] == ["2000", "2001"]  # still managed: destroy deletes it
+    wanted = provider.check(refreshed.inputs, inputs(account, requireName=False)).inputs
+    assert provider.changed_fields(refreshed.outs, wanted) == ["onboard"]  # what preview --refresh shows
+    diff = provider.diff("id", refreshed.outs, wanted)
+    assert diff.changes and not diff.replaces
+    http.delete("/_emulator/outbox")
+    updated = provider.update("id", refreshed.outs, wanted).outs
+    assert updated["onboard"] == ["2000", "2001"]
+    assert http.get(f"{ADMIN}/{account}/users/{user['userId']}", headers=auth).json()["applications"] == [
+        "MITEL_ASSISTANT"]
+    assert http.get("/_emulator/outbox").json()["count"] == 0  # the same user: no new welcome email
+    assert provider.changed_fields(provider.read("id", updated).outs, wanted) == []
