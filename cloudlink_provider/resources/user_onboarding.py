@@ -34,7 +34,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from ..client import CloudLinkError, Conflict, ServerError, TransportError, User
+from ..client import CloudLinkError, User, create_or_adopt
 from ..customer.rules import APPLICATION_KINDS
 from ..customer.users import ALL, PBX_DIRECTORY, UsersSpec
 from ._base import CloudLinkProvider, CloudLinkResource, is_unknown
@@ -157,18 +157,16 @@ class UserOnboardingProvider(CloudLinkProvider):
         return user.createdBy == self._principal
 
     def _create(self, account_id: str, entry: dict[str, Any], app: str, welcome: bool) -> tuple[User, bool]:
-        """Create one directory user (CloudLink sends the welcome email); adopt it if the answer was lost."""
+        """Create one directory user (CloudLink sends the welcome email); adopt it if the answer was lost, send
+        it again (bounded) if a failed create made nothing: one user, one email, within the same run."""
         fields = {"email": entry["email"], "extension": entry["extension"], "applications": [app]}
         if entry.get("name"):
             fields["name"] = entry["name"]
         api = self.client.users
-        try:
-            return api.create(account_id, fields, welcome_email=welcome), True
-        except (TransportError, ServerError, Conflict) as e:
-            found = api.find_by_email(account_id, entry["email"])
-            if found is None:
-                raise
-            return found, self._made_by_us(found)  # a lost answer was ours; a 409 may be someone else's user
+        user, adopted = create_or_adopt(lambda: api.find_by_email(account_id, entry["email"]),
+                                        lambda: api.create(account_id, fields, welcome_email=welcome),
+                                        look_first=False)  # _converge has just looked
+        return user, (not adopted) or self._made_by_us(user)  # a lost answer was ours; a 409 may be another's
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)
