@@ -7,7 +7,8 @@ One resource per account manages the users its `users` block selects:
   (matched by email, then by extension), never duplicated; each user this
   resource creates gets exactly one welcome email (CloudLink sends it on create;
   with `welcomeEmail: false` none). A POST is never retried blindly: a create
-  whose answer was lost is found by email and adopted.
+  that failed is looked up by email and adopted if it was made, sent again
+  (bounded) only if it was not (`create_or_adopt`), all within the same run.
 - `azure-ad-sync`: Azure AD Sync creates the users; this only deploys the
   application to the users it synced.
 
