@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.unit.identity_world import CERT_PEM  # a real self-signed certificate, as PEM
+from testkit.certificates import CERT_PEM  # a real self-signed certificate, as PEM
 
 SEED = 20261201
 ADMIN = "/admin/2017-09-01/accounts"
@@ -159,7 +159,7 @@ def cases(seed: int = SEED) -> list[Case]:
          calls=(Call("PUT", GWY, {"name": f"Console {seeded.word()}"}),))
     case("oob-role-removed", "cti", {"roles": ("update", ("roles",))},
          calls=(Call("DELETE", f"{GW}/{{account}}/pbx/roles/2001"),))
-    case("oob-application-taken-away", "cti", {"users": ("update", ("onboard",))},
+    case("oob-application-taken-away", "cti", {"users": ("update", ())},
          users={"extensions": ["2001"], "welcomeEmail": False},
          calls=(Call("PUT", f"{ADMIN}/{{account}}/users/{{user}}", {"applications": []}),),
          notes="the console takes the deployed CloudLink application away from an onboarded user (issue 19)")

@@ -1,5 +1,6 @@
-"""UserOnboarding provider logic against a live emulator, without the engine: what check resolves and rejects,
-that a lost create is adopted (one user, one email), adoption by extension, and the Azure AD Sync guard."""
+"""UserOnboarding provider logic against a live emulator, without the engine: the selection resolved from the
+directory (check rejects, diff compares; an unreadable directory is never "no change"), that a lost create is
+adopted (one user, one email), adoption by extension, and the Azure AD Sync guard."""
 
 from __future__ import annotations
 
@@ -31,21 +32,46 @@ def world(http, client_config):
     assert http.put("/_emulator/pbx-directory", json={"host": HOST, "users": users}).status_code == 200
     http.delete("/_emulator/outbox")
     provider = UserOnboardingProvider()
-    provider._config = client_config
+    provider.use_credentials(client_config)
     return provider, account, auth
 
 
 def inputs(account: str, **over) -> dict:
     return {"source": "pbx-directory", "extensions": "all", "application": "mitel-assistant", "welcomeEmail": True,
             "accountId": account, "after": "link", "maxUsers": 2500, "pbxTitle": "MiVoice Business",
-            "__provider": "x", **over}
+            "requireName": False, "__provider": "x", **over}
 
 
-def test_check_resolves_the_selection_from_the_directory(world):
+def test_the_selection_is_resolved_from_the_directory_and_never_becomes_an_input(world):
     provider, account, _ = world
+    assert provider.selection(inputs(account)) == ["2000", "2001"]  # 2002 has no email
     result = provider.check({}, inputs(account))
-    assert result.failures == [] and result.inputs["onboard"] == ["2000", "2001"]  # 2002 has no email
-    assert provider.check({}, inputs(UNKNOWN)).inputs.get("onboard") is None  # a new customer: not judged yet
+    assert result.failures == [] and "onboard" not in result.inputs
+    assert provider.check({}, inputs(UNKNOWN)).failures == []  # a new customer: not judged yet
+
+
+def test_diff_compares_the_selection_with_the_managed_users(world, http):
+    provider, account, auth = world
+    out = provider.create(inputs(account)).outs
+    assert provider.diff("id", out, inputs(account)).changes is False
+    users = [{"extension": "2000", "name": "A", "email": "a@unit.example"},
+             {"extension": "2001", "name": "B", "email": "b@unit.example"},
+             {"extension": "2004", "name": "D", "email": "d@unit.example"}]
+    assert http.put("/_emulator/pbx-directory", json={"host": HOST, "users": users}).status_code == 200
+    assert provider.diff("id", out, inputs(account)).changes is True  # a user added to the PBX
+
+
+def test_a_directory_that_cannot_be_read_is_never_no_change(world, http):
+    provider, account, auth = world
+    out = provider.create(inputs(account)).outs
+    [gateway] = http.get(f"{GW}/accounts/{account}/gateways", headers=auth).json()["_embedded"]["items"]
+    assert http.delete(f"{GW}/accounts/{account}/gateways/{gateway['gatewayId']}/pbx-link",
+                       headers=auth).status_code == 204
+    assert provider.diff("id", out, inputs(account)).changes is True  # the link is gone: known at up
+    fault = {"method": "GET", "path_contains": "/pbx/users", "status": 403, "remaining": 5}
+    assert http.post("/_emulator/faults", json=fault).status_code in (200, 201)
+    with pytest.raises(CloudLinkRefused, match="^UserOnboarding diff: CloudLink"):
+        provider.diff("id", out, inputs(account))
 
 
 @pytest.mark.parametrize("over,reason", [
@@ -67,8 +93,8 @@ def test_mivoice_office_400_onboards_only_users_with_a_name(world, http):
              {"extension": "2001", "name": None, "email": "b@unit.example"}]
     assert http.put("/_emulator/pbx-directory", json={"host": HOST, "users": users}).status_code == 200
     named = inputs(account, requireName=True, pbxTitle="MiVoice Office 400")
-    assert provider.check({}, named).inputs["onboard"] == ["2000"]
-    assert provider.check({}, inputs(account)).inputs["onboard"] == ["2000", "2001"]  # elsewhere an email will do
+    assert provider.selection(named) == ["2000"]
+    assert provider.selection(inputs(account)) == ["2000", "2001"]  # elsewhere an email will do
     [failure] = provider.check({}, {**named, "extensions": ["2001"]}).failures
     assert failure.reason == ("customer.users.extensions: 2001 has no name in the PBX directory; MiVoice Office 400 "
                               "onboards only users with a name and an email")
@@ -129,22 +155,20 @@ def test_an_application_taken_away_in_the_console_is_drift_that_update_deploys_a
     """Issue 19: removing the deployed application from an onboarded user was not seen by refresh."""
     provider, account, auth = world
     out = provider.create(inputs(account)).outs
+    assert provider.diff("id", out, inputs(account)).changes is False
     user = next(u for u in out["users"] if u["key"] == "2000")
     r = http.put(f"{ADMIN}/{account}/users/{user['userId']}", headers=console_admin(http, account),
                  json={"applications": []})
     assert r.status_code == 200 and r.json()["applications"] == [], r.text
-    refreshed = provider.read("id", out)
-    assert refreshed.inputs["onboard"] == ["2001"]  # 2000 is no longer onboarded: the application is gone
-    assert refreshed.outs["summary"]["onboarded"] == 1
-    assert [u["key"] for u in refreshed.outs["users"]] == ["2000", "2001"]  # still managed: destroy deletes it
-    wanted = provider.check(refreshed.inputs, inputs(account, requireName=False)).inputs
-    assert provider.changed_fields(refreshed.outs, wanted) == ["onboard"]  # what preview --refresh shows
-    diff = provider.diff("id", refreshed.outs, wanted)
-    assert diff.changes and not diff.replaces
+    refreshed = provider.read("id", out).outs
+    assert [(u["key"], u["deployed"]) for u in refreshed["users"]] == [("2000", False), ("2001", True)]
+    assert refreshed["summary"]["onboarded"] == 1  # 2000 is no longer onboarded; its entry stays for destroy
+    diff = provider.diff("id", refreshed, inputs(account))
+    assert diff.changes is True and not diff.replaces  # what preview --refresh shows
     http.delete("/_emulator/outbox")
-    updated = provider.update("id", refreshed.outs, wanted).outs
-    assert updated["onboard"] == ["2000", "2001"]
+    updated = provider.update("id", refreshed, inputs(account)).outs
+    assert all(u["deployed"] for u in updated["users"])
     assert http.get(f"{ADMIN}/{account}/users/{user['userId']}", headers=auth).json()["applications"] == [
         "MITEL_ASSISTANT"]
     assert http.get("/_emulator/outbox").json()["count"] == 0  # the same user: no new welcome email
-    assert provider.changed_fields(provider.read("id", updated).outs, wanted) == []
+    assert provider.diff("id", provider.read("id", updated).outs, inputs(account)).changes is False
