@@ -22,7 +22,7 @@ from ..customer.model import CustomerSpec, SpecError, parse_customer
 from ..customer.selectors import Selector, SelectorError, parse_selector
 from ..fleetfile import CUSTOMER_KEY, PROVIDER_KEYS, FleetContent, FleetFile, FleetFileError, customer_layer
 from ..passphrase import Passphrase
-from .errors import usage
+from .errors import FleetError, usage
 from .stacks import StackFile
 
 
@@ -72,11 +72,11 @@ class Layering:
         """The validated effective spec (raises `LayerError` or `SpecError`, each naming the file)."""
         return validated(self.effective(name, config))
 
-    def spec_data(self, name: str) -> dict[str, Any]:
+    def spec_data(self, name: str, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The effective spec as plain data ({} when the layers cannot be merged): for notes and reports."""
         try:
-            return self.effective(name).spec
-        except LayerError:
+            return self.effective(name, config).spec
+        except (LayerError, FleetError):
             return {}
 
     def labels(self, name: str) -> dict[str, str]:

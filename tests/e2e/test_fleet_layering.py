@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cloudlink_provider.fleet.engine import pulumi_env, run_pulumi
+from cloudlink_provider.fleet.engine.env import pulumi_env
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
 from cloudlink_provider.fleetfile import CUSTOMER_KEY, LABELS_KEY, PROFILES_KEY, FleetFile
 from testkit.fleet_project import fleet, fleet_env, make_project

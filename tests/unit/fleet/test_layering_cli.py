@@ -9,7 +9,10 @@ import pytest
 from rich.console import Console
 
 from cloudlink_provider.cli import main
-from cloudlink_provider.fleet import runner, scan
+from cloudlink_provider.fleet.commands import run as runner
+from cloudlink_provider.fleet.commands import selective, waves
+from cloudlink_provider.fleet.report import FleetReport
+from cloudlink_provider.fleet.scan import loop as scan
 from cloudlink_provider.passphrase import Passphrase
 
 PASSPHRASE = "unit-passphrase"
@@ -41,6 +44,10 @@ def project(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runner.Fleet, "run", no_engine)
     monkeypatch.setattr(scan, "scan_drift", no_engine)
+    monkeypatch.setattr(scan, "scan", no_engine)
+    monkeypatch.setattr(selective, "scan_preview", no_engine)
+    monkeypatch.setattr(selective, "selective_up", no_engine)
+    monkeypatch.setattr(waves, "run_rollout", no_engine)
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
     (tmp_path / "stacks" / "fleet.yaml").write_text(FLEET)
@@ -178,3 +185,20 @@ def test_a_default_block_a_customer_cannot_complete_is_the_fleet_files_mistake(p
     from cloudlink_provider.fleet.layering import Layering
 
     Layering(project / "stacks").preflight(["alpha"], None)
+
+
+def test_waves_by_reads_the_effective_labels_and_select_narrows_the_rollout(project, monkeypatch):
+    planned = []
+
+    def rollout(_project, plan, *_a, **_k):
+        planned.append({w.name: list(w.stacks) for w in plan.waves})
+        return FleetReport("up", "file:///nowhere")
+
+    monkeypatch.setattr(waves, "run_rollout", rollout)
+    # region comes from the profiles for alpha and beta (fleet file), from gamma's own labels
+    cloudlink("fleet", "up", "--waves-by", "region", "--project-dir", str(project))
+    cloudlink("fleet", "up", "--select", "region=eu", "--waves-by", "tier", "--project-dir", str(project))
+    assert planned[0] == {"region=eu": ["alpha", "beta"], "region=us": ["gamma"]}
+    assert len(planned) == 1  # beta (region=eu) has no tier label: a bad rollout plan, before anything runs
+    seen = cloudlink("fleet", "up", "--select", "tier=gold", "--waves-by", "tier", "--project-dir", str(project))
+    assert planned[1] == {"tier=gold": ["alpha"]} and seen.exit_code == 0

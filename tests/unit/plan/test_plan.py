@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloudlink_provider.customer.model import parse_customer
-from cloudlink_provider.fleet.engine import PROJECT_ROOT
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 from cloudlink_provider.plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
 from testkit import samples
 

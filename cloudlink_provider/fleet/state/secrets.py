@@ -7,7 +7,7 @@ the state (the stack file's `encryptionsalt`, the checkpoint's
 `secrets_providers.state.salt`) is `v1:<base64 8-byte salt>:v1:<nonce>:<ciphertext of "pulumi">`;
 the key is PBKDF2-HMAC-SHA256(passphrase, salt, 1,000,000 iterations, 32 bytes);
 each value is `v1:<base64 12-byte nonce>:<base64 AES-256-GCM ciphertext+tag>`. In a
-checkpoint a secret property is `{SECRET_SIG: SECRET_KEY, "ciphertext": <value>}` whose
+checkpoint a secret property is `{SIG_KEY: SECRET_SIG, "ciphertext": <value>}` whose
 plaintext is the JSON of the property value.
 
 `Passphrase` derives each distinct salt's key at most once per process (PBKDF2
@@ -24,11 +24,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..passphrase import ITERATIONS, KEY_BYTES, SecretsError, derive_key
-from ..passphrase import Passphrase as _Passphrase
-from .checkpoint import SECRET_KEY, SECRET_SIG
+from ...passphrase import ITERATIONS, KEY_BYTES, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, SecretsError, derive_key
+from ...passphrase import Passphrase as _Passphrase
+from ...passphrase import passphrase_from as _phrase_from
+from ...pulumi_facts import is_secret
+from ..errors import FleetError
+from ..stacks import StackFile, discover_stacks
 
-__all__ = ["ITERATIONS", "KEY_BYTES", "FLEET_SALT_FILE", "Passphrase", "SecretsError", "derive_key", "fleet_salt"]
+__all__ = ["ITERATIONS", "KEY_BYTES", "FLEET_SALT_FILE", "PASSPHRASE_ENV", "Passphrase", "SecretsError", "derive_key",
+           "fleet_salt", "passphrase_from"]
 
 FLEET_SALT_FILE = ".fleet-encryptionsalt"  # in stacks/: the salt every fleet-written stack file carries
 
@@ -39,7 +43,7 @@ class Passphrase(_Passphrase):
     def reveal(self, state: str, value: Any) -> Any:
         """A checkpoint property value with every secret replaced by its (JSON-decoded) plaintext."""
         if isinstance(value, dict):
-            if value.get(SECRET_SIG) == SECRET_KEY:
+            if is_secret(value):
                 if "ciphertext" in value:
                     return json.loads(self.decrypt(state, value["ciphertext"]))
                 return self.reveal(state, value.get("plaintext") and json.loads(value["plaintext"]))
@@ -58,8 +62,6 @@ def fleet_salt(stacks_dir: Path, passphrase: Passphrase) -> str:
     path = stacks_dir / FLEET_SALT_FILE
     if path.is_file():
         return path.read_text().strip()
-    from .stacks import StackFile, discover_stacks
-
     state = None
     for name in discover_stacks(stacks_dir):
         try:
@@ -73,3 +75,14 @@ def fleet_salt(stacks_dir: Path, passphrase: Passphrase) -> str:
     stacks_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(state + "\n")
     return state
+
+
+def passphrase_from(env: dict[str, str]) -> Passphrase:
+    """The passphrase the engine would use (the ground floor's rule), or a FleetError saying what to set."""
+    phrase = _phrase_from(env)
+    if phrase is not None:
+        return Passphrase(phrase)
+    if env.get(PASSPHRASE_FILE_ENV):
+        raise FleetError(f"{PASSPHRASE_FILE_ENV}: cannot read {env[PASSPHRASE_FILE_ENV]}")
+    raise FleetError("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the scan decrypts the "
+                     "stacks' secrets with it")

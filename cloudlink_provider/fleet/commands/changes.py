@@ -22,11 +22,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..customer.layers import LayerError, spec_changes
-from ..fleetfile import CUSTOMER_KEY, FLEET_FILE, LABELS_KEY, PROFILES_KEY, PROVIDER_KEYS, FleetFile
-from .errors import FleetError, usage
-from .layering import Layering, layering_for
-from .stacks import StackFile
+from ...customer.layers import LayerError, spec_changes
+from ...fleetfile import CUSTOMER_KEY, FLEET_FILE, LABELS_KEY, PROFILES_KEY, PROVIDER_KEYS, FleetFile
+from ..errors import FleetError, usage
+from ..layering import Layering, layering_for
+from ..stacks import StackFile
 
 SHARED = ("cloudlink_provider/", "Pulumi.yaml", "__main__.py", "pyproject.toml", "tools/")
 LAYER_KEYS = (CUSTOMER_KEY, PROFILES_KEY, LABELS_KEY)
