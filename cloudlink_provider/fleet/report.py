@@ -71,6 +71,7 @@ class FleetReport:
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
+    standards: Any = None  # standards.StandardsReport evaluated beside drift by the scan, or None
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
@@ -99,6 +100,7 @@ class FleetReport:
             "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
+            **({"standards": self.standards.to_json()} if self.standards is not None else {}),
         }
 
     def write_json(self, path: Path) -> None:
@@ -172,4 +174,6 @@ def markdown(report: FleetReport) -> str:
                   "| account | what | adopt with |", "|---|---|---|"]
         lines += [f"| {_cell(u.account_name)} | {_cell(u.description)} | `{_cell(u.command)}` |"
                   for u in report.unmanaged]
+    if report.standards is not None:
+        lines += ["", report.standards.to_markdown().replace("## ", "#### ", 1).rstrip("\n")]
     return "\n".join(lines) + "\n"

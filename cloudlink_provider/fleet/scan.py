@@ -114,7 +114,7 @@ class Scanner:
 
     def __init__(self, stacks_dir: Path, backend_url: str, reader: CheckpointReader, passphrase: Passphrase,
                  listener: Any = None, parallel: int = DEFAULT_SCAN_PARALLEL, shard: str | None = None,
-                 coverage: Any = None):
+                 coverage: Any = None, live: Any = None):
         from .runner import NullListener
 
         self.stacks_dir = stacks_dir
@@ -125,6 +125,7 @@ class Scanner:
         self.parallel = parallel
         self.shard = shard
         self.coverage = coverage  # coverage.Coverage collecting what no stack manages, or None
+        self.live = live  # standards.LiveReader collecting each customer's live facts for the standards, or None
         self._cancelled = threading.Event()
         self._providers: dict[str, CloudLinkProvider] = {}
         self._providers_lock = threading.Lock()
@@ -241,6 +242,10 @@ class Scanner:
             refreshed[res.name] = (res, new_inputs, outs, result.id, provider)
         if self.coverage is not None:
             self.coverage.owned(name, stack, spec, {n: (r[3], r[2]) for n, r in refreshed.items()})
+        if self.live is not None:
+            self.listener.activity(name, "reading live facts for the standards")
+            client = next(iter(refreshed.values()))[4].client if refreshed else None
+            self.live.observe(name, stack.config, spec, {n: (r[1], r[2]) for n, r in refreshed.items()}, client)
 
         # 2. preview: the default provider first (its inputs are the stack's config), then the program's
         # resources in registration order, each through check and diff
@@ -417,21 +422,28 @@ def passphrase_from(env: dict[str, str]) -> Passphrase:
 
 
 def scan_drift(project: Any, names: list[str], parallel: int | None = None, shard: str | None = None,
-               listener: Any = None, fail_on_unmanaged: bool = False) -> FleetReport:
-    """`cloudlink fleet drift` as a scan over `project` (a workspace.Project): the report, with coverage."""
+               listener: Any = None, fail_on_unmanaged: bool = False, standards: Any = None,
+               today: Any = None) -> FleetReport:
+    """`cloudlink fleet drift` as a scan over `project` (a workspace.Project): the report, with coverage, and
+    with `standards` (a standards.Standards) the standards report beside it (`report.standards`)."""
     from .coverage import Coverage
+    from .standards import LiveReader, standards_of
 
     try:
         reader = open_reader(project.backend_url, PROJECT, project.dir, project.env)
     except CheckpointError as e:
         raise FleetError(str(e)) from None
     coverage = Coverage()
+    live = LiveReader() if standards is not None else None
     scanner = Scanner(project.stacks_dir, project.backend_url, reader, passphrase_from(project.env), listener,
-                      parallel or DEFAULT_SCAN_PARALLEL, shard, coverage)
+                      parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, live)
     try:
         report = scanner.run(names)
     finally:
         reader.close()
+    if live is not None:
+        failed = {s.stack: s.error or s.status for s in report.stacks if s.stack not in live.customers}
+        report.standards = standards_of(standards, live, failed, today)
     report.fail_on_unmanaged = fail_on_unmanaged
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job
         try:

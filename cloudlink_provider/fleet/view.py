@@ -130,6 +130,8 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        if report.standards is not None:
+            print_standards(self.console, report.standards)
         if report.released_locks:
             self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
                                markup=False)
@@ -144,3 +146,30 @@ def _brief(outcome: StackOutcome) -> str:
     if outcome.status == DRIFTED and outcome.resources:
         return "; ".join(describe_resource(r) for r in outcome.resources)[:200]
     return ", ".join(changed)
+
+
+def print_standards(console: Console, report: Any) -> None:
+    """A standards.StandardsReport as two tables: per standard "N of M follow it", per customer its score and
+    violations (an expired exception says so)."""
+    from ..standards.evaluate import EXCEPTED, EXPIRED
+
+    table = Table(title=f"standards ({report.standards.file}, {report.today})")
+    for column, justify in (("standard", "left"), ("mode", "left"), ("follow it", "right"), ("source", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for s in report.standards.standards:
+        follow, of = report.tally(s)
+        table.add_row(Text(f"{s.title} ({s.id})"), s.mode, f"{follow:,} of {of:,}", Text(s.source))
+    console.print(table)
+    table = Table(title="alignment per customer")
+    for column, justify in (("customer", "left"), ("alignment", "right"), ("violations (and exceptions)", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for c in report.customers:
+        if c.error:
+            table.add_row(Text(c.customer), "-", Text(f"could not be checked: {c.error}", style="red"))
+            continue
+        lines = [f"{f.standard} ({f.mode}{', exception expired' if f.status == EXPIRED else ''}): {f.text()}"
+                 for f in c.violations]
+        lines += [f"{f.standard}: {f.text()}" for f in c.findings if f.status == EXCEPTED]
+        style = "red" if c.violations else ""
+        table.add_row(Text(c.customer), f"{c.score}%", Text("\n".join(lines) or "follows every standard", style=style))
+    console.print(table)

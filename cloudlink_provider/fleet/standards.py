@@ -1,0 +1,108 @@
+"""The fleet's side of the standards: each customer as (name, labels, effective spec), and its live facts.
+
+Owns how the fleet hands customers to `cloudlink_provider.standards`: the spec and
+labels from the stack file (`StackFile`, the one reader of stack files), and, during
+the drift scan, the live facts the standards' watches need, taken from what the
+scan's refresh already read (the SSO certificate, the onboarded users) plus two
+GETs where nothing read them yet (the account's role holders; the users' creation
+dates, only for customers with users pending activation). It decides nothing about
+what a standard means; `standards.evaluate` does, for the fleet and the policy pack alike.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..customer.model import SpecError, parse_customer
+from ..customer.rules import PBX_MODELS
+from ..standards import Customer, LiveFacts, Standards, StandardsError, StandardsReport, evaluate, load_standards
+from ..standards.facts import PendingUser, parse_day
+from .stacks import StackFile, UnreadableStackFile
+
+PROJECT = "cloudlink-fleet"
+CUSTOMER_KEY = f"{PROJECT}:customer"
+LABELS_KEY = f"{PROJECT}:labels"  # the customer's labels, until the fleet file's effective spec carries them
+
+
+class CustomerUnreadable(Exception):
+    """This customer's spec cannot be read; the message is the report's error."""
+
+
+def labels_of(config: dict[str, Any], name: str) -> dict[str, str]:
+    raw = config.get(LABELS_KEY) or {}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise CustomerUnreadable(f"stacks/Pulumi.{name}.yaml: {LABELS_KEY} must be `key: \"value\"` pairs of text")
+    return dict(raw)
+
+
+def customer_from(name: str, config: dict[str, Any]) -> Customer:
+    """A customer as the standards see it, from its stack config; raises CustomerUnreadable."""
+    raw = config.get(CUSTOMER_KEY)
+    if raw is None:
+        raise CustomerUnreadable(f"this stack has no customer spec: set `{CUSTOMER_KEY}` in stacks/Pulumi.{name}.yaml")
+    try:
+        spec = parse_customer(raw)
+    except SpecError as e:
+        raise CustomerUnreadable(" ".join(str(e).split())) from None
+    return Customer(name, labels_of(config, name), spec.model_dump(mode="json"))
+
+
+def load_customer(stacks_dir: Path, name: str) -> Customer:
+    try:
+        data = StackFile(stacks_dir, name).read()
+    except UnreadableStackFile as e:
+        raise CustomerUnreadable(str(e)) from None
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    return customer_from(name, config)
+
+
+def fleet_standards(stacks_dir: Path, refuse_expired_on: date | None = None) -> Standards:
+    """The standards file, with exceptions checked against the stacks that exist."""
+    from .stacks import discover_stacks
+
+    return load_standards(stacks_dir, set(discover_stacks(stacks_dir)), refuse_expired_on)
+
+
+@dataclass
+class LiveReader:
+    """Collects, during the scan, each customer's spec and live facts (thread-safe: customers run in parallel)."""
+    customers: dict[str, Customer] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def observe(self, name: str, config: dict[str, Any], spec: Any, refreshed: dict[str, tuple[dict, dict]],
+                client: Any) -> None:
+        """`refreshed`: resource name -> (inputs, outputs) as the scan's refresh read them; `client`: the
+        customer's CloudLink client (for the reads no resource made)."""
+        facts = LiveFacts()
+        sso = refreshed.get("sso")
+        if sso:
+            facts.sso_certificate = sso[0].get("certificate")
+        account = refreshed.get("account")
+        account_id = (account[1].get("accountId") or account[1].get("id")) if account else None
+        users = refreshed.get("users")
+        if users:
+            managed = users[1].get("users") or []
+            facts.onboarded_users = len(managed)
+            pending = [u for u in managed if not u.get("activated")]
+            since: dict[str, date | None] = {}
+            if pending and account_id:
+                since = {u.userId: parse_day(u.createdOn) for u in client.users.list(account_id)}
+            facts.pending_users = [PendingUser(u.get("email", ""), since.get(u.get("userId"))) for u in pending]
+        if account_id and spec.pbx and PBX_MODELS[spec.pbx.type].role is not None and "pbx" in refreshed:
+            facts.role_holders = sum(1 for _ in client.roles.list(account_id))
+        customer = Customer(name, labels_of(config, name), spec.model_dump(mode="json"), facts)
+        with self._lock:
+            self.customers[name] = customer
+
+
+def standards_of(standards: Standards, reader: LiveReader, failed: dict[str, str],
+                 today: date | None = None) -> StandardsReport:
+    return evaluate(standards, reader.customers.values(), today, live_reads=True, failed=failed)
+
+
+__all__ = ["CustomerUnreadable", "LiveReader", "StandardsError", "customer_from", "fleet_standards",
+           "load_customer", "standards_of"]
