@@ -39,6 +39,7 @@ class StackOutcome:
     notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
+    policies: list[Any] = field(default_factory=list)  # events.PolicyViolation: what the standards' policy pack said
 
     @property
     def pending_note(self) -> str:
@@ -50,7 +51,8 @@ class StackOutcome:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
-                "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+                "users": self.users, "durationSeconds": round(self.duration_s, 2),
+                "policyViolations": [p.to_json() for p in self.policies]}
         if debug and self.detail:
             data["errorDetail"] = self.detail
         return data

@@ -275,13 +275,14 @@ def _users_output(project: Project, name: str, run: EngineRun) -> dict[str, Any]
 def _operate(stack: EngineStack, options: RunOptions, on_event: Callable[[auto.EngineEvent], None]) -> Any:
     op = options.operation
     common: dict[str, Any] = {"on_event": on_event, "color": "never", "parallel": ENGINE_PARALLEL}
+    pack = stack.project.policy_pack()  # the standards, judged by the engine: enforce blocks before any write
     if op == "preview":
-        return stack.preview(diff=True, refresh=options.refresh or None,
+        return stack.preview(diff=True, refresh=options.refresh or None, policy_pack=pack,
                              expect_no_changes=options.expect_no_changes or None, **common)
     if op == "drift":
-        return stack.preview(refresh=True, expect_no_changes=True, diff=True, **common)
+        return stack.preview(refresh=True, expect_no_changes=True, diff=True, policy_pack=pack, **common)
     if op == "up":
-        return stack.up(refresh=options.refresh or None, **common)
+        return stack.up(refresh=options.refresh or None, policy_pack=pack, **common)
     if op == "refresh":
         return stack.refresh(clear_pending_creates=options.clear_pending_creates or None, **common)
     if op == "destroy":
@@ -295,6 +296,7 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
     counts = collector.counts()
     resources = collector.changes(include_refresh_only=options.operation == "refresh")
     outcome = StackOutcome(name, UNCHANGED, counts, resources)
+    outcome.policies = list(collector.policies)
     if error is not None and cancel_requested:
         short, detail = failure(error, collector, name)
         outcome.status, outcome.error = CANCELLED, "interrupted: " + short.splitlines()[0]
@@ -307,9 +309,23 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
         else:
             outcome.status = FAILED
             outcome.error, outcome.detail = failure(error, collector, name)
+            blocking = [p for p in collector.policies if p.level == "mandatory"]
+            if blocking:  # an enforce standard stopped the engine before any write: say which, not "preview failed"
+                outcome.error = blocked_by(blocking)
     elif collector.has_changes() or resources:
         outcome.status = DRIFTED if options.drift_semantics else CHANGED
     return outcome
+
+
+def blocked_by(policies: list[Any]) -> str:
+    """One to three lines: the enforce standards that stopped this customer, and what to do."""
+    first = policies[0]
+    lines = [f"blocked by enforce standard {first.standard}: {first.message}"]
+    if len(policies) > 1:
+        lines.append(f"and {len(policies) - 1} more: " + ", ".join(p.standard for p in policies[1:]))
+    lines.append("what to do: change the spec, or add a reviewed exception (reason, expiry) in stacks/standards.yaml; "
+                 "nothing was written")
+    return "\n".join(lines)
 
 
 def run_each(names: list[str], one: Callable[[str], StackOutcome], listener: Listener, parallel: int,

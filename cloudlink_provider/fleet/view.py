@@ -118,6 +118,10 @@ class FleetView:
                 self.console.print(Text(s.stack, style="bold"))
                 for change in s.resources:
                     self.console.print(f"  {describe_resource(change)}", highlight=False, markup=False)
+            for p in s.policies:
+                if p.level != "mandatory":  # (mandatory ones are the failure itself)
+                    self.console.print(Text.assemble((s.stack, "bold"), f" standard {p.standard} ({p.level}): ",
+                                                     p.message))
             if report.debug and s.detail:
                 self.console.print(Text.assemble((s.stack, "bold"), " ", ("failed (--debug):", "red")))
                 self.console.print(s.detail.strip(), highlight=False, markup=False)

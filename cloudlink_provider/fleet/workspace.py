@@ -197,7 +197,8 @@ class EngineStack:
 
     # keyword -> the CLI's flag; a true value adds the flag, other values follow it
     FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
-             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
+             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color",
+             "policy_pack": "--policy-pack"}
 
     def __init__(self, project: "Project", name: str, run: "EngineRun | None" = None):
         self.project, self.name, self.run = project, name, run
@@ -246,6 +247,14 @@ class Project:
             raise FleetError(str(e)) from None
         self.command = binary
         self._backend_lock, self._backend_ready = threading.Lock(), threading.Event()
+
+    def policy_pack(self) -> str | None:
+        """The standards' policy pack (`policy/`) when the project has one and a standards file for it to judge
+        by; `preview`, `up` and `drift --engine` pass it (`--policy-pack`)."""
+        pack = self.dir / "policy"
+        if (pack / "PulumiPolicy.yaml").is_file() and (self.stacks_dir / "standards.yaml").is_file():
+            return str(pack)
+        return None
 
     def workspace(self) -> auto.LocalWorkspace:
         """An Automation API workspace over the project (for commands that start no engine: stack and config)."""
