@@ -25,7 +25,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi_policy import EnforcementLevel, PolicyPack, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from .fleet.standards import CustomerUnreadable, fleet_standards, load_customer
@@ -37,12 +36,9 @@ FILE_POLICY = "standards-file"  # the one policy left when the standards file do
 
 
 def stacks_dir(project: Path) -> Path:
-    """Where the stack files are: Pulumi.yaml's `stackConfigDir`, relative to the project."""
-    try:
-        data = yaml.safe_load((project / "Pulumi.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
-        data = {}
-    return project / str(data.get("stackConfigDir") or ".")
+    """Where the stack files and the standards file are: `stacks/` (Pulumi.yaml's `stackConfigDir`, as the fleet
+    has it)."""
+    return project / "stacks"
 
 
 def stack_of(urn: str) -> str:
