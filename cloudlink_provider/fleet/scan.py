@@ -442,7 +442,8 @@ def scan_drift(project: Any, names: list[str], parallel: int | None = None, shar
     finally:
         reader.close()
     if live is not None:
-        failed = {s.stack: s.error or s.status for s in report.stacks if s.stack not in live.customers}
+        failed = {s.stack: s.error or s.status for s in report.stacks
+                  if s.stack not in live.customers and s.stack not in live.errors}
         report.standards = standards_of(standards, live, failed, today)
     report.fail_on_unmanaged = fail_on_unmanaged
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job

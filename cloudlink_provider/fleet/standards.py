@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..client import CloudLinkError
 from ..customer.model import SpecError, parse_customer
 from ..customer.rules import PBX_MODELS
 from ..standards import Customer, LiveFacts, Standards, StandardsError, StandardsReport, evaluate, load_standards
@@ -71,12 +72,25 @@ def fleet_standards(stacks_dir: Path, refuse_expired_on: date | None = None) -> 
 class LiveReader:
     """Collects, during the scan, each customer's spec and live facts (thread-safe: customers run in parallel)."""
     customers: dict[str, Customer] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # a live read that failed: that customer cannot be judged
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def observe(self, name: str, config: dict[str, Any], spec: Any, refreshed: dict[str, tuple[dict, dict]],
                 client: Any) -> None:
         """`refreshed`: resource name -> (inputs, outputs) as the scan's refresh read them; `client`: the
         customer's CloudLink client (for the reads no resource made)."""
+        try:
+            facts = self._facts(spec, refreshed, client)
+        except CloudLinkError as e:  # reported for this customer's standards; the drift scan goes on
+            with self._lock:
+                self.errors[name] = f"reading live facts for the standards: {' '.join(str(e).split())}"
+            return
+        customer = Customer(name, labels_of(config, name), spec.model_dump(mode="json"), facts)
+        with self._lock:
+            self.customers[name] = customer
+
+    @staticmethod
+    def _facts(spec: Any, refreshed: dict[str, tuple[dict, dict]], client: Any) -> LiveFacts:
         facts = LiveFacts()
         sso = refreshed.get("sso")
         if sso:
@@ -94,14 +108,15 @@ class LiveReader:
             facts.pending_users = [PendingUser(u.get("email", ""), since.get(u.get("userId"))) for u in pending]
         if account_id and spec.pbx and PBX_MODELS[spec.pbx.type].role is not None and "pbx" in refreshed:
             facts.role_holders = sum(1 for _ in client.roles.list(account_id))
-        customer = Customer(name, labels_of(config, name), spec.model_dump(mode="json"), facts)
-        with self._lock:
-            self.customers[name] = customer
+        return facts
 
 
 def standards_of(standards: Standards, reader: LiveReader, failed: dict[str, str],
                  today: date | None = None) -> StandardsReport:
-    return evaluate(standards, reader.customers.values(), today, live_reads=True, failed=failed)
+    """`failed`: customers the scan could not read (they cannot be judged either), with why."""
+    failed = {**failed, **reader.errors}
+    return evaluate(standards, [c for n, c in reader.customers.items() if n not in failed], today,
+                    live_reads=True, failed=failed)
 
 
 __all__ = ["CustomerUnreadable", "LiveReader", "StandardsError", "customer_from", "fleet_standards",

@@ -89,3 +89,19 @@ def test_report_json_and_markdown_beside_drift():
     drift.standards = report
     assert drift.to_json()["standards"]["customers"][0]["customer"] == "nordwind"
     assert drift.exit_code == 0  # standards beside drift do not change drift's exit code
+
+
+def test_a_failed_live_read_fails_that_customers_standards_only():
+    from cloudlink_provider.client.errors import ServerError
+
+    class Failing(Client):
+        def _roles(self, account_id):
+            raise ServerError(503, "ServiceUnavailable", "try later", "c-1")
+
+    reader = LiveReader()
+    refreshed = {"account": ({}, {"accountId": "a1"}), "pbx": ({}, {})}
+    reader.observe("nordwind", {"cloudlink-fleet:customer": SPEC}, parse_customer(SPEC), refreshed, Failing())
+    assert "nordwind" not in reader.customers
+    report = standards_of(parse_standards({"standards": {"sso-and-sync": {"mode": "report"}}}), reader, {}, TODAY)
+    assert report.customers[0].error.startswith("reading live facts for the standards: ")
+    assert report.exit_code == 1
