@@ -328,7 +328,8 @@ def fleet_standards_command(
     names = select_stacks(project.stacks_dir, stacks, shard)
     view = ScanView(out, names, "standards (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
-        drift = scan_drift(project, names, parallel, shard, view, standards=standards, today=today)
+        drift = scan_drift(project, names, parallel, shard, view, standards=standards, today=today,
+                           coverage_too=False)  # what no stack manages is drift's question, not a standard
     report = drift.standards
     print_standards(out, report)
     if json_file:

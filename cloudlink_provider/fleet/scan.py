@@ -423,9 +423,10 @@ def passphrase_from(env: dict[str, str]) -> Passphrase:
 
 def scan_drift(project: Any, names: list[str], parallel: int | None = None, shard: str | None = None,
                listener: Any = None, fail_on_unmanaged: bool = False, standards: Any = None,
-               today: Any = None) -> FleetReport:
-    """`cloudlink fleet drift` as a scan over `project` (a workspace.Project): the report, with coverage, and
-    with `standards` (a standards.Standards) the standards report beside it (`report.standards`)."""
+               today: Any = None, coverage_too: bool = True) -> FleetReport:
+    """`cloudlink fleet drift` as a scan over `project` (a workspace.Project): the report, with coverage (unless
+    `coverage_too` is False: `fleet standards` needs none), and with `standards` (a standards.Standards) the
+    standards report beside it (`report.standards`)."""
     from .coverage import Coverage
     from .standards import LiveReader, standards_of
 
@@ -433,7 +434,7 @@ def scan_drift(project: Any, names: list[str], parallel: int | None = None, shar
         reader = open_reader(project.backend_url, PROJECT, project.dir, project.env)
     except CheckpointError as e:
         raise FleetError(str(e)) from None
-    coverage = Coverage()
+    coverage = Coverage() if coverage_too else None
     live = LiveReader() if standards is not None else None
     scanner = Scanner(project.stacks_dir, project.backend_url, reader, passphrase_from(project.env), listener,
                       parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, live)
@@ -446,6 +447,8 @@ def scan_drift(project: Any, names: list[str], parallel: int | None = None, shar
                   if s.stack not in live.customers and s.stack not in live.errors}
         report.standards = standards_of(standards, live, failed, today)
     report.fail_on_unmanaged = fail_on_unmanaged
+    if coverage is None:
+        return report
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job
         try:
             coverage.partner_accounts()

@@ -98,6 +98,7 @@ class LiveReader:
         account = refreshed.get("account")
         account_id = (account[1].get("accountId") or account[1].get("id")) if account else None
         users = refreshed.get("users")
+        facts.onboarded_users, facts.pending_users = 0, []  # read live: no onboarding resource, no user of ours
         if users:
             managed = users[1].get("users") or []
             facts.onboarded_users = len(managed)
