@@ -13,7 +13,8 @@ and table), `recover` (what a killed run leaves: dead engines' locks, half-writt
 file:// blobs, pending creates), `importer` (existing accounts -> stack files),
 `engine` (where the engine is, its environment), `errors` (the one domain error).
 The drift scan's rooms (`scan`, `checkpoint`, `secrets`, `desired`, `coverage`,
-`blind`, `changes`, `progress`) say what they own in their own docstrings.
+`blind`, `changes`, `progress`) say what they own in their own docstrings; `standards`
+hands the customers and their live facts to `cloudlink_provider.standards`.
 
 Uses the real `pulumi` CLI built by tools/ (directly, and the Automation
 API's public surface for engine-less commands); never imports the emulator.
