@@ -67,8 +67,10 @@ def _teams_presence(c: Customer, p: dict[str, Any], today: date) -> list[str]:
     if have in p["values"]:
         return []
     said = f"{p['label']}={have}" if have is not None else f"no {p['label']} label"
+    wanted = (f"{p['label']}={p['values'][0]}" if len(p["values"]) == 1
+              else f"{p['label']} one of {', '.join(p['values'])}")
     return [f"Teams presence integration configured, but the customer does not need presence ({said}; "
-            f"expected {p['label']} in {', '.join(p['values'])})"]
+            f"expected {wanted})"]
 
 
 def _mivb(c: Customer, p: dict[str, Any]) -> bool:

@@ -70,3 +70,19 @@ def test_a_standards_file_that_does_not_load_blocks_with_its_one_line(tmp_path):
 
 def test_stack_of_urn():
     assert stack_of("urn:pulumi:acme-iberia::cloudlink-fleet::pulumi:pulumi:Stack::x") == "acme-iberia"
+
+
+def test_the_sample_customers_break_no_enforce_standard_so_the_demo_applies_them():
+    from datetime import date
+
+    from cloudlink_provider.fleet.engine import PROJECT_ROOT
+    from cloudlink_provider.fleet.stacks import discover_stacks
+    from cloudlink_provider.fleet.standards import fleet_standards, load_customer
+    from cloudlink_provider.standards import evaluate
+
+    stacks = PROJECT_ROOT / "stacks"
+    customers = [load_customer(stacks, n) for n in discover_stacks(stacks)]
+    report = evaluate(fleet_standards(stacks), customers, date(2026, 12, 5), live_reads=False)
+    assert len(report.customers) == 4
+    assert [c.customer for c in report.customers if c.blocking()] == []
+    assert {c.customer: c.score for c in report.customers if c.error} == {}
