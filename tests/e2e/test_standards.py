@@ -144,6 +144,12 @@ def test_the_engine_path_and_fleet_standards_report_the_same_violations(tmp_path
     assert excepted[0]["status"] == "excepted"
     expired = [f for f in by_name[names[1]]["findings"] if f["standard"] == "teams-only-for-presence"]
     assert expired[0]["status"] == "exception-expired" and expired[0]["exception"]["reason"] == "presence pilot"
+    # the drift scan reports the same standards beside drift (nothing is deployed: every customer drifts)
+    drift = tmp_path / "drift.json"
+    check(fleet(project, "drift", "--json", str(drift)), 3)
+    beside = json.loads(drift.read_text())["standards"]
+    assert {(c["customer"], f["standard"]) for c in beside["customers"] for f in c["findings"]
+            if f["status"] in ("violates", "exception-expired")} == fleet_view
     tally = {s["id"]: (s["follow"], s["of"]) for s in data["standards"]}
     assert tally["sso-and-sync"] == (3, 4) and tally["gateway-names"] == (3, 4)
     assert tally["pending-activation"] == (0, 0)  # no customer onboards users with the welcome email
