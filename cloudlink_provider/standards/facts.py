@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from ..wire.saml import pem_certificates
+from ..customer.saml import pem_certificates
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import pytest
 from cloudlink_provider.fleet.engine import PROJECT_ROOT
 from cloudlink_provider.fleet.stacks import StackFile
 
-from .fleet_project import fleet, full_customers, make_project, write_imported_stacks
+from testkit.fleet_project import fleet, full_customers, make_project, write_imported_stacks
 
 pytestmark = pytest.mark.e2e
 
