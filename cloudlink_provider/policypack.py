@@ -28,10 +28,10 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, PolicyPack, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from .fleet.standards import CustomerUnreadable, fleet_standards, load_customer
+from .pulumi_facts import STACK_TYPE
 from .standards import Standards, StandardsError, evaluate
 
 PACK = "cloudlink-standards"
-STACK_TYPE = "pulumi:pulumi:Stack"
 FILE_POLICY = "standards-file"  # the one policy left when the standards file does not load
 
 

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..client import CloudLinkError
 from ..customer.model import SpecError, parse_customer
 from ..customer.rules import PBX_MODELS
+from ..plan import NAMESPACE
 from ..standards import Customer, LiveFacts, Standards, StandardsError, StandardsReport, evaluate, load_standards
 from ..standards.facts import PendingUser, parse_day
-from .stacks import StackFile, UnreadableStackFile
+from .events import PolicyViolation
+from .stacks import CUSTOMER_KEY, StackFile, UnreadableStackFile
 
-PROJECT = "cloudlink-fleet"
-CUSTOMER_KEY = f"{PROJECT}:customer"
-LABELS_KEY = f"{PROJECT}:labels"  # the customer's labels, until the fleet file's effective spec carries them
+LABELS_KEY = f"{NAMESPACE}:labels"  # the customer's labels, until the fleet file's effective spec carries them
 
 
 class CustomerUnreadable(Exception):
@@ -75,8 +75,8 @@ class LiveReader:
     errors: dict[str, str] = field(default_factory=dict)  # a live read that failed: that customer cannot be judged
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def observe(self, name: str, config: dict[str, Any], spec: Any, refreshed: dict[str, tuple[dict, dict]],
-                client: Any) -> None:
+    def observe(self, name: str, config: dict[str, Any], spec: Any,
+                refreshed: dict[str, tuple[dict[str, Any], dict[str, Any]]], client: Any) -> None:
         """`refreshed`: resource name -> (inputs, outputs) as the scan's refresh read them; `client`: the
         customer's CloudLink client (for the reads no resource made)."""
         try:
@@ -112,6 +112,44 @@ class LiveReader:
         return facts
 
 
+class PolicyMirror:
+    """What the standards' policy pack (policy/, `cloudlink_provider.policypack`) reports for a customer, from the
+    same evaluation (its spec only, as of today), so that the scan's preview shows what the engine's would:
+    advisory findings worded as the engine words them ("<title>: <what is wrong>"); a customer with a mandatory
+    one, or every customer when the standards file does not load, is the engine's to decide (`engine_reason`),
+    since its run stops there and says so."""
+
+    def __init__(self, stacks_dir: Path):
+        self.standards: Standards | None = None
+        self.error: str | None = None
+        try:
+            self.standards = fleet_standards(stacks_dir)
+        except StandardsError as e:
+            self.error = str(e)
+
+    def judge(self, name: str, config: dict[str, Any]) -> tuple[list[PolicyViolation], str | None]:
+        """(the pack's violations for this customer, why the engine must decide it, or None)."""
+        if self.standards is None:
+            return [], f"the standards file does not load ({self.error}): the engine's policy pack refuses it"
+        try:
+            customer = customer_from(name, config)
+        except CustomerUnreadable:
+            return [], None  # an invalid spec fails at check, naming the field: not the pack's to say
+        today = datetime.now(timezone.utc).date()
+        result = evaluate(self.standards, [customer], today, live_reads=False).customers[0]
+        titles = {s.id: s.title for s in self.standards.standards}
+        found = []
+        for f in result.findings:
+            if f.violated:
+                text = ": ".join(line.strip() for line in f"{titles[f.standard]}\n{f.text()}".splitlines()
+                                 if line.strip())
+                found.append(PolicyViolation(f.standard, "mandatory" if f.mode == "enforce" else "advisory", text))
+        blocking = [p.standard for p in found if p.level == "mandatory"]
+        if blocking:
+            return found, f"an enforce standard is violated ({', '.join(blocking)}): the engine's policy pack blocks it"
+        return found, None
+
+
 def standards_of(standards: Standards, reader: LiveReader, failed: dict[str, str],
                  today: date | None = None) -> StandardsReport:
     """`failed`: customers the scan could not read (they cannot be judged either), with why."""
@@ -120,5 +158,5 @@ def standards_of(standards: Standards, reader: LiveReader, failed: dict[str, str
                     live_reads=True, failed=failed)
 
 
-__all__ = ["CustomerUnreadable", "LiveReader", "StandardsError", "customer_from", "fleet_standards",
+__all__ = ["CustomerUnreadable", "LiveReader", "PolicyMirror", "StandardsError", "customer_from", "fleet_standards",
            "load_customer", "standards_of"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cloudlink_provider.fleet.engine import PROJECT_ROOT
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 from cloudlink_provider.fleet.stacks import StackFile
 
 from testkit.fleet_project import fleet, full_customers, make_project, write_imported_stacks
@@ -80,6 +80,16 @@ rules:
     assert "Gold Berlin" not in names and {"Gold Madrid", "Plain Oslo"} <= names
     # the same verdict from the fleet's own check, which exits 5 for an enforce violation
     check(fleet(project, "standards"), 5)
+    # the scan's preview (the default) hands the blocked customer to the engine, which blocks it as `up` did;
+    # the two that were applied are the scan's, unchanged
+    out = tmp_path / "preview.json"
+    check(fleet(project, "preview", "--json", str(out)), 1)
+    stacks = {s["stack"]: s for s in json.loads(out.read_text())["stacks"]}
+    assert stacks["gold-berlin"]["status"] == "failed"
+    assert stacks["gold-berlin"]["decidedBy"].startswith("an enforce standard is violated (gold-speaks-spanish)")
+    assert stacks["gold-berlin"]["error"].startswith("blocked by enforce standard gold-speaks-spanish: ")
+    assert stacks["gold-madrid"]["status"] == stacks["plain-oslo"]["status"] == "unchanged"
+    assert stacks["gold-madrid"]["decidedBy"] == stacks["plain-oslo"]["decidedBy"] == "scan"
 
 
 def _seeded(tmp_path: Path, emulator) -> Path:
@@ -123,9 +133,18 @@ exceptions:
 def test_the_engine_path_and_fleet_standards_report_the_same_violations(tmp_path, emulator):
     project = _seeded(tmp_path, emulator)
     preview = tmp_path / "preview.json"
-    check(fleet(project, "preview", "--json", str(preview)), 0)  # report and alert are advisory in the engine
+    check(fleet(project, "preview", "--engine", "--json", str(preview)), 0)  # report and alert are advisory
     engine = {(s["stack"], p["standard"]) for s in json.loads(preview.read_text())["stacks"]
               for p in s["policyViolations"]}
+    # the scan's preview (the default) gives the policy pack's findings too, worded as the engine words them
+    scanned = tmp_path / "scanned.json"
+    check(fleet(project, "preview", "--json", str(scanned)), 0)
+    by_engine = {(s["stack"], p["standard"], p["level"], p["message"]) for s in json.loads(preview.read_text())["stacks"]
+                 for p in s["policyViolations"]}
+    by_scan = {(s["stack"], p["standard"], p["level"], p["message"]) for s in json.loads(scanned.read_text())["stacks"]
+               for p in s["policyViolations"]}
+    assert by_scan == by_engine
+    assert all(s["decidedBy"] == "scan" for s in json.loads(scanned.read_text())["stacks"])
 
     standards = tmp_path / "standards.json"
     check(fleet(project, "standards", "--json", str(standards)), 5)

@@ -105,3 +105,25 @@ def test_a_failed_live_read_fails_that_customers_standards_only():
     report = standards_of(parse_standards({"standards": {"sso-and-sync": {"mode": "report"}}}), reader, {}, TODAY)
     assert report.customers[0].error.startswith("reading live facts for the standards: ")
     assert report.exit_code == 1
+
+
+def test_policy_mirror_words_findings_as_the_engine_and_hands_mandatory_ones_to_it(tmp_path):
+    from cloudlink_provider.fleet.standards import PolicyMirror
+
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "Pulumi.nordwind.yaml").write_text("config: {}\n")
+    (stacks / "standards.yaml").write_text(
+        "rules:\n"
+        "  - {id: spanish, title: Served in Spanish, mode: enforce, require: {account.languageCode: es-ES}}\n"
+        "  - {id: site-names, title: Gateway names follow Site N, mode: report,"
+        " require: {gateway.name: {matches: 'Site [0-9]+'}}}\n")
+    config = {"cloudlink-fleet:customer": SPEC}
+    found, engine = PolicyMirror(stacks).judge("nordwind", config)
+    assert [(p.standard, p.level) for p in found] == [("spanish", "mandatory"), ("site-names", "advisory")]
+    assert found[0].message.startswith("Served in Spanish: ") and "de-DE" in found[0].message
+    assert engine is not None and "(spanish)" in engine
+    assert PolicyMirror(stacks).judge("nordwind", {}) == ([], None)  # no spec: check fails it, not the pack
+    (stacks / "standards.yaml").write_text("rules: [{id: x}]\n")
+    found, engine = PolicyMirror(stacks).judge("nordwind", config)
+    assert found == [] and engine is not None and engine.startswith("the standards file does not load")

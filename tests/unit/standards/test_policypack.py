@@ -75,7 +75,7 @@ def test_stack_of_urn():
 def test_the_sample_customers_break_no_enforce_standard_so_the_demo_applies_them():
     from datetime import date
 
-    from cloudlink_provider.fleet.engine import PROJECT_ROOT
+    from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
     from cloudlink_provider.fleet.stacks import discover_stacks
     from cloudlink_provider.fleet.standards import fleet_standards, load_customer
     from cloudlink_provider.standards import evaluate
