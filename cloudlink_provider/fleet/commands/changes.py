@@ -2,8 +2,8 @@
 
 Owns the rule, and says per customer what picked it:
 - shared code changed since REF (the program, the provider package, Pulumi.yaml,
-  `__main__.py`, pyproject.toml, tools/): every stack, because any of them may plan
-  differently now;
+  `__main__.py`, pyproject.toml, tools/, the standards file and the policy pack): every
+  stack, because any of them may plan (or be judged) differently now;
 - otherwise each customer whose EFFECTIVE spec differs between REF and now (its stack
   file layered over the fleet file, with the one merge, `customer.layers.effective`,
   at REF and now), whose stack file's other config differs (a secret, a provider
@@ -28,7 +28,8 @@ from ..errors import FleetError, usage
 from ..layering import Layering, layering_for
 from ..stacks import StackFile
 
-SHARED = ("cloudlink_provider/", "Pulumi.yaml", "__main__.py", "pyproject.toml", "tools/")
+SHARED = ("cloudlink_provider/", "Pulumi.yaml", "__main__.py", "pyproject.toml", "tools/", "stacks/standards.yaml",
+          "policy/")
 LAYER_KEYS = (CUSTOMER_KEY, PROFILES_KEY, LABELS_KEY)
 
 

@@ -53,7 +53,7 @@ def scan_preview(project: Any, names: list[str], options: RunOptions, listener: 
     listener = listener or NullListener()
     start = time.monotonic()
     report = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh,
-                  expect_no_changes=options.expect_no_changes)
+                  expect_no_changes=options.expect_no_changes, policy_pack=True)
     report.mode = SCAN
     reasons = {s.stack: s.cannot_judge for s in report.stacks if s.cannot_judge}
     for s in report.stacks:
@@ -77,7 +77,8 @@ def selective_up(project: Any, names: list[str], options: RunOptions, listener: 
         for s in report.stacks:
             s.engine = ALL
         return report
-    planned = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh, for_up=True)
+    planned = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh, for_up=True,
+                   policy_pack=True)
     reasons: dict[str, str] = {}
     for s in planned.stacks:
         if s.cannot_judge:

@@ -57,7 +57,8 @@ def test_stack_files_have_one_reader_and_writer():
     assert readers == {"fleet/stacks.py",
                        "pulumi_facts.py",          # Pulumi.yaml: the project's name, read once
                        "fleet/state/layout.py",    # the backend's .pulumi/meta.yaml
-                       "fleetfile.py"}             # stacks/fleet.yaml (and Pulumi.yaml's stackConfigDir)
+                       "fleetfile.py",             # stacks/fleet.yaml (and Pulumi.yaml's stackConfigDir)
+                       "standards/model.py"}       # stacks/standards.yaml, which is no stack file
 
 
 def test_a_stack_file_reads_its_spec_secure_keys_and_salt_and_writes_leading_keys_first(tmp_path):
