@@ -50,7 +50,7 @@ from ..state.errors import StateError
 from ..state.secrets import Passphrase, SecretsError, passphrase_from
 from .blind import write_only_notes
 from .coverage import Coverage
-from .desired import MissingSecret, desired, warnings
+from .desired import MissingSecret, desired, export_names, warnings
 from .preview import Judged, StackFailed, cannot_judge, preview, refresh, saved, scan_failed, warn
 
 DEFAULT_SCAN_PARALLEL = 16  # customers at once: each is a handful of GETs, mostly waiting on the network
@@ -168,8 +168,8 @@ class Scanner:
             collector = EventCollector(stack.secure_keys)
             self.listener.activity(name, "reading the checkpoint")
             checkpoint = self.reader.read(name)
-            users, provider_changes = self._scan(name, stack, checkpoint, collector)
-            judge = cannot_judge(checkpoint, provider_changes, self.for_up)
+            users, provider_changes, exports = self._scan(name, stack, checkpoint, collector)
+            judge = cannot_judge(checkpoint, provider_changes, self.for_up, exports)
             error = None
             if self.policies is not None:
                 found, blocked = self.policies.judge(name, stack.config)
@@ -217,10 +217,10 @@ class Scanner:
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
-              collector: EventCollector) -> tuple[dict[str, Any] | None, list[str]]:
+              collector: EventCollector) -> tuple[dict[str, Any] | None, list[str], set[str]]:
         """Refresh (if asked) and preview one stack into `collector`; returns user onboarding's refreshed
-        summary (the pending activations the report shows), if the stack onboards users, and the config keys
-        the default provider's step changes."""
+        summary (the pending activations the report shows), if the stack onboards users, the config keys
+        the default provider's step changes, and the names of the outputs the program exports."""
         try:
             if stack.get(CUSTOMER_KEY) is None:
                 raise StackFailed(f"this stack has no customer spec: set `{CUSTOMER_KEY}` in "
@@ -230,6 +230,7 @@ class Scanner:
             secrets = {k.split(":", 1)[1]: v for k, v in stack.config.items()
                        if k.startswith(namespace) and isinstance(v, str)}
             plan = desired(spec, secrets, name)
+            exports = export_names(spec, secrets, name)
             if not self.refresh:
                 warn(collector, warnings(spec, secrets, name))
         except (SpecError, LayerError, MissingSecret) as e:
@@ -265,7 +266,7 @@ class Scanner:
         provider_changes = preview(name, self.project, stack.config, stack.secure_keys, checkpoint, plan, refreshed,
                                    reveal, provider_for, collector, activity)
         onboarding = refreshed.get("users")  # issue 11: pending activations, as CloudLink says now
-        return (onboarding.outputs.get("summary") if onboarding else None), provider_changes
+        return (onboarding.outputs.get("summary") if onboarding else None), provider_changes, exports
 
 
 def scan_drift(project: Project, names: list[str], parallel: int | None = None, shard: str | None = None,
