@@ -102,29 +102,29 @@ class Selector:
 _TOKEN = re.compile(r"\s*(==|!=|=|\(|\)|,|!|[^\s=!(),]+)")
 
 
-def _tokens(text: str) -> list[tuple[str, int]]:
+def _tokens(text: str, name: str = "--select") -> list[tuple[str, int]]:
     out, pos = [], 0
     while pos < len(text):
         if text[pos:].strip() == "":
             break
         m = _TOKEN.match(text, pos)
         if not m:  # pragma: no cover - the pattern matches any non-space character
-            raise SelectorError(f"--select {text!r}: unexpected character at position {pos + 1}")
+            raise SelectorError(f"{name} {text!r}: unexpected character at position {pos + 1}")
         out.append((m.group(1), m.start(1)))
         pos = m.end()
     return out
 
 
-def parse_selector(text: str) -> Selector:
+def parse_selector(text: str, name: str = "--select") -> Selector:
     """`tier=gold,region in (eu,uk),!legacy` -> a `Selector`; raises `SelectorError` (one line)."""
-    tokens = _tokens(text or "")
+    tokens = _tokens(text or "", name)
     if not tokens:
-        raise SelectorError(f"--select {text!r}: empty selector (write for example tier=gold,region in (eu,uk))")
+        raise SelectorError(f"{name} {text!r}: empty selector (write for example tier=gold,region in (eu,uk))")
     i, requirements = 0, []
 
     def fail(why: str, at: int | None = None) -> SelectorError:
         where = f" at position {at + 1}" if at is not None else " at the end"
-        return SelectorError(f"--select {text!r}: {why}{where}")
+        return SelectorError(f"{name} {text!r}: {why}{where}")
 
     def peek() -> tuple[str, int] | None:
         return tokens[i] if i < len(tokens) else None

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from ._selector import SelectorError, parse_selector
+from ..customer.selectors import SelectorError, parse_selector
 from .builtin import BUILTINS, Builtin
 from .rules import RuleError, Test, parse_conditions
 
@@ -89,7 +89,7 @@ def _selector(text: Any, where: str) -> tuple[str | None, Callable[[Mapping[str,
     if not isinstance(text, str) or not text.strip():
         raise StandardsError(f"{where}: select must be a label selector like tier=gold")
     try:
-        return text, parse_selector(text)
+        return text, parse_selector(text, name="selector")  # the grammar of --select, one parser
     except SelectorError as e:
         raise StandardsError(f"{where}: {e}") from None
 
