@@ -165,6 +165,16 @@ JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="write a machine
 MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a pull-request-comment report here")]
 
 
+def _project(project_dir: Path, backend: str | None) -> Any:
+    """The fleet's project, refused without a passphrase of the partner's own (fleet/passphrase.py)."""
+    from .fleet.passphrase import require_passphrase
+    from .fleet.workspace import Project
+
+    project = Project(project_dir, backend)
+    require_passphrase(project.env)
+    return project
+
+
 DebugOpt = Annotated[bool, typer.Option("--debug", help="keep the engine's whole failure text (terminal and "
                                                        "JSON `errorDetail`); reports otherwise show 1-3 lines")]
 
@@ -175,10 +185,9 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
     from .fleet.runner import Fleet, RunOptions, default_parallel
     from .fleet.stacks import select_stacks
     from .fleet.view import FleetView
-    from .fleet.workspace import Project
 
     run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
-    project = Project(project_dir, backend)
+    project = _project(project_dir, backend)
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = select_stacks(project.stacks_dir, stacks, shard)
@@ -192,11 +201,17 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
         report = Fleet(project, view).run(names, run_options)
     report.debug = debug
     report.selected_by = selected_by
-    _finish(view, report, json_file, markdown_file)
+    _finish(view, report, json_file, markdown_file, project, names)
 
 
-def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path | None) -> None:
+def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path | None, project: Any,
+            names: list[str]) -> None:
     """Every fleet report ends the same way: the table, the files asked for, the exit code."""
+    from .fleet.passphrase import public_passphrase_warning
+
+    warning = public_passphrase_warning(project.env, project.stacks_dir, names)
+    if warning:
+        report.warnings.append(warning)
     view.print_report(report)
     if json_file:
         report.write_json(json_file)
@@ -250,15 +265,14 @@ def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Sh
     from .fleet.progress import ScanView
     from .fleet.scan import DEFAULT_SCAN_PARALLEL, scan_drift
     from .fleet.stacks import select_stacks
-    from .fleet.workspace import Project
 
-    project = Project(project_dir, backend)
+    project = _project(project_dir, backend)
     names = select_stacks(project.stacks_dir, stacks, shard)
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged)
     report.debug = debug
-    _finish(view, report, json_file, markdown_file)
+    _finish(view, report, json_file, markdown_file, project, names)
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
@@ -321,12 +335,11 @@ def fleet_import(
     from .fleet.errors import usage
     from .fleet.importer import (FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options,
                                  secrets_from_env)
-    from .fleet.workspace import Project
 
     if bool(account_id) == all_accounts or (name and all_accounts):
         raise usage("give either --account-id ID [--name NAME] or --all")
     secrets = secrets_from_env({PBX_PASSWORD: pbx_password_env, TEAMS_SECRET: teams_secret_env})
-    importer = Importer(Project(project_dir, backend), credentials_from_options(endpoint, client_id, client_secret),
+    importer = Importer(_project(project_dir, backend), credentials_from_options(endpoint, client_id, client_secret),
                         secrets)
     results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
     out, err = consoles().out, consoles().err
@@ -371,9 +384,8 @@ def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), 
 
     from .fleet.recover import recover
     from .fleet.stacks import select_stacks
-    from .fleet.workspace import Project
 
-    project = Project(project_dir, backend)
+    project = _project(project_dir, backend)
     names = select_stacks(project.stacks_dir, stacks)
     out = consoles().out
     results = recover(project, names, force=force)
@@ -411,13 +423,16 @@ def fleet_welcome_email(
 
     from .fleet.engine import fleet_env
     from .fleet.errors import usage
+    from .fleet.passphrase import require_passphrase
     from .fleet.stacks import select_stacks
     from .fleet.welcome import resend_welcome
 
     if not stacks:
         raise usage("name the customers with --stacks GLOB")
     names = select_stacks(project_dir / "stacks", stacks)
-    results = resend_welcome(names, project_dir, fleet_env(project_dir, backend), dry_run)
+    env = fleet_env(project_dir, backend)
+    require_passphrase(env)
+    results = resend_welcome(names, project_dir, env, dry_run)
     table = Table(title="cloudlink fleet welcome-email" + (" (dry run: nothing sent)" if dry_run else ""))
     for column in ("customer", "would send" if dry_run else "sent", "activated since", "to / error"):
         table.add_column(column)

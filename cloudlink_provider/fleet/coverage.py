@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ..client import CloudLink
+from ..client import CloudLink, CloudLinkError
 from ..customer.model import CustomerSpec
 from ..resources._base import client_config, shared_client
 
@@ -112,14 +112,23 @@ class Coverage:
         with self._lock:
             self.items += found
 
-    def partner_accounts(self) -> None:
-        """Once per set of credentials: customer accounts that no stack manages."""
+    def partner_accounts(self) -> list[str]:
+        """Once per set of credentials: customer accounts that no stack manages. Returns one line per set of
+        credentials whose accounts could not be listed (the report's section; the others still count)."""
+        errors = []
         for config, client in list(self.clients.items()):
             ids, names = self.managed_ids[config], self.managed_names[config]
-            for account in client.accounts.list():
+            try:
+                accounts = list(client.accounts.list())
+            except CloudLinkError as e:
+                errors.append(f"the accounts of client {config[1]} at {config[0]} could not be listed, so "
+                              f"unmanaged accounts there are unknown: {' '.join(str(e).split())}")
+                continue
+            for account in accounts:
                 if account.accountId not in ids and account.name not in names:
                     self.items.append(Unmanaged(ACCOUNT, account.accountId, account.name, account.accountId,
                                                 f"customer account {account.name}", None))
+        return errors
 
     def sorted(self) -> list[Unmanaged]:
         order = {k: i for i, k in enumerate((ACCOUNT, GATEWAY, PBX, TEAMS, SSO))}

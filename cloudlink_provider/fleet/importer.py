@@ -301,9 +301,10 @@ class Importer:
 
     # -- the work ------------------------------------------------------------------------------
     def _fleet_salt(self) -> str:
-        from .secrets import Passphrase, fleet_salt
+        from .scan import passphrase_from
+        from .secrets import fleet_salt
 
-        return fleet_salt(self.project.stacks_dir, Passphrase(self.project.env["PULUMI_CONFIG_PASSPHRASE"]))
+        return fleet_salt(self.project.stacks_dir, passphrase_from(self.project.env))
 
     def _call(self, fn: Any) -> Any:
         try:

@@ -71,17 +71,19 @@ class FleetReport:
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
+    coverage_errors: list[str] = field(default_factory=list)  # drift: account listings that failed (a section)
+    warnings: list[str] = field(default_factory=list)  # run-wide warnings (the public demo passphrase in use)
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
 
     @property
     def exit_code(self) -> ExitCode:
-        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes);
-        4 unmanaged objects found with --fail-on-unmanaged; else 0."""
+        """130 interrupted; 1 any customer (or the coverage listing) failed; 3 drift found (drift /
+        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED):
+        if self.count(FAILED) or self.coverage_errors:
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
@@ -99,6 +101,8 @@ class FleetReport:
             "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
+            "coverageErrors": self.coverage_errors,
+            "warnings": self.warnings,
         }
 
     def write_json(self, path: Path) -> None:
@@ -167,6 +171,10 @@ def markdown(report: FleetReport) -> str:
         lines += ["", "</details>"]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.warnings:
+        lines += [""] + [f"> ⚠️ {_cell(w)}" for w in report.warnings]
+    if report.coverage_errors:
+        lines += ["", "#### Coverage could not be listed", ""] + [f"- {_cell(e)}" for e in report.coverage_errors]
     if report.unmanaged:
         lines += ["", f"#### In CloudLink, managed by no stack ({len(report.unmanaged)})", "",
                   "| account | what | adopt with |", "|---|---|---|"]

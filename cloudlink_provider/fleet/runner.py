@@ -31,6 +31,7 @@ from .engine import redact_url
 from .errors import usage
 from .events import EventCollector
 from .failures import Diagnostic, summarise
+from .preflight import check_connectivity
 from .recover import LOCKED, file_backend_for, release_dead_locks
 from .report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome
 from .stacks import StackFile
@@ -200,6 +201,7 @@ class Fleet:
         self._runs: list[EngineRun] = []
         self._runs_lock = threading.Lock()
         self._released: list[str] = []
+        self._unusable: dict[str, Any] = {}  # preflight.Problem per stack that cannot reach CloudLink
 
     # -- cancellation --------------------------------------------------------------------------
     def cancel(self, hard: bool = False) -> None:
@@ -220,6 +222,7 @@ class Fleet:
         report = FleetReport(options.operation, redact_url(self.project.backend_url),
                              expect_no_changes=options.expect_no_changes, shard=options.shard)
         start = time.monotonic()
+        self._unusable = check_connectivity(self.project, names)  # a run that cannot reach CloudLink fails
         report.stacks = run_each(names, lambda name: self._one(name, options), self.listener, options.parallel,
                                  self.cancel, "fleet")
         report.duration_s = time.monotonic() - start
@@ -235,6 +238,8 @@ class Fleet:
         start = time.monotonic()
         if self.cancelled:
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
+        if name in self._unusable:  # never handed to the engine: nothing planned, nothing saved
+            return StackOutcome(name, FAILED, error=self._unusable[name].message)
         run = EngineRun(name)
         with self._runs_lock:
             self._runs.append(run)
@@ -282,10 +287,13 @@ def _operate(stack: EngineStack, options: RunOptions, on_event: Callable[[auto.E
         return stack.preview(refresh=True, expect_no_changes=True, diff=True, **common)
     if op == "up":
         return stack.up(refresh=options.refresh or None, **common)
+    # refresh and destroy run the program (`--run-program`): the providers use the stack file's current
+    # endpoint and credentials, not the copy the last `up` saved in the state (issue 15, point 3)
     if op == "refresh":
-        return stack.refresh(clear_pending_creates=options.clear_pending_creates or None, **common)
+        return stack.refresh(clear_pending_creates=options.clear_pending_creates or None, run_program=True,
+                             **common)
     if op == "destroy":
-        return stack.destroy(**common)
+        return stack.destroy(run_program=True, **common)
     raise AssertionError(op)
 
 

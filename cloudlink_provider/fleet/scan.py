@@ -128,6 +128,7 @@ class Scanner:
         self._cancelled = threading.Event()
         self._providers: dict[str, CloudLinkProvider] = {}
         self._providers_lock = threading.Lock()
+        self.unusable: dict[str, Any] = {}  # preflight.Problem per stack that cannot reach CloudLink
 
     def cancel(self, hard: bool = False) -> None:
         self._cancelled.set()
@@ -152,6 +153,8 @@ class Scanner:
         self.listener.started(name)
         collector = EventCollector(set())
         users = None
+        if name in self.unusable:  # the preflight: this customer's endpoint or credentials do not work
+            return StackOutcome(name, FAILED, error=self.unusable[name].message)
         try:
             stack = DecryptedStack.load(self.stacks_dir, name, self.passphrase)
             collector = EventCollector({k for k, v in _secure_keys(self.stacks_dir, name)})
@@ -425,18 +428,19 @@ def scan_drift(project: Any, names: list[str], parallel: int | None = None, shar
         reader = open_reader(project.backend_url, PROJECT, project.dir, project.env)
     except CheckpointError as e:
         raise FleetError(str(e)) from None
+    from .preflight import preflight
+
     coverage = Coverage()
-    scanner = Scanner(project.stacks_dir, project.backend_url, reader, passphrase_from(project.env), listener,
+    passphrase = passphrase_from(project.env)
+    scanner = Scanner(project.stacks_dir, project.backend_url, reader, passphrase, listener,
                       parallel or DEFAULT_SCAN_PARALLEL, shard, coverage)
+    scanner.unusable = preflight(project.stacks_dir, names, passphrase)  # cannot reach CloudLink: a failed row
     try:
         report = scanner.run(names)
     finally:
         reader.close()
     report.fail_on_unmanaged = fail_on_unmanaged
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job
-        try:
-            coverage.partner_accounts()
-        except CloudLinkError as e:
-            raise FleetError(f"listing the partner's accounts: {e}") from None
+        report.coverage_errors = coverage.partner_accounts()  # a listing that fails is a section, never an abort
     report.unmanaged = coverage.sorted()
     return report

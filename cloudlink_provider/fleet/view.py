@@ -130,6 +130,10 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        for error in report.coverage_errors:
+            self.console.print(Text(f"coverage: {error}", style="red"))
+        for warning in report.warnings:
+            self.console.print(Text(warning, style="bold yellow"))
         if report.released_locks:
             self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
                                markup=False)

@@ -197,7 +197,8 @@ class EngineStack:
 
     # keyword -> the CLI's flag; a true value adds the flag, other values follow it
     FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
-             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
+             "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color",
+             "run_program": "--run-program"}
 
     def __init__(self, project: "Project", name: str, run: "EngineRun | None" = None):
         self.project, self.name, self.run = project, name, run

@@ -32,7 +32,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from ..client import CloudLinkError, Conflict, ServerError, TransportError, User
+from ..client import CloudLinkError, Conflict, Forbidden, ServerError, TransportError, Unauthorized, User
 from ..customer.rules import APPLICATION_KINDS
 from ..customer.users import ALL, PBX_DIRECTORY, UsersSpec
 from ._base import CloudLinkProvider, CloudLinkResource, is_unknown
@@ -103,7 +103,10 @@ class UserOnboardingProvider(CloudLinkProvider):
             inputs["onboard"] = sorted(self._wanted(inputs), key=lambda k: (len(k), k))
         except OnboardingError as e:
             return CheckResult(inputs, [CheckFailure(e.field, str(e))])
-        except CloudLinkError:  # account or PBX link not there (yet), CloudLink unreachable: create/update
+        except (TransportError, Unauthorized, Forbidden) as e:  # a plan that cannot be made is a failure
+            return CheckResult(inputs, [CheckFailure("extensions", "cannot read the PBX directory: CloudLink "
+                                                     f"unreachable or refusing the credentials: {' '.join(str(e).split())}")])
+        except CloudLinkError:  # account or PBX link not there (yet): create/update
             inputs["onboard"] = olds.get("onboard")  # resolve it; meanwhile claim no change for what exists
         return CheckResult(inputs, [])
 
