@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .engine import DEMO_PASSPHRASE, PROJECT_ROOT
-from .errors import FleetError
+from .errors import ExitCode, FleetError
 
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 SAMPLES_DIR = PROJECT_ROOT / "stacks"  # the committed sample customers, encrypted with the demo passphrase
@@ -34,7 +34,8 @@ def require_passphrase(env: dict[str, str]) -> None:
         return
     raise NoPassphrase("no passphrase for the stacks' secrets: set PULUMI_CONFIG_PASSPHRASE (or "
                        "PULUMI_CONFIG_PASSPHRASE_FILE) to your fleet's own passphrase; the demo's "
-                       f"({DEMO_PASSPHRASE!r}) is public and only for the sample stacks (`make demo`)")
+                       f"({DEMO_PASSPHRASE!r}) is public and only for the sample stacks (`make demo`)",
+                       ExitCode.USAGE)
 
 
 def demo_env(env: dict[str, str]) -> dict[str, str]:

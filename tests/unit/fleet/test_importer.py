@@ -209,7 +209,9 @@ def test_a_customer_breaking_a_spec_rule_fails_alone_and_nothing_is_written(tmp_
 def _customer_project(tmp_path):
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
-    return Project(tmp_path, (tmp_path / "my state").as_uri())
+    project = Project(tmp_path, (tmp_path / "my state").as_uri())
+    project.env["PULUMI_CONFIG_PASSPHRASE"] = "unit-importer"  # no default passphrase (issue 15)
+    return project
 
 
 def _config_get(project, stack: str, key: str):
