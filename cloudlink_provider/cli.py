@@ -306,11 +306,13 @@ def fleet_import(
     pbx_password_env: Annotated[Optional[str], typer.Option(
         "--pbx-password-env", metavar="VAR", show_default=False,
         help="read the PBX password from this environment variable and store it as the stack's "
-             "pbxPassword secret (for customers with a PBX link)")] = None,
+             "pbxPassword secret (for customers with a PBX link); with {stack} in the name, each customer's "
+             "own: PBX_PASSWORD_{stack} reads PBX_PASSWORD_ACME_IBERIA for stack acme-iberia")] = None,
     teams_secret_env: Annotated[Optional[str], typer.Option(
         "--teams-secret-env", metavar="VAR", show_default=False,
         help="read the Teams client secret from this environment variable and store it as the stack's "
-             "teamsClientSecret secret (for customers with a Teams integration)")] = None,
+             "teamsClientSecret secret (for customers with a Teams integration); {stack} as for "
+             "--pbx-password-env")] = None,
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", envvar="CLOUDLINK_ENDPOINT",
                                                     help="CloudLink endpoint")] = None,
     client_id: Annotated[Optional[str], typer.Option("--client-id", envvar="CLOUDLINK_CLIENT_ID",
@@ -333,14 +335,15 @@ def fleet_import(
     from rich.text import Text
 
     from .fleet.errors import usage
-    from .fleet.importer import (FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options,
-                                 secrets_from_env)
+    from .fleet.import_secrets import secret_sources
+    from .fleet.importer import FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options
 
     if bool(account_id) == all_accounts or (name and all_accounts):
         raise usage("give either --account-id ID [--name NAME] or --all")
-    secrets = secrets_from_env({PBX_PASSWORD: pbx_password_env, TEAMS_SECRET: teams_secret_env})
+    sources = secret_sources({PBX_PASSWORD: ("--pbx-password-env", pbx_password_env),
+                              TEAMS_SECRET: ("--teams-secret-env", teams_secret_env)})
     importer = Importer(_project(project_dir, backend), credentials_from_options(endpoint, client_id, client_secret),
-                        secrets)
+                        sources=sources)
     results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
     out, err = consoles().out, consoles().err
     table = Table(title="cloudlink fleet import")

@@ -39,15 +39,20 @@ class Unmanaged:
 
     @property
     def command(self) -> str:
-        """The `cloudlink fleet import` command that adopts it."""
+        """What adopts it, and works: importing an unmanaged account; for an object on a managed account,
+        the block to add to the stack that manages it (never a second import of the same account)."""
         if self.kind == ACCOUNT:
             return f"cloudlink fleet import --account-id {self.account_id}"
-        return (f"cloudlink fleet import --account-id {self.account_id} --name {self.stack}-{self.kind}  "
-                f"# then move its `{self.kind}` block into stacks/Pulumi.{self.stack}.yaml")
+        if self.kind == GATEWAY:
+            return (f"none: a stack manages one gateway today, so this one stays unmanaged "
+                    f"(stacks/Pulumi.{self.stack}.yaml manages the account's first)")
+        return (f"add a `{self.kind}` block describing it to stacks/Pulumi.{self.stack}.yaml: "
+                f"the next `cloudlink fleet up` adopts it")
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "accountId": self.account_id, "accountName": self.account_name, "id": self.id,
-                "description": self.description, "stack": self.stack, "importCommand": self.command}
+                "description": self.description, "stack": self.stack,
+                "importCommand": self.command if self.kind == ACCOUNT else None, "adoptWith": self.command}
 
 
 class Coverage:

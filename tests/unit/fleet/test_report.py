@@ -79,10 +79,12 @@ def test_unmanaged_objects_are_listed_apart_and_exit_4_only_when_asked(tmp_path)
     assert drift.exit_code == 3  # drift is the louder finding
     report = FleetReport("drift", "file:///s", clean, unmanaged=[stray, teams])
     data = report.to_json()
-    assert [u["importCommand"] for u in data["unmanaged"]] == [
+    assert [u["importCommand"] for u in data["unmanaged"]] == ["cloudlink fleet import --account-id acc-9", None]
+    assert [u["adoptWith"] for u in data["unmanaged"]] == [  # never a second import of a managed account
         "cloudlink fleet import --account-id acc-9",
-        "cloudlink fleet import --account-id acc-1 --name acme-teams  "
-        "# then move its `teams` block into stacks/Pulumi.acme.yaml"]
+        "add a `teams` block describing it to stacks/Pulumi.acme.yaml: the next `cloudlink fleet up` adopts it"]
+    gateway = Unmanaged("gateway", "acc-1", "Acme", "gw-2", "gateway CLGW-2 (Site 2)", "acme")
+    assert gateway.command.startswith("none: a stack manages one gateway today, so this one stays unmanaged")
     text = markdown(report)
     assert "In CloudLink, managed by no stack (2)" in text and "Stray \\| Co" in text
     assert FleetReport("drift", "file:///s", clean).to_json()["unmanaged"] is None  # --engine: not looked for
