@@ -145,3 +145,27 @@ def test_import_refuses_without_a_passphrase(tmp_path, emulator):
     result = check(fleet(project, "import", "--all", env=env), 2)
     assert "set PULUMI_CONFIG_PASSPHRASE" in result.stderr
     assert list((project / "stacks").glob("Pulumi.*.yaml")) == []
+
+
+def test_a_second_import_of_the_same_account_is_refused_and_a_second_gateway_is_not_reimported(tmp_path, emulator,
+                                                                                                 api):
+    account = api.http.post(ADMIN, json={"name": "Delta Care", "domain": "delta.example",
+                                         "languageCode": "en-GB"}).json()["accountId"]
+    for serial, name in (("CLGW-DELTA-0001", "Main"), ("CLGW-DELTA-0002", "Annex")):
+        made = api.http.post(f"/gateway/2017-09-01/accounts/{account}/gateways",
+                             json={"serialNumber": serial, "type": "VIRTUAL", "name": name})
+        assert made.status_code == 201, made.text
+    project = make_project(tmp_path / "project", emulator.url)
+    env = fleet_env({"CLOUDLINK_ENDPOINT": emulator.url, "CLOUDLINK_CLIENT_ID": "demo-partner",
+                     "CLOUDLINK_CLIENT_SECRET": "demo-partner-secret"})
+    first = check(fleet(project, "import", "--account-id", account, env=env), 0)
+    assert "2 gateways" in " ".join(first.stderr.split())
+    again = check(fleet(project, "import", "--account-id", account, "--name", "delta-second", env=env), 2)
+    assert "already managed by stack delta-care (stacks/Pulumi.delta-care.yaml)" in " ".join(again.stderr.split())
+    assert not (project / "stacks" / "Pulumi.delta-second.yaml").exists()
+
+    check(fleet(project, "up", env=env), 0)
+    check(fleet(project, "drift", "--json", str(tmp_path / "drift.json"), env=env), 0)
+    [extra] = [u for u in json.loads((tmp_path / "drift.json").read_text())["unmanaged"] if u["kind"] == "gateway"]
+    assert extra["importCommand"] is None
+    assert extra["adoptWith"].startswith("none: a stack manages one gateway today, so this one stays unmanaged")

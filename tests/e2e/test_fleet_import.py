@@ -77,9 +77,14 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     project = make_project(tmp_path / "project", emulator.url)
     env = fleet_env({"CLOUDLINK_ENDPOINT": emulator.url, "CLOUDLINK_CLIENT_ID": DEMO_PARTNER["client_id"],
                      "CLOUDLINK_CLIENT_SECRET": DEMO_PARTNER["client_secret"],
-                     "PBX_PW": PBX_PASSWORD, "TEAMS_SECRET": TEAMS_SECRET})
+                     "PBX_PW": PBX_PASSWORD, "TEAMS_SECRET": TEAMS_SECRET,
+                     "PBX_PW_ALPHA_CLINICS": PBX_PASSWORD, "PBX_PW_BETA_LOGISTICS": PBX_PASSWORD + "-beta"})
     check(fleet(project, "import", "--all", "--pbx-password-env", "UNSET_VAR", env=env), 2)
-    result = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW",
+    # one PBX password for two customers: refused before anything is written (issue 15)
+    shared = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW", env=env), 2)
+    assert "same pbxPassword to 2 customers" in " ".join(shared.stderr.split())
+    assert list((project / "stacks").glob("Pulumi.*.yaml")) == []
+    result = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW_{stack}",
                          "--teams-secret-env", "TEAMS_SECRET", env=env), 0)
     assert "2 gateways; imported the first by creation order (CLGW-ALPHA-0001)" in " ".join(result.stderr.split())
     assert "pulumi config set" not in result.stdout  # every secret needed was handed over
@@ -101,7 +106,7 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     engine = {**pulumi_env(backend_url=(project / ".state").as_uri()), "PULUMI_CONFIG_PASSPHRASE": env[
         "PULUMI_CONFIG_PASSPHRASE"]}
     for stack, key, value in (("alpha-clinics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
-                              ("beta-logistics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
+                              ("beta-logistics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD + "-beta"),
                               ("beta-logistics", "cloudlink-fleet:teamsClientSecret", TEAMS_SECRET),
                               ("alpha-clinics", "cloudlink:clientSecret", DEMO_PARTNER["client_secret"])):
         got = run_pulumi(["config", "get", key, "--json", "--stack", stack], project, engine)
