@@ -49,7 +49,8 @@ class StackOutcome:
     def to_json(self, debug: bool = False) -> dict[str, Any]:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
-                "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
+                "resources": [{**r.to_json(), "description": describe_resource(r)} for r in self.resources],
+                "error": self.error, "notes": self.notes,
                 "users": self.users, "durationSeconds": round(self.duration_s, 2)}
         if debug and self.detail:
             data["errorDetail"] = self.detail
@@ -124,15 +125,18 @@ def describe_value(value: Any, limit: int = 60) -> str:
 def describe_resource(change: ResourceChange) -> str:
     """`account (cloudlink:Account): update domain "evil.example" -> "acme.example" [changed outside Pulumi]`;
     an adoption reads `account (cloudlink:Account): adopt (takes over the live object; creates nothing)`."""
+    from . import describe
+
     head = f"{change.name} ({change.type}): {change.op}"
     if change.op == "adopt":
         head += " (takes over what CloudLink has; creates nothing it finds)"
     if change.deleted_outside:
         return f"{head} [deleted outside Pulumi]"
-    parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
+    parts = describe.field_texts(change.type, change.op, change.fields, change.inputs, change.old_inputs)
+    parts += describe.notes(change.type, change.op, change.fields, change.inputs)
     text = f"{head} " + ", ".join(parts) if parts else head
     if change.outside:
-        text += " [changed outside Pulumi: " + ", ".join(f.field for f in change.outside) + "]"
+        text += " [" + describe.outside_text(change.type, change.outside) + "]"
     return text
 
 

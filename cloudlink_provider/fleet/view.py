@@ -146,5 +146,5 @@ def _brief(outcome: StackOutcome) -> str:
         return outcome.error.strip().splitlines()[0][:160]
     changed = [f"{outcome.counts.get(op, 0)} {label}" for op, label in COLUMNS if op != "same" and outcome.counts.get(op)]
     if outcome.status == DRIFTED and outcome.resources:
-        return "; ".join(describe_resource(r) for r in outcome.resources)[:200]
+        return "; ".join(describe_resource(r) for r in outcome.resources)
     return ", ".join(changed)
