@@ -40,7 +40,7 @@ class Consoles:
 def default_consoles() -> Consoles:
     out, err = Console(), Console(stderr=True)
     if not out.is_terminal:
-        out = Console(width=max(out.width, 140))  # CI logs: room for the table
+        out = Console(width=max(out.width, 400))  # CI logs: tables as wide as their content, ids never cut
     return Consoles(out, err)
 
 
@@ -148,11 +148,13 @@ FLEET_EXIT_CODES = "\n".join([
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
 ])
 
-fleet_app = typer.Typer(help="Every customer stack at once, through Pulumi's Automation API.\n\n" + FLEET_EXIT_CODES,
+fleet_app = typer.Typer(help="Every customer stack at once: one `pulumi` engine per stack, a report for all.\n\n"
+                        + FLEET_EXIT_CODES,
                         no_args_is_help=True)
 app.add_typer(fleet_app, name="fleet")
 
-StacksOpt = Annotated[str, typer.Option("--stacks", help="only stacks whose name matches this glob")]
+StacksOpt = Annotated[Optional[list[str]], typer.Option(
+    "--stacks", show_default="*", help="only stacks whose name matches this glob (repeat it for several)")]
 ParallelOpt = Annotated[Optional[int], typer.Option("--parallel", min=1, show_default=False,
                                                     help="stacks at once (default: min(4, 2 x CPUs))")]
 ShardOpt = Annotated[Optional[str], typer.Option("--shard", metavar="I/N",
@@ -179,7 +181,7 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="keep the engine's whole
                                                        "JSON `errorDetail`); reports otherwise show 1-3 lines")]
 
 
-def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
+def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
            changed_since: str | None = None, **options: bool) -> None:
     from .fleet.runner import Fleet, RunOptions, default_parallel
@@ -221,7 +223,7 @@ def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path 
 
 
 @fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
-def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
@@ -237,7 +239,7 @@ def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
-def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
              markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
              refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False) -> None:
@@ -246,7 +248,7 @@ def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Shard
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
-def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                 markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                 engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
@@ -276,7 +278,7 @@ def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Sh
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
-def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_refresh(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False) -> None:
     """Make each stack's state match what CloudLink really has (changes nothing in CloudLink)."""
@@ -284,7 +286,7 @@ def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
 
 
 @fleet_app.command("destroy", epilog=FLEET_EXIT_CODES)
-def fleet_destroy(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_destroy(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   yes: Annotated[bool, typer.Option("--yes", help="required: really delete every selected "
@@ -371,7 +373,7 @@ def fleet_import(
 
 
 @fleet_app.command("recover")
-def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), backend: BackendOpt = None,
+def fleet_recover(stacks: StacksOpt = None, project_dir: ProjectOpt = Path("."), backend: BackendOpt = None,
                   force: Annotated[bool, typer.Option(
                       "--force", help="also release locks this host cannot check (another machine's, or "
                                       "unreadable): only when you know that run is dead")] = False) -> None:
@@ -401,7 +403,7 @@ def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), 
         for line in r.left:
             out.print(Text(f"    {line}", style="red"))
     ready = [r.stack for r in results if r.ok]
-    for glob in ([stacks] if len(ready) == len(results) else ready):
+    for glob in ((stacks or ["*"]) if len(ready) == len(results) else ready):
         out.print(f"next: .venv/bin/cloudlink fleet up --stacks '{glob}'", markup=False, highlight=False,
                   soft_wrap=True)
     raise typer.Exit(0 if len(ready) == len(results) else 1)
@@ -410,8 +412,9 @@ def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), 
 # --- user onboarding: re-send the welcome email (issue 11; fleet/welcome.py) ------------------------------
 @fleet_app.command("welcome-email")
 def fleet_welcome_email(
-        stacks: Annotated[str, typer.Option("--stacks", help="required: the customers whose pending users get it "
-                                                            "(a glob of stack names)")] = "",
+        stacks: Annotated[Optional[list[str]], typer.Option(
+            "--stacks", help="required (but with --dry-run): the customers whose pending users get it (a glob of "
+                             "stack names; repeat it for several)")] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="only list who would get it")] = False,
         project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
     """Re-send the welcome email to the users of chosen customers who have not activated yet.
@@ -419,7 +422,8 @@ def fleet_welcome_email(
     Deliberate: `up` never re-sends it. Takes the pending users the last `up` recorded (the `users`
     stack output), skips those who activated since, and sends each of the others one email.
 
-    Exit codes: 0 done; 1 a customer failed (the others still ran); 2 bad usage (no --stacks, no match).
+    Exit codes: 0 done; 1 a customer failed (the others still ran); 2 bad usage (no --stacks without
+    --dry-run, no match).
     """
     from rich.table import Table
     from rich.text import Text
@@ -430,8 +434,9 @@ def fleet_welcome_email(
     from .fleet.stacks import select_stacks
     from .fleet.welcome import resend_welcome
 
-    if not stacks:
-        raise usage("name the customers with --stacks GLOB")
+    if not stacks and not dry_run:
+        raise usage("name the customers with --stacks GLOB (or list who would get it with --dry-run)")
+    stacks = stacks or ["*"]  # a dry run sends nothing: every customer by default
     names = select_stacks(project_dir / "stacks", stacks)
     env = fleet_env(project_dir, backend)
     require_passphrase(env)

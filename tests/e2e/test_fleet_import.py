@@ -143,11 +143,13 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     assert adopt["beta-logistics"]["changes"]["adopted"] == 4  # account, gateway, pbx, teams
     markdown = (tmp_path / "adopt.md").read_text()
     assert "| adopted |" in markdown and "account (cloudlink:Account): adopt" in markdown
+    assert "rotates the Azure AD Sync SCIM token" in markdown  # the side effect is in the preview (issue 15)
 
     # The first up adopts everything: no create, and the only writes are the re-sent write-only secrets
     # and the SCIM token rotation (the live token cannot be read back).
     api.clear_journal()
-    check(fleet(project, "up", env=env), 0)
+    adopted = check(fleet(project, "up", env=env), 0)
+    assert "rotates the Azure AD Sync SCIM token" in " ".join(adopted.stdout.split())  # and in up's report
     assert sorted((w["method"], w["path"], w["status"]) for w in api.writes()) == sorted([
         ("PUT", f"{GW}/{alpha['account']}/gateways/{alpha['gateway']}/pbx-link", 200),
         ("POST", f"{SCIM}/{alpha['account']}/azure-sync/token", 201),

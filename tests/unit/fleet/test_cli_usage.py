@@ -118,3 +118,30 @@ def test_the_public_demo_passphrase_on_a_partner_stack_is_warned_about_loudly(tm
     assert warning and "PUBLIC demo passphrase" in warning and "real-customer" in warning
     assert public_passphrase_warning(env, PROJECT_ROOT / "stacks", ["acme-iberia"]) is None  # a sample
     assert public_passphrase_warning({"PULUMI_CONFIG_PASSPHRASE": "own"}, tmp_path, ["real-customer"]) is None
+
+
+def test_repeated_stacks_options_select_every_glob_not_the_last(project):
+    from cloudlink_provider.fleet.stacks import select_stacks
+
+    (project / "stacks" / "Pulumi.baltic.yaml").write_text("config: {}\n")
+    (project / "stacks" / "Pulumi.nordwind.yaml").write_text("config: {}\n")
+    assert select_stacks(project / "stacks", ["acme", "nord*"]) == ["acme", "nordwind"]
+    result = fleet("recover", "--stacks", "acme", "--stacks", "zzz*", "--project-dir", str(project))
+    assert result.exit_code == 2 and "matches 'zzz*'" in result.err  # every glob counts, a typo is said
+
+
+def test_welcome_email_dry_run_needs_no_stacks_but_sending_does(project):
+    refused = fleet("welcome-email", "--project-dir", str(project))
+    assert refused.exit_code == 2 and "--dry-run" in refused.err
+
+
+def test_fleet_help_names_what_it_runs():
+    result = runner.invoke(app, ["fleet", "--help"])
+    assert "Automation API" not in result.output and "one `pulumi` engine per stack" in result.output
+
+
+def test_piped_output_never_cuts_ids_or_paths(monkeypatch):
+    from cloudlink_provider.cli import default_consoles
+
+    consoles = default_consoles()  # pytest captures stdout: not a terminal, as in CI
+    assert consoles.out.width >= 400
