@@ -169,3 +169,27 @@ def test_a_second_import_of_the_same_account_is_refused_and_a_second_gateway_is_
     [extra] = [u for u in json.loads((tmp_path / "drift.json").read_text())["unmanaged"] if u["kind"] == "gateway"]
     assert extra["importCommand"] is None
     assert extra["adoptWith"].startswith("none: a stack manages one gateway today, so this one stays unmanaged")
+
+
+def test_the_readmes_new_customer_recipe_works_off_a_terminal(tmp_path, emulator, api):
+    """The README's "A new customer, off a terminal", as written, run by bash with no terminal."""
+    from cloudlink_provider.fleet.engine import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("### A new customer, off a terminal", 1)[1]
+    script = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    recipe = script.split("# the new customer\n", 1)[1]  # the lines before set up the shell: done here
+    project = make_project(tmp_path / "project", emulator.url)
+    (project / "passphrase").write_text("a-partner-passphrase\n")
+    (project / ".state").mkdir()  # what the recipe's shell set-up lines do
+    env = fleet_env({"PULUMI_CONFIG_PASSPHRASE_FILE": str(project / "passphrase"),
+                     "PATH": f"{PROJECT_ROOT / '.tools' / 'bin'}:/usr/bin:/bin",
+                     "PULUMI_BACKEND_URL": (project / ".state").as_uri(), "CLOUDLINK_ENDPOINT": emulator.url,
+                     "CLOUDLINK_CLIENT_ID": "demo-partner", "CLOUDLINK_CLIENT_SECRET": "demo-partner-secret"})
+    del env["PULUMI_CONFIG_PASSPHRASE"]
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=project, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    names = {a["name"] for a in api.http.get(ADMIN, params={"$top": 500}).json()["_embedded"]["items"]}
+    assert "Harbour Dental" in names
+    assert "demo-partner-secret" not in (project / "stacks" / "Pulumi.harbour-dental.yaml").read_text()
