@@ -115,7 +115,9 @@ def preflight(stacks_dir: Path, names: list[str], passphrase: Passphrase,
             problems[name] = Problem(name, f"cannot open the secrets of {file}: {e}")
             continue
         except ValueError as e:
-            problems[name] = Problem(name, f"{' '.join(str(e).split())} (in {file})")
+            said = " ".join(str(e).split())
+            problems[name] = Problem(name, f"cannot open the secrets of {file}: {said}" if "passphrase" in said
+                                     else said if file in said else f"{said} (in {file})")
             continue
         key = (config.endpoint, config.client_id, config.client_secret)
         groups.setdefault(key, (config, []))[1].append(name)

@@ -63,8 +63,14 @@ class StackFile:
         """The file's content; raises `UnreadableStackFile` when it is missing or not YAML."""
         try:
             data = yaml.safe_load(self.path.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise UnreadableStackFile(f"cannot read stacks/{self.path.name}: {type(e).__name__}") from None
+        except OSError as e:
+            raise UnreadableStackFile(f"cannot read stacks/{self.path.name}: {e.strerror or type(e).__name__}") \
+                from None
+        except yaml.YAMLError as e:  # the file and the place: line and column, as an editor counts them
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(e, "problem", None) or type(e).__name__
+            raise UnreadableStackFile(f"stacks/{self.path.name} is not valid YAML{where}: {problem}") from None
         return data if isinstance(data, dict) else {}
 
     def load(self) -> dict[str, Any]:
