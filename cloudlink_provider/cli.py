@@ -344,8 +344,8 @@ def fleet_import(
         raise usage("give either --account-id ID [--name NAME] or --all")
     sources = secret_sources({PBX_PASSWORD: ("--pbx-password-env", pbx_password_env),
                               TEAMS_SECRET: ("--teams-secret-env", teams_secret_env)})
-    importer = Importer(_project(project_dir, backend), credentials_from_options(endpoint, client_id, client_secret),
-                        sources=sources)
+    project = _project(project_dir, backend)
+    importer = Importer(project, credentials_from_options(endpoint, client_id, client_secret), sources=sources)
     results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
     out, err = consoles().out, consoles().err
     table = Table(title="cloudlink fleet import")
@@ -360,6 +360,12 @@ def fleet_import(
         for warning in r.warnings:
             err.print(f"warning: {r.stack or r.account_name}: {warning}", style="yellow", markup=False,
                       highlight=False)
+    from .fleet.passphrase import public_passphrase_warning
+
+    exposed = public_passphrase_warning(project.env, project.stacks_dir,
+                                        [r.stack for r in results if r.stack and r.status != FAILED])
+    if exposed:
+        err.print(exposed, style="bold yellow", markup=False, highlight=False)
     needing = [r for r in results if r.status != FAILED and r.missing_secrets]
     if needing:
         out.print("\nWrite-only secrets CloudLink cannot return; set them before `cloudlink fleet up` "

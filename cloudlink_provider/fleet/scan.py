@@ -426,8 +426,10 @@ def scan_drift(project: Any, names: list[str], parallel: int | None = None, shar
 
     try:
         reader = open_reader(project.backend_url, PROJECT, project.dir, project.env)
-    except CheckpointError as e:
-        raise FleetError(str(e)) from None
+    except CheckpointError as e:  # the report is still written: every customer failed, and why
+        report = FleetReport("drift", redact_url(project.backend_url), shard=shard)
+        report.stacks = [StackOutcome(name, FAILED, error=f"the state cannot be read: {e}") for name in names]
+        return report
     from .preflight import preflight
 
     coverage = Coverage()

@@ -102,3 +102,26 @@ def test_the_engines_whole_failure_text_is_in_the_json_only_with_debug():
     assert "Traceback" not in markdown(report) and failed.error.splitlines()[0] in markdown(report)
     report.debug = True
     assert report.to_json()["stacks"][0]["errorDetail"].startswith("Traceback")
+
+
+def test_a_coverage_listing_that_fails_is_a_section_and_exit_1_never_an_abort():
+    from cloudlink_provider.client import TransportError
+    from cloudlink_provider.fleet.coverage import Coverage
+
+    class Silent:
+        class accounts:
+            @staticmethod
+            def list():
+                raise TransportError("GET http://10.0.0.9/admin/2017-09-01/accounts: ConnectTimeout: timed out")
+
+    coverage = Coverage()
+    coverage.clients[("http://10.0.0.9", "partner")] = Silent()  # type: ignore[assignment]
+    coverage.managed_ids[("http://10.0.0.9", "partner")] = set()
+    coverage.managed_names[("http://10.0.0.9", "partner")] = set()
+    errors = coverage.partner_accounts()
+    assert len(errors) == 1 and "could not be listed" in errors[0] and "ConnectTimeout" in errors[0]
+    report = FleetReport("drift", "file:///s", [outcome("acme", DRIFTED)], unmanaged=[], coverage_errors=errors)
+    assert report.exit_code == 1
+    assert report.to_json()["coverageErrors"] == errors
+    text = markdown(report)
+    assert "#### Coverage could not be listed" in text and "`acme`" in text
