@@ -123,3 +123,19 @@ def test_a_user_a_killed_run_created_is_adopted_as_its_own(world, http):
     assert [m["to"] for m in http.get("/_emulator/outbox").json()["items"]] == ["b@unit.example"]  # no 2nd email
     provider.delete("id", out)
     assert http.get(f"{ADMIN}/{account}/users", headers=auth).json()["count"] == 0
+
+
+def test_a_directory_that_cannot_be_read_fails_the_check_never_reads_as_no_change(world, client_config):
+    """Issue 15: CloudLink unreachable, or refusing the credentials, is a failed plan, not "unchanged"."""
+    import socket
+    from dataclasses import replace
+
+    provider, account, _ = world
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{s.getsockname()[1]}"
+    for config in (replace(client_config, client_secret="wrong"),
+                   replace(client_config, endpoint=nowhere, max_attempts=1)):
+        provider._config = config
+        [failure] = provider.check({"onboard": ["2000", "2001"]}, inputs(account)).failures
+        assert failure.property == "extensions" and "cannot read the PBX directory" in failure.reason
