@@ -127,8 +127,10 @@ def field_texts(type_: str, op: str, fields: list[Any], new_inputs: dict[str, An
             continue  # said by the rotation note
         else:
             texts.append(f"{f.field} {values(f.old, f.new)}")
-    if type_ == ROLES and op in ("create", "adopt") and new_inputs.get("roles"):
-        texts.append(roles_change([], new_inputs.get("roles")))
+    if type_ == ROLES and op in ("create", "adopt") and isinstance(new_inputs.get("roles"), list):
+        held = sorted(((str(r.get("extension")), str(r.get("role"))) for r in new_inputs["roles"]
+                       if isinstance(r, dict)), key=lambda h: _ext_order(h[0]))
+        texts.append("roles: " + ", ".join(f"{ext} {role}" for ext, role in held))
     return texts
 
 

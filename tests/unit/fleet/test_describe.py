@@ -61,3 +61,8 @@ def test_a_long_value_is_shown_around_its_difference():
     old, new = "x" * 100 + "OLD", "x" * 100 + "NEW"
     text = describe_resource(change("cloudlink:Account", "update", [FieldChange("description", old, new)]))
     assert "OLD" in text and "NEW" in text
+
+
+def test_adopted_roles_are_listed_by_extension():
+    step = change("cloudlink:RoleAssignment", "adopt", inputs={"roles": list(reversed(ROLES))})
+    assert describe_resource(step).endswith("roles: 2001 CTI, 2002 CTI, 2003 CTI, 2004 CTI")
