@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx
-
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError, TransportError
 from ..resources._base import client_config
 from .secrets import Passphrase, SecretsError
+from .stacks import StackFile, UnreadableStackFile
 
 TIMEOUT_S = 20.0   # one token grant: connect + answer
 ATTEMPTS = 2       # a second try only for what may pass (a timeout, 429, 5xx): at most ~45 s per endpoint
@@ -51,9 +50,9 @@ def _cause(error: CloudLinkError) -> tuple[str, str]:
         if error.status == 404:
             return f"no token service there ({said})", "cloudlink:endpoint"
         return f"it answered {said}", "cloudlink:endpoint (and CloudLink's status)"
-    cause = error.__cause__
-    text = str(cause or error).lower()
-    if isinstance(cause, httpx.TimeoutException) or "timed out" in text or "timeout" in text:
+    cause = error.__cause__  # the transport's own exception (the client chains it), read by name and text
+    text = f"{type(cause).__name__ if cause else ''} {cause or error}".lower()
+    if "timeout" in text or "timed out" in text:
         return f"no answer within {TIMEOUT_S:g} s (timeout)", "cloudlink:endpoint (and the network path to it)"
     if any(s in text for s in ("name or service not known", "nodename nor servname", "name resolution",
                                 "no address associated", "getaddrinfo")):
@@ -75,7 +74,7 @@ def grant(config: ClientConfig) -> tuple[str, str] | None:
             client.session.tokens.bearer()
     except CloudLinkError as e:
         return _cause(e)
-    except (ValueError, httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+    except Exception as e:  # noqa: BLE001 - a URL the HTTP library cannot even send to
         return f"the endpoint is not a usable URL ({' '.join(str(e).split())[:120]})", "cloudlink:endpoint"
     return None
 
@@ -88,16 +87,30 @@ class _Config:
         return self.values.get(key)
 
 
+PROVIDER_KEYS = ("cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret")
+
+
 def credentials(stacks_dir: Path, name: str, passphrase: Passphrase) -> ClientConfig:
     """The provider credentials the stack file holds now (its client secret decrypted in-process).
-    Raises ValueError (a missing setting) or SecretsError (a wrong passphrase)."""
-    from .scan import DecryptedStack, StackFailed
-
+    Raises ValueError (unreadable file, a missing setting) or SecretsError (a wrong passphrase)."""
+    file = StackFile(stacks_dir, name)
     try:
-        stack = DecryptedStack.load(stacks_dir, name, passphrase)
-    except StackFailed as e:
+        data = file.read()
+    except UnreadableStackFile as e:
         raise ValueError(str(e)) from None
-    return client_config(_Config(stack.config))
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    values: dict[str, object] = {}
+    for key in PROVIDER_KEYS:
+        value = config.get(key)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            if not data.get("encryptionsalt"):
+                raise ValueError(f"stacks/{file.path.name} has secure values but no encryptionsalt")
+            try:
+                value = passphrase.decrypt(data["encryptionsalt"], value["secure"])
+            except SecretsError as e:
+                raise SecretsError(f"{key}: {e}") from None
+        values[key] = value
+    return client_config(_Config(values))
 
 
 def preflight(stacks_dir: Path, names: list[str], passphrase: Passphrase,
@@ -116,8 +129,7 @@ def preflight(stacks_dir: Path, names: list[str], passphrase: Passphrase,
             continue
         except ValueError as e:
             said = " ".join(str(e).split())
-            problems[name] = Problem(name, f"cannot open the secrets of {file}: {said}" if "passphrase" in said
-                                     else said if file in said else f"{said} (in {file})")
+            problems[name] = Problem(name, said if file in said else f"{said} (in {file})")
             continue
         key = (config.endpoint, config.client_id, config.client_secret)
         groups.setdefault(key, (config, []))[1].append(name)
