@@ -141,8 +141,9 @@ def demo(port: int = typer.Option(8787, help="port for the embedded emulator (th
 FLEET_EXIT_CODES = "\n".join([
     "Exit codes:",
     "0 = every customer clean;",
-    "1 = a customer failed, or the command could not run;",
-    "2 = bad usage (unknown option, no stack matches, bad --shard);",
+    "1 = a customer failed (one that cannot reach CloudLink fails), the coverage listing failed, or the command "
+    "could not run;",
+    "2 = bad usage (unknown option, no stack matches, bad --shard, no passphrase set);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
