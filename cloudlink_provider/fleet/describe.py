@@ -74,13 +74,20 @@ def users_plan(op: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:
     if new.get("source") == "azure-ad-sync":
         return "users: Azure AD Sync decides who is a user; the application is deployed to the synced users " \
                "(no welcome email)"
+    emails = new.get("welcomeEmail") is not False
+    fate = ("each one CloudLink already has is adopted (no email), the others are created"
+            + (" and get the welcome email" if emails else " (no welcome email)"))
     wanted = new.get("onboard")
-    if not isinstance(wanted, list):
-        return "users: who is onboarded is known once the PBX directory can be read (after up)"
+    if not isinstance(wanted, list):  # the selection is resolved from the live directory by the provider
+        chosen = new.get("extensions")
+        if op in ("create", "adopt"):
+            who = (f"extensions {_names([str(e) for e in chosen])}" if isinstance(chosen, list)
+                   else "every PBX directory user with an email")
+            return f"users: onboards {who}: {fate}"
+        return f"users: the PBX directory now selects users the state does not manage (or no longer): {fate}"
     had = set(old.get("onboard") or [])
     added = [k for k in wanted if k not in had]
     removed = [k for k in had if k not in wanted]
-    emails = new.get("welcomeEmail") is not False
     parts = []
     if added:
         parts.append(f"onboards {_names(added)}: each one CloudLink already has is adopted (no email), the others "

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError, TransportError
-from ..resources._base import client_config
+from ..resources import credentials_from_config
 from .secrets import Passphrase, SecretsError
 from .stacks import StackFile, UnreadableStackFile
 
@@ -79,14 +79,6 @@ def grant(config: ClientConfig) -> tuple[str, str] | None:
     return None
 
 
-class _Config:
-    def __init__(self, values: dict[str, object]):
-        self.values = values
-
-    def get(self, key: str) -> object:
-        return self.values.get(key)
-
-
 PROVIDER_KEYS = ("cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret")
 
 
@@ -110,7 +102,7 @@ def credentials(stacks_dir: Path, name: str, passphrase: Passphrase) -> ClientCo
             except SecretsError as e:
                 raise SecretsError(f"{key}: {e}") from None
         values[key] = value
-    return client_config(_Config(values))
+    return credentials_from_config(values)
 
 
 def preflight(stacks_dir: Path, names: list[str], passphrase: Passphrase,

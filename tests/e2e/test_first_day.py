@@ -20,7 +20,7 @@ from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, pulumi_env, run_pul
 from cloudlink_provider.fleet.secrets import Passphrase
 from cloudlink_provider.fleet.stacks import StackFile
 
-from .fleet_project import fleet, fleet_env, generated, make_project
+from testkit.fleet_project import fleet, fleet_env, generated, make_project
 
 pytestmark = pytest.mark.e2e
 

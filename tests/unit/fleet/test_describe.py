@@ -66,3 +66,10 @@ def test_a_long_value_is_shown_around_its_difference():
 def test_adopted_roles_are_listed_by_extension():
     step = change("cloudlink:RoleAssignment", "adopt", inputs={"roles": list(reversed(ROLES))})
     assert describe_resource(step).endswith("roles: 2001 CTI, 2002 CTI, 2003 CTI, 2004 CTI")
+
+
+def test_a_users_create_without_a_resolved_selection_names_the_chosen_extensions():
+    step = change("cloudlink:UserOnboarding", "create",
+                  inputs={"source": "pbx-directory", "extensions": ["2010", "2001"], "welcomeEmail": False})
+    text = describe_resource(step)
+    assert "onboards extensions 2001, 2010" in text and "(no welcome email)" in text
