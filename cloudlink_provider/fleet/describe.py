@@ -124,7 +124,8 @@ def field_texts(type_: str, op: str, fields: list[Any], new_inputs: dict[str, An
     if type_ == USERS:
         text = users_plan(op, old_inputs, new_inputs)
         rest = [f for f in fields if f.field not in INTERNAL_USER_FIELDS + ("onboard",)]
-        return ([text] if text and (op != "update" or any(f.field == "onboard" for f in fields)) else []) + \
+        selection = op != "update" or not rest or any(f.field == "onboard" for f in fields)
+        return ([text] if text and selection else []) + \
             [f"{f.field} {values(f.old, f.new)}" for f in rest]
     texts = []
     for f in fields:

@@ -73,3 +73,8 @@ def test_a_users_create_without_a_resolved_selection_names_the_chosen_extensions
                   inputs={"source": "pbx-directory", "extensions": ["2010", "2001"], "welcomeEmail": False})
     text = describe_resource(step)
     assert "onboards extensions 2001, 2010" in text and "(no welcome email)" in text
+
+
+def test_a_users_update_with_no_field_change_says_the_selection_changed():
+    step = change("cloudlink:UserOnboarding", "update", inputs={"source": "pbx-directory", "extensions": "all"})
+    assert "the PBX directory now selects users" in describe_resource(step)
