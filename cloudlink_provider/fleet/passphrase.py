@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine import DEMO_PASSPHRASE, PROJECT_ROOT
+from .engine.env import DEMO_PASSPHRASE, PROJECT_ROOT
 from .errors import ExitCode, FleetError
 
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")

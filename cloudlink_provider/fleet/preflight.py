@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError, TransportError
 from ..resources import credentials_from_config
-from .secrets import Passphrase, SecretsError
+from .state.secrets import Passphrase, SecretsError, passphrase_from
 from .stacks import StackFile, UnreadableStackFile
 
 TIMEOUT_S = 20.0   # one token grant: connect + answer
@@ -142,7 +142,5 @@ def preflight(stacks_dir: Path, names: list[str], passphrase: Passphrase,
 
 
 def check_connectivity(project: Any, names: list[str]) -> dict[str, Problem]:
-    """The preflight for a fleet run over `project` (a workspace.Project): its stack files, its passphrase."""
-    from .scan import passphrase_from
-
+    """The preflight for a fleet run over `project` (an engine.gateway.Project): its stack files, its passphrase."""
     return preflight(project.stacks_dir, names, passphrase_from(project.env))

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, pulumi_env, run_pulumi
-from cloudlink_provider.fleet.secrets import Passphrase
+from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, pulumi_env, run_pulumi
+from cloudlink_provider.fleet.state.secrets import Passphrase
 from cloudlink_provider.fleet.stacks import StackFile
 
 from testkit.fleet_project import fleet, fleet_env, generated, make_project
@@ -173,7 +173,7 @@ def test_a_second_import_of_the_same_account_is_refused_and_a_second_gateway_is_
 
 def test_the_readmes_new_customer_recipe_works_off_a_terminal(tmp_path, emulator, api):
     """The README's "A new customer, off a terminal", as written, run by bash with no terminal."""
-    from cloudlink_provider.fleet.engine import PROJECT_ROOT
+    from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 
     readme = (PROJECT_ROOT / "README.md").read_text()
     section = readme.split("### A new customer, off a terminal", 1)[1]

@@ -110,7 +110,7 @@ def test_without_a_passphrase_every_secret_reading_command_refuses_before_any_wr
 
 
 def test_the_public_demo_passphrase_on_a_partner_stack_is_warned_about_loudly(tmp_path):
-    from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT
+    from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, PROJECT_ROOT
     from cloudlink_provider.fleet.passphrase import public_passphrase_warning
 
     env = {"PULUMI_CONFIG_PASSPHRASE": DEMO_PASSPHRASE}

@@ -13,7 +13,7 @@ import pytest
 
 from cloudlink_provider.client import ClientConfig, TransportError, Unauthorized
 from cloudlink_provider.fleet import preflight as pf
-from cloudlink_provider.fleet.secrets import Passphrase
+from cloudlink_provider.fleet.state.secrets import Passphrase
 from cloudlink_provider.fleet.stacks import StackFile
 
 PASSPHRASE = Passphrase("unit-preflight")

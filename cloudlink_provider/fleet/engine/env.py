@@ -17,13 +17,14 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urlparse
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from ...pulumi_facts import PACKAGE_ROOT
+from ..state.buckets import file_backend_dir
+
+PROJECT_ROOT = PACKAGE_ROOT
 DEMO_PASSPHRASE = "cloudlink-demo"  # public (README): the demo and the sample stacks only
 
 
@@ -39,15 +40,6 @@ def pulumi_binary(root: Path = PROJECT_ROOT) -> str:
     if not found:
         raise RuntimeError("the Pulumi engine is not built: run `make setup` (it builds .tools/bin/pulumi)")
     return found
-
-
-def file_backend_dir(url: str) -> Path | None:
-    """The directory a `file://` backend URL names (percent-decoded, query dropped, `~` expanded as the
-    engine does); None for other backends."""
-    parsed = urlparse(url)
-    if parsed.scheme != "file":
-        return None
-    return Path(unquote(parsed.netloc + parsed.path)).expanduser()
 
 
 def pulumi_env(root: Path = PROJECT_ROOT, backend_url: str | None = None,
@@ -79,8 +71,8 @@ def die_with_parent() -> Callable[[], None] | None:
     """A `preexec_fn` that makes the child get SIGKILL when this process dies (Linux PR_SET_PDEATHSIG).
 
     The signal fires when the *thread* that started the child exits, so the
-    child must be started by a thread that waits for it (as `subprocess.run`
-    and the fleet's `run_engine` do). If this process died before the prctl
+    child must be started by a thread that waits for it (as the gateway's
+    `run_engine` does). If this process died before the prctl
     took effect, the child exits at once. None (nothing to do) off Linux.
     """
     if _libc is None:
@@ -92,14 +84,6 @@ def die_with_parent() -> Callable[[], None] | None:
         if os.getppid() != parent:
             os._exit(1)
     return arm
-
-
-def run_pulumi(args: list[str], cwd: Path, env: dict[str, str], check: bool = False,
-               timeout: float = 600, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI; `input` (if given) is its stdin, the way to hand it a secret off the command line."""
-    cmd = [pulumi_binary(), *args, "--non-interactive"]
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check,
-                          input=input, preexec_fn=die_with_parent())
 
 
 def fleet_env(project_dir: Path, backend_url: str | None = None,
