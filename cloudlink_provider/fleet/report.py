@@ -294,4 +294,8 @@ def summary_markdown(report: FleetReport, full_name: str, full_length: int, list
         lines += [""] + [f"- {_cell(line.strip())}" for line in report.rollout.lines()]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.warnings:  # run-wide warnings (the public demo passphrase) are never cut
+        lines += [""] + [f"> ⚠️ {_cell(w)}" for w in report.warnings]
+    if report.coverage_errors:
+        lines += ["", "#### Coverage could not be listed", ""] + [f"- {_cell(e)}" for e in report.coverage_errors]
     return "\n".join(lines) + "\n"

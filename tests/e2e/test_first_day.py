@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, pulumi_env, run_pulumi
+from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, pulumi_env
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.fleet.state.secrets import Passphrase
 from cloudlink_provider.fleet.stacks import StackFile
 

@@ -149,3 +149,14 @@ def test_a_markdown_report_too_long_for_one_comment_becomes_a_summary_with_the_w
     small = FleetReport("preview", "file:///s", stacks[:3])
     small.write_markdown(tmp_path / "small.md")
     assert (tmp_path / "small.md").read_text() == markdown(small) and not (tmp_path / "small.full.md").exists()
+
+
+def test_a_summary_comment_keeps_the_run_wide_warnings_and_the_coverage_section(tmp_path):
+    from cloudlink_provider.fleet.report import summary_markdown
+
+    report = FleetReport("drift", "file:///s", [outcome("acme", DRIFTED)], unmanaged=[],
+                         coverage_errors=["the accounts of client p at http://10.0.0.9 could not be listed"],
+                         warnings=["WARNING: the secrets of acme are protected by the PUBLIC demo passphrase"])
+    text = summary_markdown(report, "drift.full.md", 70_000)
+    assert "#### Coverage could not be listed" in text and "could not be listed" in text
+    assert "PUBLIC demo passphrase" in text
