@@ -58,7 +58,7 @@ def scan_preview(project: Any, names: list[str], options: RunOptions, listener: 
     start = time.monotonic()
     unusable = check_connectivity(project, names)  # cannot reach CloudLink: a failed row, never "unchanged"
     report = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh,
-                  expect_no_changes=options.expect_no_changes, unusable=unusable)
+                  expect_no_changes=options.expect_no_changes, policy_pack=True, unusable=unusable)
     report.mode = SCAN
     reasons = {s.stack: s.cannot_judge for s in report.stacks if s.cannot_judge}
     for s in report.stacks:
@@ -84,7 +84,7 @@ def selective_up(project: Any, names: list[str], options: RunOptions, listener: 
             s.engine = ALL
         return report
     planned = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh, for_up=True,
-                   unusable=unusable)
+                   policy_pack=True, unusable=unusable)
     reasons: dict[str, str] = {}
     for s in planned.stacks:
         if s.stack in unusable:  # cannot reach CloudLink: the scan's failed row stands, no engine runs

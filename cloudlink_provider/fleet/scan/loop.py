@@ -25,12 +25,14 @@ import base64
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
 from ...client import CloudLinkError
 from ...customer.model import SpecError, parse_customer
 from ...resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
+from ...standards import Standards
 from ..engine.env import redact_url
 from ..engine.gateway import Project
 from ..errors import FleetError
@@ -39,6 +41,7 @@ from ..loop import Listener, NullListener, run_each
 from ..preflight import Problem, preflight
 from ..report import CANCELLED, FAILED, FleetReport, StackOutcome, status_of
 from ..stacks import CUSTOMER_KEY, StackConfig, StackFile, UnreadableStackFile, is_secure
+from ..standards import LiveReader, PolicyMirror, standards_of
 from ..state.checkpoint import Checkpoint, CheckpointError, CheckpointReader
 from ..state.errors import StateError
 from ..state.secrets import Passphrase, SecretsError, passphrase_from
@@ -92,7 +95,8 @@ class Scanner:
                  passphrase: Passphrase, listener: Listener | None = None, parallel: int = DEFAULT_SCAN_PARALLEL,
                  shard: str | None = None, coverage: Coverage | None = None, refresh: bool = True,
                  operation: str = "drift", expect_no_changes: bool = False, for_up: bool = False,
-                 observe: Callable[[str, str, str, dict[str, Any]], None] | None = None):
+                 observe: Callable[[str, str, str, dict[str, Any]], None] | None = None,
+                 live: LiveReader | None = None, policies: PolicyMirror | None = None):
         self.project = project
         self.stacks_dir = stacks_dir
         self.backend_url = backend_url
@@ -107,6 +111,8 @@ class Scanner:
         self.expect_no_changes = expect_no_changes
         self.for_up = for_up
         self.observe = observe
+        self.live = live  # collecting each customer's live facts for the standards, or None
+        self.policies = policies  # the standards' policy pack as the engine would run it (preview, up), or None
         self._cancelled = threading.Event()
         self._providers: dict[str, type[CloudLinkProvider]] = {}
         self._providers_lock = threading.Lock()
@@ -152,6 +158,10 @@ class Scanner:
             users, provider_changes = self._scan(name, stack, checkpoint, collector)
             judge = cannot_judge(checkpoint, provider_changes, self.for_up)
             error = None
+            if self.policies is not None:
+                found, blocked = self.policies.judge(name, stack.config)
+                collector.policies.extend(found)
+                judge = judge or blocked
         except Judged as e:  # the engine would fail it the same way
             error = str(e)
         except (StackFailed, CheckpointError, SecretsError) as e:
@@ -168,6 +178,7 @@ class Scanner:
                                collector.counts(), collector.changes(), error=error,
                                notes=write_only_notes(file.spec(), name) if self.refresh else [], users=users,
                                warnings=[] if self.refresh else list(collector.warnings), cannot_judge=judge)
+        outcome.policies = list(collector.policies)
         outcome.duration_s = time.monotonic() - start
         return outcome
 
@@ -234,6 +245,11 @@ class Scanner:
             refreshed = saved(checkpoint, plan, reveal, provider_for)
         if self.coverage is not None:
             self.coverage.owned(name, stack, spec, {n: (r.id, r.outputs) for n, r in refreshed.items()})
+        if self.live is not None and self.refresh:
+            activity("reading live facts for the standards")
+            client = next(iter(refreshed.values())).provider.client if refreshed else None
+            self.live.observe(name, stack.config, spec, {n: (r.inputs, r.outputs) for n, r in refreshed.items()},
+                              client)
         provider_changes = preview(name, self.project, stack.config, stack.secure_keys, checkpoint, plan, refreshed,
                                    reveal, provider_for, collector, activity)
         onboarding = refreshed.get("users")  # issue 11: pending activations, as CloudLink says now
@@ -249,24 +265,33 @@ def _unreadable_state(operation: str, project: Project, names: list[str], shard:
 
 
 def scan_drift(project: Project, names: list[str], parallel: int | None = None, shard: str | None = None,
-               listener: Listener | None = None, fail_on_unmanaged: bool = False) -> FleetReport:
-    """`cloudlink fleet drift` as a scan over `project`: the report, with coverage. Whatever fails, the report
-    is written: a customer that cannot reach CloudLink is a failed row (the preflight), a coverage listing
-    that fails is a section (`coverage_errors`)."""
+               listener: Listener | None = None, fail_on_unmanaged: bool = False, standards: Standards | None = None,
+               today: date | None = None, coverage_too: bool = True) -> FleetReport:
+    """`cloudlink fleet drift` as a scan over `project`: the report, with coverage (unless `coverage_too` is
+    False: `fleet standards` needs none), and with `standards` the standards report beside it
+    (`report.standards`). Whatever fails, the report is written: a customer that cannot reach CloudLink is a
+    failed row (the preflight), a coverage listing that fails is a section (`coverage_errors`)."""
     try:
         reader = project.state
     except StateError as e:
         return _unreadable_state("drift", project, names, shard, e)
-    coverage = Coverage()
+    coverage = Coverage() if coverage_too else None
+    live = LiveReader() if standards is not None else None
     passphrase = passphrase_from(project.env)
     scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase,
-                      listener, parallel or DEFAULT_SCAN_PARALLEL, shard, coverage)
+                      listener, parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, live=live)
     scanner.unusable = preflight(project.stacks_dir, names, passphrase)  # cannot reach CloudLink: a failed row
     try:
         report = scanner.run(names)
     finally:
         project.close()
+    if live is not None and standards is not None:
+        failed = {s.stack: s.error or s.status for s in report.stacks
+                  if s.stack not in live.customers and s.stack not in live.errors}
+        report.standards = standards_of(standards, live, failed, today)
     report.fail_on_unmanaged = fail_on_unmanaged
+    if coverage is None:
+        return report
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job
         report.coverage_errors = coverage.partner_accounts()  # a listing that fails is a section, never an abort
     report.unmanaged = coverage.sorted()
@@ -276,11 +301,13 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
 def scan(project: Project, names: list[str], listener: Listener | None = None, parallel: int | None = None,
          shard: str | None = None, refresh: bool = False, operation: str = "preview", expect_no_changes: bool = False,
          for_up: bool = False, observe: Callable[[str, str, str, dict[str, Any]], None] | None = None,
-         unusable: dict[str, Problem] | None = None) -> FleetReport:
+         policy_pack: bool = False, unusable: dict[str, Problem] | None = None) -> FleetReport:
     """The scan over `names` without coverage (a preview, the plan before `up`, a rollout's health gate):
-    a report whose rows carry `cannot_judge`. `unusable`: the preflight's findings when the caller already
-    checked these stacks' endpoints and credentials; otherwise the preflight runs here first, so a customer
-    that cannot reach CloudLink is a failed row, never "unchanged"."""
+    a report whose rows carry `cannot_judge`. `policy_pack`: when the project has the standards' policy pack
+    (which the engine would run), each row carries its findings too (standards.PolicyMirror). `unusable`: the
+    preflight's findings when the caller already checked these stacks' endpoints and credentials; otherwise
+    the preflight runs here first, so a customer that cannot reach CloudLink is a failed row, never
+    "unchanged"."""
     try:
         reader = project.state
     except StateError as e:
@@ -288,7 +315,8 @@ def scan(project: Project, names: list[str], listener: Listener | None = None, p
     passphrase = passphrase_from(project.env)
     scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase,
                       listener, parallel or DEFAULT_SCAN_PARALLEL, shard, refresh=refresh, operation=operation,
-                      expect_no_changes=expect_no_changes, for_up=for_up, observe=observe)
+                      expect_no_changes=expect_no_changes, for_up=for_up, observe=observe,
+                      policies=PolicyMirror(project.stacks_dir) if policy_pack and project.policy_pack() else None)
     scanner.unusable = preflight(project.stacks_dir, names, passphrase) if unusable is None else unusable
     try:
         return scanner.run(names)

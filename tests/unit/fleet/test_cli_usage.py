@@ -98,7 +98,7 @@ def test_the_demo_and_emulator_serve_share_one_database():
     ["up"], ["preview"], ["drift"], ["refresh"], ["destroy", "--yes"], ["recover"],
     ["welcome-email", "--stacks", "acme"], ["welcome-email", "--dry-run"],
     ["preview", "--engine"], ["drift", "--engine"], ["up", "--all"], ["up", "--canary", "1"],
-    ["up", "--waves-by", "ring"],
+    ["up", "--waves-by", "ring"], ["standards"],
 ])
 def test_without_a_passphrase_every_secret_reading_command_refuses_before_any_write(project, monkeypatch, args):
     """A partner's first day: PULUMI_CONFIG_PASSPHRASE unset. No fallback to the README's public passphrase."""
