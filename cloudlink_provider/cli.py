@@ -152,7 +152,8 @@ FLEET_EXIT_CODES = "\n".join([
     "0 = every customer clean;",
     "1 = a customer failed (one that cannot reach CloudLink fails), the coverage listing failed, a rollout wave "
     "failed its health gate, or the command could not run;",
-    "2 = bad usage (unknown option, no stack matches, bad --shard, a bad rollout plan, no passphrase set);",
+    "2 = bad usage or input (unknown option, no stack matches, bad --shard or --select, a fleet file, profile or "
+    "label that is wrong, a fleet default that breaks customers, a bad rollout plan, no passphrase set);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "5 = standards: an alert or enforce standard is violated (no customer failed);",
@@ -166,6 +167,10 @@ app.add_typer(fleet_app, name="fleet")
 
 StacksOpt = Annotated[Optional[list[str]], typer.Option(
     "--stacks", show_default="*", help="only stacks whose name matches this glob (repeat it for several)")]
+SelectOpt = Annotated[Optional[str], typer.Option(
+    "--select", metavar="SELECTOR", show_default=False,
+    help="only customers whose labels match, e.g. 'tier=gold,region in (eu,uk),!legacy' (=, !=, in, notin, "
+         "key, !key; comma = AND); with --stacks and --shard (shards split what is selected)")]
 ParallelOpt = Annotated[Optional[int], typer.Option("--parallel", min=1, show_default=False,
                                                     help="stacks at once (default: min(4, 2 x CPUs))")]
 ShardOpt = Annotated[Optional[str], typer.Option("--shard", metavar="I/N",
@@ -192,28 +197,53 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="keep the engine's whole
                                                        "JSON `errorDetail`); reports otherwise show 1-3 lines")]
 
 
+def _choose(project: Any, stacks: list[str] | None, shard: str | None, select: str | None, judge_specs: bool = True) -> list[str]:
+    """The customers a fleet command works on (--stacks glob, --select labels, then --shard), checked up
+    front: bad input (fleet file, profiles, labels, a default that breaks customers) stops here."""
+    from .fleet.layering import choose, layering_for
+    from .passphrase import Passphrase, passphrase_from
+
+    names = choose(project.stacks_dir, stacks, shard, select)
+    phrase = passphrase_from(project.env)
+    layering_for(project.stacks_dir).preflight(names, Passphrase(phrase) if phrase is not None else None,
+                                               judge_specs)
+    return names
+
+
+def _labelled(report: Any, stacks_dir: Path) -> None:
+    from .fleet.layering import layering_for
+
+    layering = layering_for(stacks_dir)
+    for outcome in report.stacks:
+        outcome.labels = layering.labels(outcome.stack)
+
+
 def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
-           changed_since: str | None = None, **options: bool) -> None:
+           changed_since: str | None = None, select: str | None = None, **options: bool) -> None:
     from .fleet.commands.run import Fleet, RunOptions, default_parallel
     from .fleet.render.view import FleetView
-    from .fleet.stacks import select_stacks
 
     run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
     project = _project(project_dir, backend)
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
-    names = select_stacks(project.stacks_dir, stacks, shard)
-    selected_by = None
+    names = _choose(project, stacks, shard, select, judge_specs=operation != "destroy")
+    selection = None
     if changed_since is not None:
         from .fleet.commands.changes import select_changed
 
-        names, selected_by = select_changed(project.dir, changed_since, names)
+        selection = select_changed(project.dir, changed_since, names, project.stacks_dir)
+        names = selection.names
     view = FleetView(consoles().out, names, operation, run_options.parallel)
     with view:
         report = Fleet(project, view).run(names, run_options)
     report.debug = debug
-    report.selected_by = selected_by
+    _labelled(report, project.stacks_dir)
+    if selection is not None:
+        report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
+        for outcome in report.stacks:
+            outcome.picked_by = selection.why.get(outcome.stack)
     _finish(view, report, json_file, markdown_file, project, names)
 
 
@@ -234,7 +264,7 @@ def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, ma
 
 
 @fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
-def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview` per stack instead "
@@ -255,50 +285,57 @@ def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard:
     """
     if engine:
         _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
-               changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
+               changed_since=changed_since, select=select, refresh=refresh, expect_no_changes=expect_no_changes)
         return
     from .fleet.render.progress import ScanView
     from .fleet.commands.run import RunOptions, default_parallel
     from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL
     from .fleet.commands.selective import scan_preview
 
-    project, names, selected_by = _selected(project_dir, backend, stacks, shard, debug, changed_since)
+    project, names, selection = _selected(project_dir, backend, stacks, shard, debug, select, changed_since)
     options = RunOptions("preview", parallel or default_parallel(), shard=shard, refresh=refresh,
                          expect_no_changes=expect_no_changes)
     view = ScanView(consoles().out, names, "preview (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         report = scan_preview(project, names, options, view, parallel)
     report.debug = debug
-    report.selected_by = selected_by
+    _annotate(report, project.stacks_dir, selection)
     _finish(view, report, json_file, markdown_file, project, names)
 
 
 def _selected(project_dir: Path, backend: str | None, stacks: list[str] | None, shard: str | None, debug: bool,
-              changed_since: str | None = None) -> tuple[Any, list[str], str | None]:
-    """(the project, the selected stacks, the rule that picked them when --changed-since did)."""
-    from .fleet.stacks import select_stacks
+              select: str | None = None, changed_since: str | None = None) -> tuple[Any, list[str], Any]:
+    """(the project, the selected stacks, the --changed-since `Selection` when it picked them), checked up
+    front by `_choose`."""
 
     project = _project(project_dir, backend)
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
-    names = select_stacks(project.stacks_dir, stacks, shard)
-    selected_by = None
+    names = _choose(project, stacks, shard, select)
+    selection = None
     if changed_since is not None:
         from .fleet.commands.changes import select_changed
 
-        names, selected_by = select_changed(project.dir, changed_since, names)
-    return project, names, selected_by
+        selection = select_changed(project.dir, changed_since, names, project.stacks_dir)
+        names = selection.names
+    return project, names, selection
+
+
+def _annotate(report: Any, stacks_dir: Path, selection: Any) -> None:
+    """Each row's labels, and with --changed-since the rule, why each customer was picked, the spec changes."""
+    _labelled(report, stacks_dir)
+    if selection is not None:
+        report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
+        for outcome in report.stacks:
+            outcome.picked_by = selection.why.get(outcome.stack)
 
 
 def _labels(stacks_dir: Path, names: list[str]) -> dict[str, dict[str, str]]:
-    """Each customer's labels (`cloudlink-fleet:labels` in its stack file)."""
-    from .fleet.stacks import StackFile
+    """Each customer's effective labels (its profiles' labels, then its own `cloudlink-fleet:labels`)."""
+    from .fleet.layering import layering_for
 
-    out: dict[str, dict[str, str]] = {}
-    for name in names:
-        labels = StackFile(stacks_dir, name).config().get("cloudlink-fleet:labels")
-        out[name] = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
-    return out
+    layering = layering_for(stacks_dir)
+    return {name: layering.labels(name) for name in names}
 
 
 def _command_line(args: list[str]) -> str:
@@ -308,7 +345,7 @@ def _command_line(args: list[str]) -> str:
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
-def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
              markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
              refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
@@ -342,7 +379,7 @@ def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: Shar
     from .fleet.commands.selective import selective_up
     from .fleet.commands.waves import run_rollout
 
-    project, names, _ = _selected(project_dir, backend, stacks, shard, debug)
+    project, names, _ = _selected(project_dir, backend, stacks, shard, debug, select)
     waves = list(wave or [])
     plan = rollout_plan(names, _labels(project.stacks_dir, names) if waves_by else {}, waves_by, canary, waves, bake)
     options = RunOptions("up", parallel or default_parallel(), shard=shard, refresh=refresh)
@@ -354,11 +391,12 @@ def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: Shar
         else:
             report = selective_up(project, names, options, view, all_stacks, parallel)
     report.debug = debug
+    _labelled(report, project.stacks_dir)
     _finish(view, report, json_file, markdown_file, project, names)
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
-def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                 markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                 engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
@@ -372,20 +410,20 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
     providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
     """
     if engine:
-        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
         return
     from .fleet.render.progress import ScanView
     from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL, scan_drift
-    from .fleet.stacks import select_stacks
 
     project = _project(project_dir, backend)
-    names = select_stacks(project.stacks_dir, stacks, shard)
+    names = _choose(project, stacks, shard, select)
     standards = _standards(project.stacks_dir)
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged,
                             standards if standards.standards else None)
     report.debug = debug
+    _labelled(report, project.stacks_dir)
     _finish(view, report, json_file, markdown_file, project, names)
 
 
@@ -413,7 +451,7 @@ STANDARDS_EXIT_CODES = "\n".join([
 
 @fleet_app.command("standards", epilog=STANDARDS_EXIT_CODES)
 def fleet_standards_command(
-        stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
+        stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
         project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
         markdown_file: MarkdownOpt = None,
         lint: Annotated[bool, typer.Option("--lint", help="only check stacks/standards.yaml (every rule parses, "
@@ -438,7 +476,6 @@ def fleet_standards_command(
     from .fleet.render.progress import ScanView
     from .fleet.render.view import print_standards
     from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL, scan_drift
-    from .fleet.stacks import select_stacks
 
     try:
         today = date.fromisoformat(on) if on else datetime.now(timezone.utc).date()
@@ -451,7 +488,7 @@ def fleet_standards_command(
         out.print(f"{standards.file}: {len(standards.standards)} standard(s), {len(standards.exceptions)} "
                   "exception(s): ok", markup=False, highlight=False)
         raise typer.Exit(0)
-    names = select_stacks(project.stacks_dir, stacks, shard)
+    names = _choose(project, stacks, shard, select)
     require_passphrase(project.env)  # the scan decrypts the stacks' secrets: never with a default passphrase
     view = ScanView(out, names, "standards (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
@@ -473,15 +510,15 @@ def fleet_standards_command(
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
-def fleet_refresh(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_refresh(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False) -> None:
     """Make each stack's state match what CloudLink really has (changes nothing in CloudLink)."""
-    _fleet("refresh", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
+    _fleet("refresh", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
 
 
 @fleet_app.command("destroy", epilog=FLEET_EXIT_CODES)
-def fleet_destroy(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None,
+def fleet_destroy(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   yes: Annotated[bool, typer.Option("--yes", help="required: really delete every selected "
@@ -491,7 +528,7 @@ def fleet_destroy(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard:
 
     if not yes:
         raise usage("deletes customers from CloudLink: add --yes (and narrow it with --stacks)")
-    _fleet("destroy", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
+    _fleet("destroy", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
 
 
 @fleet_app.command("import")
@@ -539,6 +576,15 @@ def fleet_import(
     sources = secret_sources({PBX_PASSWORD: ("--pbx-password-env", pbx_password_env),
                               TEAMS_SECRET: ("--teams-secret-env", teams_secret_env)})
     project = _project(project_dir, backend)
+    if not (endpoint and client_id and client_secret):  # what is not given comes from the fleet file, if any
+        from .fleet.layering import layering_for
+        from .passphrase import Passphrase, passphrase_from
+
+        phrase = passphrase_from(project.env)
+        fleet = layering_for(project.stacks_dir).provider_settings(Passphrase(phrase) if phrase is not None else None)
+        endpoint = endpoint or fleet.get("cloudlink:endpoint")
+        client_id = client_id or fleet.get("cloudlink:clientId")
+        client_secret = client_secret or fleet.get("cloudlink:clientSecret")
     importer = Importer(project, credentials_from_options(endpoint, client_id, client_secret), sources=sources)
     results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
     exposed = public_passphrase_warning(project.env, project.stacks_dir,
@@ -547,8 +593,83 @@ def fleet_import(
     raise typer.Exit(1 if any(r.status == FAILED for r in results) else 0)
 
 
+@fleet_app.command("show")
+def fleet_show(customer: Annotated[str, typer.Argument(help="the stack name (stacks/Pulumi.<name>.yaml)")],
+               as_json: Annotated[bool, typer.Option("--json", help="print JSON for tools instead of tables")] = False,
+               project_dir: ProjectOpt = Path(".")) -> None:
+    """Print a customer's effective spec: every value with where it came from (fleet default, which
+    profile, the customer's own file), its labels and provider settings; secrets as [secret].
+
+    Exit codes: 0 the effective spec is valid; 2 it is not (the problems name field and file), or no
+    such customer, or its layers do not merge.
+    """
+    from .fleet.layering import describe
+    from .fleet.render.show import print_show
+    from .fleetfile import stacks_dir_of
+
+    shown = describe(stacks_dir_of(project_dir), customer)
+    print_show(consoles().out, consoles().err, customer, shown, as_json)
+    raise typer.Exit(0 if shown["valid"] else int(ExitCode.USAGE))
+
+
+@fleet_app.command("set-client-secret")
+def fleet_set_client_secret(
+        endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="also set the fleet's endpoint")] = None,
+        client_id: Annotated[Optional[str], typer.Option("--client-id", help="also set the fleet's client id")] = None,
+        project_dir: ProjectOpt = Path(".")) -> None:
+    """Write the partner API client secret into the fleet file (stacks/fleet.yaml), encrypted with the
+    passphrase (PULUMI_CONFIG_PASSPHRASE). The secret is read from stdin (a prompt on a terminal), never
+    from the command line. Creates the fleet file when there is none.
+
+    Exit codes: 0 written; 2 bad usage (no passphrase, an empty secret, a broken fleet file).
+    """
+    from .fleet.engine.env import fleet_env
+    from .fleet.errors import usage
+    from .fleet.state.secrets import Passphrase, fleet_salt
+    from .fleetfile import FleetFile, FleetFileError, stacks_dir_of
+    from .passphrase import passphrase_from
+
+    phrase = passphrase_from(fleet_env(project_dir, None))
+    if phrase is None:
+        raise usage("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the secret is encrypted with it")
+    secret = (typer.prompt("client secret", hide_input=True) if sys.stdin.isatty()
+              else sys.stdin.read().removesuffix("\n"))
+    if not secret:
+        raise usage("the client secret is empty")
+    file = FleetFile(stacks_dir_of(project_dir))
+    try:
+        data = file.load()
+        file.read()  # judge its shape before writing
+    except FleetFileError as e:
+        raise usage(str(e)) from None
+    crypt = Passphrase(phrase)
+    salt = data.get("encryptionsalt") or fleet_salt(file.stacks_dir, crypt)
+    try:
+        sealed = crypt.encrypt(salt, secret)
+    except Exception as e:  # noqa: BLE001 - a salt this passphrase does not open
+        raise usage(f"{file.label}: cannot encrypt with this passphrase: {e}") from None
+    provider = dict(data.get("provider") or {})
+    provider.update({k: v for k, v in (("endpoint", endpoint), ("clientId", client_id)) if v})
+    provider["clientSecret"] = {"secure": sealed}
+    file.save({**data, "encryptionsalt": salt, "provider": provider}, _leading_comments(file))
+    consoles().out.print(f"{file.label}: provider.clientSecret written (encrypted)", markup=False, highlight=False)
+
+
+def _leading_comments(file: Any) -> str:
+    """The comment lines a file opens with (kept when the file is rewritten)."""
+    if not file.exists():
+        return ""
+    lines = []
+    for line in file.path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line + "\n")
+    return "".join(lines)
+
+
 @fleet_app.command("recover")
-def fleet_recover(stacks: StacksOpt = None, project_dir: ProjectOpt = Path("."), backend: BackendOpt = None,
+def fleet_recover(stacks: StacksOpt = None, select: SelectOpt = None, project_dir: ProjectOpt = Path("."),
+                  backend: BackendOpt = None,
                   force: Annotated[bool, typer.Option(
                       "--force", help="also release locks this host cannot check (another machine's, or "
                                       "unreadable): only when you know that run is dead")] = False) -> None:
@@ -561,11 +682,11 @@ def fleet_recover(stacks: StacksOpt = None, project_dir: ProjectOpt = Path("."),
     what); 2 bad usage.
     """
     from .fleet.commands.recover import recover
-    from .fleet.render.recovery import print_recoveries
-    from .fleet.stacks import select_stacks
-
     project = _project(project_dir, backend)
-    names = select_stacks(project.stacks_dir, stacks)
+    names = choose(project.stacks_dir, stacks, None, select)
+    from .fleet.render.recovery import print_recoveries
+
+    from .fleet.layering import choose
     results = recover(project, names, force=force)
     print_recoveries(consoles().out, results, stacks or ["*"])
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
@@ -578,7 +699,7 @@ def fleet_welcome_email(
             "--stacks", help="required (but with --dry-run): the customers whose pending users get it (a glob of "
                              "stack names; repeat it for several)")] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="only list who would get it")] = False,
-        project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
+        select: SelectOpt = None, project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
     """Re-send the welcome email to the users of chosen customers who have not activated yet.
 
     Deliberate: `up` never re-sends it. Takes the pending users the last `up` recorded (the `users`
@@ -589,14 +710,14 @@ def fleet_welcome_email(
     """
     from .fleet.commands.welcome import resend_welcome
     from .fleet.errors import usage
+    from .fleet.layering import choose
     from .fleet.render.welcome import print_welcome
-    from .fleet.stacks import select_stacks
 
     if not stacks and not dry_run:
         raise usage("name the customers with --stacks GLOB (or list who would get it with --dry-run)")
     stacks = stacks or ["*"]  # a dry run sends nothing: every customer by default
-    names = select_stacks(project_dir / "stacks", stacks)
     project = _project(project_dir, backend)
+    names = choose(project.stacks_dir, stacks, None, select)
     results = resend_welcome(project, names, dry_run)
     print_welcome(consoles().out, results, dry_run)
     raise typer.Exit(1 if any(r.error for r in results) else 0)

@@ -13,6 +13,8 @@ Top-down (the import contract in pyproject.toml holds this order):
 - `events` | `failures` | `describe` | `preflight` | `passphrase`: engine events -> field-level changes,
   secrets masked; a failure in 1-3 lines; a change in a reviewer's words; the connectivity preflight (one
   token grant per endpoint and client before any plan); the no-default-passphrase rule;
+- `layering`: each customer's effective spec and labels from the fleet file and its stack file,
+  `--select`, the pre-flight check of bad input (the merge itself is `customer.layers`);
 - `engine/`: the one gateway to the `pulumi` CLI (`gateway`: every process, typed results and
   errors carrying stdout and stderr; `Project`), and where the engine is (`env`);
 - `state/`: Pulumi's state formats, and nothing else parses them: buckets, DIY layout, checkpoints,

@@ -62,6 +62,12 @@ class StackOutcome:
     engine: str | None = None  # who decided this row: `scan`, or why the engine ran (`the plan has changes`, ...)
     skipped: bool = False  # up: the scan found nothing to do, so the engine did not run
     warnings: list[str] = field(default_factory=list)  # preview/up: the program's warnings (readiness advisories)
+    labels: dict[str, str] = field(default_factory=dict)  # the customer's labels (fleet file profiles + its own)
+    picked_by: str | None = None  # preview --changed-since: why this customer was picked
+
+    @property
+    def labels_text(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
 
     @property
     def pending_note(self) -> str:
@@ -74,8 +80,10 @@ class StackOutcome:
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [{**r.to_json(), "description": describe_resource(r)} for r in self.resources],
                 "error": self.error, "notes": self.notes,
-                "users": self.users, "durationSeconds": round(self.duration_s, 2),
+                "users": self.users, "labels": self.labels, "durationSeconds": round(self.duration_s, 2),
                 "policyViolations": [p.to_json() for p in self.policies]}
+        if self.picked_by is not None:
+            data["pickedBy"] = self.picked_by
         data["warnings"] = self.warnings
         if self.engine is not None:
             data["decidedBy"] = self.engine
@@ -109,6 +117,7 @@ class FleetReport:
     unmanaged: list[Unmanaged] | None = None  # found by the scan (scan/coverage.py); None: not looked for
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
+    spec_changes: dict[str, list[str]] = field(default_factory=dict)  # --changed-since: effective spec diffs
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
     coverage_errors: list[str] = field(default_factory=list)  # drift: account listings that failed (a section)
     warnings: list[str] = field(default_factory=list)  # run-wide warnings (the public demo passphrase in use)
@@ -149,6 +158,7 @@ class FleetReport:
             "selectedBy": self.selected_by,
             "coverageErrors": self.coverage_errors,
             "warnings": self.warnings,
+            "specChanges": self.spec_changes,
             **({"standards": self.standards.to_json()} if self.standards is not None else {}),
             **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
@@ -222,19 +232,46 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def same_changes(stacks: list[StackOutcome]) -> tuple[list[tuple[list[str], list[str]]], set[str]]:
+    """Customers whose planned changes read exactly alike, grouped: ([(change lines, customers)], the others).
+
+    A thousand identical rows are unreadable; a change to a fleet default is one change on many customers."""
+    by_change: dict[tuple[str, ...], list[str]] = {}
+    for s in stacks:
+        if s.resources and not s.error:
+            by_change.setdefault(tuple(describe_resource(r) for r in s.resources), []).append(s.stack)
+    groups = [(list(k), v) for k, v in by_change.items() if len(v) > 1]
+    grouped = {n for _, names in groups for n in names}
+    return groups, {s.stack for s in stacks if s.stack not in grouped}
+
+
+def spec_change_groups(spec_changes: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
+    """Customers whose effective spec changed identically, grouped, the largest group first."""
+    by_change: dict[tuple[str, ...], list[str]] = {}
+    for name, changes in spec_changes.items():
+        by_change.setdefault(tuple(changes), []).append(name)
+    return sorted(((list(k), v) for k, v in by_change.items()), key=lambda g: -len(g[1]))
+
+
 def markdown(report: FleetReport) -> str:
     """A report fit for a pull-request comment: a summary line, a table, details per changed customer."""
     title = f"cloudlink fleet {report.operation}"
     lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
-             "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
-             "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
+             "", "| customer | labels | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
+             "|---|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
         notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
-        lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
-                     + f" | {_cell(notes)} |")
-    detailed = [s for s in report.stacks if s.resources or s.error or s.warnings]
+        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {s.status} | "
+                     + " | ".join(counts) + f" | {_cell(notes)} |")
+    grouped, alone = same_changes(report.stacks)
+    for change_lines, names in grouped:
+        lines += ["", f"**The same change on {len(names)} customers:**", ""]
+        lines += [f"- {_cell(line)}" for line in change_lines]
+        lines += ["", f"<details><summary>the {len(names)} customers</summary>", "",
+                  ", ".join(f"`{n}`" for n in names), "", "</details>"]
+    detailed = [s for s in report.stacks if (s.resources and s.stack in alone) or s.error or s.warnings]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
@@ -257,6 +294,14 @@ def markdown(report: FleetReport) -> str:
         lines += [""] + [f"> ⚠️ {_cell(w)}" for w in report.warnings]
     if report.coverage_errors:
         lines += ["", "#### Coverage could not be listed", ""] + [f"- {_cell(e)}" for e in report.coverage_errors]
+    for changes, names in spec_change_groups(report.spec_changes):
+        what = "; ".join(f"`{_cell(c)}`" for c in changes)
+        if len(names) == 1:
+            lines += ["", f"Effective spec change on `{names[0]}`: {what}"]
+        else:
+            lines += ["", f"**The same change on {len(names)} customers:** {what}", "",
+                      f"<details><summary>the {len(names)} customers</summary>", "",
+                      ", ".join(f"`{n}`" for n in names), "", "</details>"]
     if report.unmanaged:
         lines += ["", f"#### In CloudLink, managed by no stack ({len(report.unmanaged)})", "",
                   "| account | what | adopt with |", "|---|---|---|"]

@@ -33,8 +33,11 @@ from typing import Any, Callable, TypeVar
 
 from ...client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                        PbxLink, PbxRole, TeamsIntegration, User)
+from ...customer.layers import CustomerLayer, LayerError, compact, effective
 from ...customer.model import SpecError, parse_customer
 from ...customer.rules import PBX_KINDS_BY_API, PBX_MODELS
+from ...fleetfile import FleetContent, FleetFile, FleetFileError
+from ...passphrase import passphrase_from
 from ...plan import PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
 from ...resources import account as account_resource
 from ...resources import gateway as gateway_resource
@@ -48,10 +51,13 @@ from ..engine.gateway import EngineFailed, Project, StackAlreadyExists
 from ..errors import FleetError, usage
 from ..import_secrets import SecretSource, refuse_shared
 from ..stacks import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY, NAMESPACE, STACK_NAME, StackFile, discover_stacks
-from ..state.secrets import fleet_salt, passphrase_from
+from ..state.secrets import Passphrase, fleet_salt
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped", "failed"
 T = TypeVar("T")
+FLEET_FILE_HEADER = ("# The fleet file: what every customer in this folder shares (README, \"Layering\"). Created by\n"
+                     "# `cloudlink fleet import`; add defaults and profiles, and customers opt in with\n"
+                     "# `cloudlink-fleet:profiles` in their stack files.\n")
 BLOCKS = ("account", "gateway", "pbx", "roles", "teams", "sso")
 
 
@@ -350,7 +356,42 @@ class Importer:
 
     # -- the work ------------------------------------------------------------------------------
     def _fleet_salt(self) -> str:
-        return fleet_salt(self.project.stacks_dir, passphrase_from(self.project.env))
+        return fleet_salt(self.project.stacks_dir, self._crypt())
+
+    def _crypt(self) -> Passphrase:
+        """One passphrase (keys derived once) for every secret this import writes or reads."""
+        if getattr(self, "_passphrase", None) is None:
+            phrase = passphrase_from(self.project.env)
+            if phrase is None:
+                raise usage("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): imported secrets are "
+                            "encrypted with it")
+            self._passphrase = Passphrase(phrase)
+        return self._passphrase
+
+    def _fleet_file(self) -> FleetContent:
+        """The fleet file the stacks layer over; created (provider settings, the client secret encrypted
+        with the fleet's salt) when the project has none yet, so no stack file repeats the credentials."""
+        file = FleetFile(self.project.stacks_dir)
+        if not file.exists():
+            salt = self._fleet_salt()
+            sealed = self._crypt().encrypt(salt, self.config.client_secret)
+            file.save({"encryptionsalt": salt,
+                       "provider": {"endpoint": self.config.endpoint, "clientId": self.config.client_id,
+                                    "clientSecret": {"secure": sealed}}}, FLEET_FILE_HEADER)
+        try:
+            return file.read()
+        except FleetFileError as e:
+            raise FleetError(str(e)) from None
+
+    def _own_provider_settings(self, fleet: FleetContent) -> dict[str, str]:
+        """The provider settings a new stack file must carry itself: those the fleet file gives differently."""
+        ours = {ENDPOINT_KEY: self.config.endpoint, CLIENT_ID_KEY: self.config.client_id,
+                CLIENT_SECRET_KEY: self.config.client_secret}
+        try:
+            given = FleetFile(self.project.stacks_dir).provider_settings(self._crypt())
+        except FleetFileError as e:
+            raise FleetError(str(e)) from None
+        return {k: v for k, v in ours.items() if given.get(k) != v}
 
     def _call(self, fn: Callable[[CloudLink], T]) -> T:
         try:
@@ -374,7 +415,17 @@ class Importer:
                               warnings=imported.warnings)
         try:
             parse_customer(imported.spec)
-        except SpecError as e:
+            fleet = self._fleet_file()
+            # the compact form: what the fleet file already gives is left out (README, "Layering")
+            inherited = effective(fleet.fleet, CustomerLayer(stack, f"stacks/Pulumi.{stack}.yaml", {}))
+            written = compact(inherited, imported.spec)
+            if parse_customer(effective(fleet.fleet, CustomerLayer(stack, "", written)).spec) != \
+                    parse_customer(imported.spec):  # pragma: no cover - compact() is exact by construction
+                raise SpecError(["the compact form does not give back the imported spec"])
+        except (SpecError, LayerError) as e:
+            result.status, result.reason = FAILED, str(e)
+            return result
+        except FleetError as e:
             result.status, result.reason = FAILED, str(e)
             return result
         stored = {key: value for key in imported.needed_secrets if (value := self._secret(key, stack))}
@@ -395,9 +446,12 @@ class Importer:
             result.status, result.reason = FAILED, e.last_error[:300]
             return result
         try:
-            self.project.set_config_all(stack, {ENDPOINT_KEY: self.config.endpoint,
-                                                CLIENT_ID_KEY: self.config.client_id})
-            self._set_secret(stack, CLIENT_SECRET_KEY, self.config.client_secret)
+            own = self._own_provider_settings(fleet)  # what the fleet file does not already say
+            plain = {k: v for k, v in own.items() if k != CLIENT_SECRET_KEY}
+            if plain:
+                self.project.set_config_all(stack, plain)
+            if CLIENT_SECRET_KEY in own:
+                self._set_secret(stack, CLIENT_SECRET_KEY, own[CLIENT_SECRET_KEY])
             for key, value in stored.items():
                 self._set_secret(stack, f"{NAMESPACE}:{key}", value)
         except (EngineFailed, FleetError) as e:
@@ -415,5 +469,5 @@ class Importer:
         if "pbx" in imported.spec:
             header += ("# pbx.users and pbx.bhcc are planning numbers CloudLink does not store: add them to have "
                        "the PBX's capacity checked.\n")
-        file.set_spec(imported.spec, header)  # beside what the engine wrote: the salt and the secrets
+        file.set_spec(written, header)  # beside what the engine wrote: the salt and the secrets
         return result

@@ -28,6 +28,7 @@ from ..engine.gateway import EngineFailed, EngineResult, EngineRun, Project, Sta
 from ..errors import usage
 from ..events import Event, EventCollector, PolicyViolation
 from ..failures import Diagnostic, engine_diagnostics, summarise
+from ..layering import layering_for
 from ..loop import Listener, NullListener, default_parallel, run_each
 from ..preflight import Problem, check_connectivity
 from ..report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome, status_of
@@ -219,10 +220,11 @@ class Fleet:
         with self._runs_lock:
             self._released += done.released_locks
         outcome = classify(name, options, done.collector, done.error, run.cancel_requested)
+        spec_data = layering_for(self.project.stacks_dir).spec_data(name, stack_file.config())  # the effective spec
         if options.operation == "drift":
-            outcome.notes = write_only_notes(stack_file.spec(), name)
+            outcome.notes = write_only_notes(spec_data, name)
         if (options.operation in ("up", "refresh", "drift") and outcome.status in (UNCHANGED, CHANGED, DRIFTED)
-                and "users" in stack_file.spec()):
+                and "users" in spec_data):
             outcome.users = _users_output(self.project, name)
         outcome.duration_s = time.monotonic() - start
         return outcome

@@ -134,13 +134,14 @@ class FleetView:
     def _print_rich(self, report: FleetReport) -> None:
         table = Table(title=f"cloudlink fleet {report.operation}")
         table.add_column("customer", no_wrap=True)
+        table.add_column("labels")
         table.add_column("status", no_wrap=True)
         for _, label in COLUMNS:
             table.add_column(label, justify="right")
         table.add_column("drifted", justify="center")
         table.add_column("failure / notes")
         for s in report.stacks:
-            table.add_row(Text(s.stack), Text(s.status, style=STYLE.get(s.status, "")),
+            table.add_row(Text(s.stack), Text(s.labels_text), Text(s.status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
                           Text(s.error.strip() if s.error else s.pending_note))  # the whole 1-3 lines, as in JSON/Markdown

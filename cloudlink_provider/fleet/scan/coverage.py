@@ -71,7 +71,8 @@ class Coverage:
         self.items: list[Unmanaged] = []
 
     def _client(self, stack: Config) -> tuple[tuple[str, str], CloudLink]:
-        config = credentials_from_config(stack)
+        credentials = getattr(stack, "credentials", None)  # a scanned stack: its own settings, then the fleet file's
+        config = credentials() if callable(credentials) else credentials_from_config(stack, fleet={})
         client = shared_client(config)
         key = (config.endpoint, config.client_id)  # one partner: one set of accounts
         with self._lock:

@@ -5,7 +5,8 @@ Owns the scan loop. Per customer, on the fleet loop (loop.py, bounded by `--para
 1. the stack file, read once, its `secure:` values decrypted in-process
    (state/secrets.py), and the checkpoint, straight from the backend
    (state/checkpoint.py), its secrets decrypted likewise;
-2. the desired resources from the spec (desired.py: the program's plan);
+2. the desired resources from the effective spec (the stack file over the fleet file,
+   by the program's own merge, `customer.layers`; desired.py: the program's plan);
 3. the in-process preview (preview.py, the one module that mirrors the engine's
    step rules, and says which test guards it), told as engine events to the same
    `EventCollector` the engine run uses, so fields, masking and counts cannot
@@ -24,19 +25,22 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
 from ...client import CloudLinkError
-from ...customer.model import SpecError, parse_customer
+from ...customer.layers import LayerError
+from ...customer.model import SpecError
+from ...fleetfile import PROVIDER_KEYS
 from ...resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
 from ...standards import Standards
 from ..engine.env import redact_url
 from ..engine.gateway import Project
 from ..errors import FleetError
 from ..events import EventCollector
+from ..layering import layering_for
 from ..loop import Listener, NullListener, run_each
 from ..preflight import Problem, preflight
 from ..report import CANCELLED, FAILED, FleetReport, StackOutcome, status_of
@@ -47,7 +51,7 @@ from ..state.errors import StateError
 from ..state.secrets import Passphrase, SecretsError, passphrase_from
 from .blind import write_only_notes
 from .coverage import Coverage
-from .desired import MissingSecret, desired, warnings
+from .desired import MissingSecret, desired, export_names, warnings
 from .preview import Judged, StackFailed, cannot_judge, preview, refresh, saved, scan_failed, warn
 
 DEFAULT_SCAN_PARALLEL = 16  # customers at once: each is a handful of GETs, mostly waiting on the network
@@ -60,9 +64,11 @@ class DecryptedStack:
     salt: str | None
     config: dict[str, Any]
     secure_keys: set[str]
+    fleet: dict[str, str] = field(default_factory=dict)  # the fleet file's provider settings (decrypted)
 
     @classmethod
-    def load(cls, file: StackConfig, passphrase: Passphrase) -> "DecryptedStack":
+    def load(cls, file: StackConfig, passphrase: Passphrase,
+             fleet: dict[str, str] | None = None) -> "DecryptedStack":
         salt = file.salt()
         config: dict[str, Any] = {}
         for key, value in file.config().items():
@@ -74,10 +80,14 @@ class DecryptedStack:
                 except SecretsError as e:
                     raise StackFailed(f"{key}: {e}") from None
             config[key] = value
-        return cls(file.name, salt, config, file.secure_keys())
+        return cls(file.name, salt, config, file.secure_keys(), dict(fleet or {}))
 
     def get(self, key: str) -> Any:  # the slice of pulumi.Config a provider's configure() reads
         return self.config.get(key)
+
+    def credentials(self) -> Any:
+        """The provider settings the engine's providers use: the stack's own, then the fleet file's."""
+        return credentials_from_config(self, fleet=self.fleet)
 
 
 class Scanner:
@@ -117,6 +127,15 @@ class Scanner:
         self._providers: dict[str, type[CloudLinkProvider]] = {}
         self._providers_lock = threading.Lock()
         self.unusable: dict[str, Problem] = {}  # stacks that cannot reach CloudLink (preflight.py): failed rows
+        self.layering = layering_for(stacks_dir)
+
+    def _fleet_settings(self, file: StackConfig) -> dict[str, str]:
+        """The fleet file's provider settings, decrypted once for the whole scan; only read when the stack
+        file lacks some of its own (a full stack file never opens the fleet file)."""
+        config = file.config()
+        if all(config.get(f"cloudlink:{k}") not in (None, "") for k in PROVIDER_KEYS):
+            return {}
+        return self.layering.provider_settings(self.passphrase)
 
     def cancel(self, hard: bool = False) -> None:
         self._cancelled.set()
@@ -151,12 +170,12 @@ class Scanner:
                 file = StackConfig(name, StackFile(self.stacks_dir, name).read())  # the one read of it
             except UnreadableStackFile as e:
                 raise StackFailed(str(e)) from None
-            stack = DecryptedStack.load(file, self.passphrase)
+            stack = DecryptedStack.load(file, self.passphrase, self._fleet_settings(file))
             collector = EventCollector(stack.secure_keys)
             self.listener.activity(name, "reading the checkpoint")
             checkpoint = self.reader.read(name)
-            users, provider_changes = self._scan(name, stack, checkpoint, collector)
-            judge = cannot_judge(checkpoint, provider_changes, self.for_up)
+            users, provider_changes, exports = self._scan(name, stack, checkpoint, collector)
+            judge = cannot_judge(checkpoint, provider_changes, self.for_up, exports)
             error = None
             if self.policies is not None:
                 found, blocked = self.policies.judge(name, stack.config)
@@ -176,7 +195,7 @@ class Scanner:
         outcome = StackOutcome(name, status_of(error is not None, collector.has_changes(),
                                                drift=self.operation == "drift" or self.expect_no_changes),
                                collector.counts(), collector.changes(), error=error,
-                               notes=write_only_notes(file.spec(), name) if self.refresh else [], users=users,
+                               notes=write_only_notes(self.layering.spec_data(name, file.config()), name) if self.refresh else [], users=users,
                                warnings=[] if self.refresh else list(collector.warnings), cannot_judge=judge)
         outcome.policies = list(collector.policies)
         outcome.duration_s = time.monotonic() - start
@@ -200,27 +219,27 @@ class Scanner:
                     raise StackFailed(f"no provider known for {type_}")
                 self._providers[key] = cls
         provider = cls()
-        provider.use_credentials(credentials_from_config(stack))
+        provider.use_credentials(stack.credentials())
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
-              collector: EventCollector) -> tuple[dict[str, Any] | None, list[str]]:
+              collector: EventCollector) -> tuple[dict[str, Any] | None, list[str], set[str]]:
         """Refresh (if asked) and preview one stack into `collector`; returns user onboarding's refreshed
-        summary (the pending activations the report shows), if the stack onboards users, and the config keys
-        the default provider's step changes."""
+        summary (the pending activations the report shows), if the stack onboards users, the config keys
+        the default provider's step changes, and the names of the outputs the program exports."""
         try:
-            raw = stack.get(CUSTOMER_KEY)
-            if raw is None:
+            if stack.get(CUSTOMER_KEY) is None:
                 raise StackFailed(f"this stack has no customer spec: set `{CUSTOMER_KEY}` in "
                                   f"stacks/Pulumi.{name}.yaml")
-            spec = parse_customer(raw)
+            spec = self.layering.spec(name, stack.config)  # the program's effective spec, the same merge
             namespace = CUSTOMER_KEY.split(":", 1)[0] + ":"
             secrets = {k.split(":", 1)[1]: v for k, v in stack.config.items()
                        if k.startswith(namespace) and isinstance(v, str)}
             plan = desired(spec, secrets, name)
+            exports = export_names(spec, secrets, name)
             if not self.refresh:
                 warn(collector, warnings(spec, secrets, name))
-        except (SpecError, MissingSecret) as e:
+        except (SpecError, LayerError, MissingSecret) as e:
             raise Judged(str(e)) from None
         if self.coverage is not None:
             self.coverage.managing(name, stack, spec)
@@ -253,7 +272,7 @@ class Scanner:
         provider_changes = preview(name, self.project, stack.config, stack.secure_keys, checkpoint, plan, refreshed,
                                    reveal, provider_for, collector, activity)
         onboarding = refreshed.get("users")  # issue 11: pending activations, as CloudLink says now
-        return (onboarding.outputs.get("summary") if onboarding else None), provider_changes
+        return (onboarding.outputs.get("summary") if onboarding else None), provider_changes, exports
 
 
 def _unreadable_state(operation: str, project: Project, names: list[str], shard: str | None,
@@ -276,7 +295,7 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
     except StateError as e:
         return _unreadable_state("drift", project, names, shard, e)
     coverage = Coverage() if coverage_too else None
-    live = LiveReader() if standards is not None else None
+    live = LiveReader(stacks_dir=project.stacks_dir) if standards is not None else None
     passphrase = passphrase_from(project.env)
     scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase,
                       listener, parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, live=live)

@@ -18,6 +18,8 @@ from cloudlink_provider.fleet.commands.importer import (FAILED, Importer, LiveCu
 from cloudlink_provider.fleet.stacks import STACK_NAME
 from cloudlink_provider.fleet.engine.gateway import Project
 from cloudlink_provider.customer.model import SpecError, parse_customer
+from cloudlink_provider.fleet.state.secrets import Passphrase
+from cloudlink_provider.fleetfile import FleetFile
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from cloudlink_provider.customer.saml import pem_certificates, pem_text
 from tests.unit.identity_world import CERT_B64, CERT_PEM
@@ -240,14 +242,30 @@ def test_secrets_are_stored_encrypted_and_exact_and_never_on_a_command_line(tmp_
     text = (tmp_path / "stacks" / "Pulumi.acme.yaml").read_text()
     assert "cl-Secret" not in text and "pbx-pass" not in text
     config = yaml.safe_load(text)["config"]
-    assert set(config["cloudlink:clientSecret"]) == set(config["cloudlink-fleet:pbxPassword"]) == {"secure"}
-    assert config["cloudlink:clientId"] == "partner" and config["cloudlink:endpoint"] == "http://x"
-    assert _config_get(project, "acme", "cloudlink:clientSecret") == {"value": client_secret, "secret": True}
+    assert set(config["cloudlink-fleet:pbxPassword"]) == {"secure"}
     assert _config_get(project, "acme", "cloudlink-fleet:pbxPassword") == {"value": pbx, "secret": True}
+    # no fleet file yet: import created one, with the credentials written once (the secret encrypted, exact)
+    assert not [k for k in config if k.startswith("cloudlink:")]
+    fleet_text = (tmp_path / "stacks" / "fleet.yaml").read_text()
+    assert "cl-Secret" not in fleet_text
+    assert FleetFile(tmp_path / "stacks").provider_settings(Passphrase(project.env["PULUMI_CONFIG_PASSPHRASE"])) == {
+        "cloudlink:endpoint": "http://x", "cloudlink:clientId": "partner", "cloudlink:clientSecret": client_secret}
+
+
+def test_a_stack_whose_credentials_differ_from_the_fleet_file_carries_its_own(tmp_path):
+    project = _customer_project(tmp_path)
+    Importer(project, credentials_from_options("http://x", "partner", "fleet-secret"), {})._fleet_file()
+    importer = Importer(project, credentials_from_options("http://x", "other-partner", "its-secret"), {})
+    result = importer._write(LiveCustomer(ACCOUNT), "acme")
+    assert result.status != FAILED, result.reason
+    config = yaml.safe_load((tmp_path / "stacks" / "Pulumi.acme.yaml").read_text())["config"]
+    assert config["cloudlink:clientId"] == "other-partner" and "cloudlink:endpoint" not in config
+    assert _config_get(project, "acme", "cloudlink:clientSecret") == {"value": "its-secret", "secret": True}
 
 
 def test_a_stack_that_cannot_be_configured_is_removed_so_a_rerun_works(tmp_path, monkeypatch):
     project = _customer_project(tmp_path)
+    Importer(project, credentials_from_options("http://x", "partner", "the fleet's"), {})._fleet_file()
     importer = Importer(project, credentials_from_options("http://x", "partner", "secret"), {})
     live = LiveCustomer(ACCOUNT)
     def refused(stack: str, key: str, value: str, secret: bool = False) -> None:

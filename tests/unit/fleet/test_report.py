@@ -45,7 +45,7 @@ def test_json_contract(tmp_path):
 def test_markdown_table_escapes_pipes_and_newlines():
     text = markdown(FleetReport("preview", "file:///s", [outcome("a", FAILED, error="bad | value\nsecond line")]))
     row = next(line for line in text.splitlines() if line.startswith("| `a`"))
-    assert row.count(" | ") == 8 and "bad \\| value" in row and "second line" not in row
+    assert row.count(" | ") == 9 and "bad \\| value" in row and "second line" not in row
     assert "```\nbad | value\nsecond line\n```" in text
 
 
@@ -62,7 +62,7 @@ def test_markdown_counts_adoptions_in_their_own_column():
     text = markdown(FleetReport("preview", "file:///s", [adopted]))
     header = next(line for line in text.splitlines() if line.startswith("| customer"))
     row = next(line for line in text.splitlines() if line.startswith("| `imported`"))
-    assert header.split(" | ")[3] == "adopted" and row.split(" | ")[3] == "3"
+    assert header.split(" | ")[4] == "adopted" and row.split(" | ")[4] == "3"  # after customer, labels, status, created
     assert "account (cloudlink:Account): adopt (takes over what CloudLink has" in text
 
 
@@ -125,6 +125,22 @@ def test_a_coverage_listing_that_fails_is_a_section_and_exit_1_never_an_abort():
     assert report.to_json()["coverageErrors"] == errors
     text = markdown(report)
     assert "#### Coverage could not be listed" in text and "`acme`" in text
+
+
+def test_reports_carry_labels_and_fold_the_same_change_on_many_customers():
+    def changed(name: str) -> StackOutcome:
+        return StackOutcome(name, CHANGED, {"update": 1}, [ResourceChange(
+            "urn:x", "cloudlink:Account", "account", "update",
+            fields=[FieldChange("languageCode", "es-ES", "ca-ES")])], labels={"region": "eu", "tier": "gold"})
+
+    report = FleetReport("preview", "file:///s", [changed(f"c{i}") for i in range(3)] + [StackOutcome("d", UNCHANGED)])
+    report.spec_changes = {f"c{i}": ["account.languageCode es-ES -> ca-ES"] for i in range(3)}
+    text = markdown(report)
+    assert "| `c0` | region=eu,tier=gold |" in text
+    assert "**The same change on 3 customers:**" in text and text.count("languageCode") == 2  # folded, not repeated
+    assert "**The same change on 3 customers:** `account.languageCode es-ES -> ca-ES`" in text
+    assert report.to_json()["stacks"][0]["labels"] == {"region": "eu", "tier": "gold"}
+    assert report.to_json()["specChanges"]["c1"] == ["account.languageCode es-ES -> ca-ES"]
 
 
 def test_a_markdown_report_too_long_for_one_comment_becomes_a_summary_with_the_whole_report_beside(tmp_path):

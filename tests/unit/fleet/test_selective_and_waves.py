@@ -138,6 +138,11 @@ def test_step_rules_and_what_the_scan_cannot_judge():
         "the provider configuration changed (cloudlink:endpoint)"
     pending = SimpleNamespace(resources=[object()], pending_operations=[{"type": "creating"}])
     assert cannot_judge(pending, [], False) == "pending operations left by an interrupted run (creating)"
+    saved = SimpleNamespace(resources=[object()], pending_operations=[], stack_outputs=lambda: {"accountId": "a"})
+    assert cannot_judge(saved, [], True, {"accountId"}) is None
+    assert cannot_judge(saved, [], False, {"accountId", "gatewayId"}) is None  # a preview shows resource steps only
+    assert cannot_judge(saved, [], True, {"accountId", "gatewayId"}) == \
+        "the stack's saved outputs are not the program's (gatewayId)"
 
 
 # -- the health gate ---------------------------------------------------------------------------------------
