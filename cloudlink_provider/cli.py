@@ -682,11 +682,11 @@ def fleet_recover(stacks: StacksOpt = None, select: SelectOpt = None, project_di
     what); 2 bad usage.
     """
     from .fleet.commands.recover import recover
-    project = _project(project_dir, backend)
-    names = choose(project.stacks_dir, stacks, None, select)
+    from .fleet.layering import choose
     from .fleet.render.recovery import print_recoveries
 
-    from .fleet.layering import choose
+    project = _project(project_dir, backend)
+    names = choose(project.stacks_dir, stacks, None, select)
     results = recover(project, names, force=force)
     print_recoveries(consoles().out, results, stacks or ["*"])
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
@@ -716,8 +716,8 @@ def fleet_welcome_email(
     if not stacks and not dry_run:
         raise usage("name the customers with --stacks GLOB (or list who would get it with --dry-run)")
     stacks = stacks or ["*"]  # a dry run sends nothing: every customer by default
+    names = choose(project_dir / "stacks", stacks, None, select)
     project = _project(project_dir, backend)
-    names = choose(project.stacks_dir, stacks, None, select)
     results = resend_welcome(project, names, dry_run)
     print_welcome(consoles().out, results, dry_run)
     raise typer.Exit(1 if any(r.error for r in results) else 0)
