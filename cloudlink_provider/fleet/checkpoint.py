@@ -14,7 +14,12 @@ writes them (pulumi/pulumi `pkg/backend/diy`: store.go, state.go, meta.go;
   is the same path as in a file backend under the URL's path as a prefix (as for every
   non-file DIY backend: `postgres://host/fleet` -> `fleet/.pulumi/...`), `data` is JSON
   `{"data": base64(bytes)}`.
-- anything else (s3://, azblob://, gs://, `.json.zst`): `pulumi stack export`.
+- `s3://`, `azblob://`, `gs://` (buckets.py opens them as the engine does): the same keys as in
+  a file backend, under the URL's path as a prefix. One listing of the project's stacks
+  folder per fleet gives each stack's variants with their modification times (the engine's
+  `stackPath` picks the newest; on a tie the later in the listing's order); then one read
+  per stack, at most `BUCKET_READS` at once.
+- anything else (a bucket URL this reader does not open, `.json.zst`): `pulumi stack export`.
 
 It decrypts nothing (secrets.py does) and never writes to a backend. A format it
 does not know (another checkpoint version, no `latest` deployment) raises
@@ -249,6 +254,54 @@ class PostgresReader(CheckpointReader):
         self.db.close()
 
 
+BUCKET_READS = 8  # concurrent checkpoint reads from an object store, whatever the scan's --parallel
+
+
+class BucketReader(CheckpointReader):
+    """An object-store DIY backend (s3://, azblob://, gs://): one listing, then one bounded read per stack."""
+
+    def __init__(self, bucket: Any, project: str, fallback: Callable[[str], Checkpoint | None],
+                 reads: int = BUCKET_READS):
+        from .buckets import BucketError
+
+        self.bucket, self.project, self.fallback = bucket, project, fallback
+        self._reads = threading.BoundedSemaphore(reads)
+        try:
+            meta = bucket.read(".pulumi/meta.yaml")
+            self.layout = _layout_version(meta.decode() if meta else None)
+            folder = f".pulumi/stacks/{project}/" if self.layout >= 1 else ".pulumi/stacks/"
+            self.blobs = {blob.key: blob for blob in bucket.listing(folder)}  # the one listing of the fleet
+        except BucketError as e:
+            raise CheckpointError(str(e)) from None
+        self.listings = 1
+
+    @property
+    def source(self) -> str:
+        return self.bucket.scheme
+
+    def read(self, stack: str) -> Checkpoint | None:
+        from .buckets import BucketError
+
+        found = [(self.blobs[key].modified, key) for key in stack_keys(self.project, stack, self.layout)
+                 if key in self.blobs]
+        if not found:
+            return None  # the backend has never seen this stack
+        _, key = max(found)  # the newest variant; on a tie the later key, as the engine's listing loop keeps
+        if key.endswith(".zst"):
+            return self.fallback(stack)
+        try:
+            with self._reads:
+                raw = self.bucket.read(key)
+        except BucketError as e:
+            raise CheckpointError(f"stack {stack}: {e}") from None
+        if raw is None:
+            raise CheckpointError(f"stack {stack}: {key} was deleted while the scan ran")
+        try:
+            return parse_checkpoint(decode_blob(raw, key), stack)
+        except (ValueError, EOFError) as e:
+            raise CheckpointError(f"stack {stack}: cannot read {key}: {e}") from None
+
+
 class ExportReader(CheckpointReader):
     """Any other DIY backend: `pulumi stack export` (the engine reads its own state; one process a stack)."""
 
@@ -284,4 +337,13 @@ def open_reader(backend_url: str, project: str, project_dir: Path, env: dict[str
         return FileReader(root, project, export)
     if urlparse(backend_url).scheme in ("postgres", "postgresql"):
         return PostgresReader(backend_url, project, export)
+    from .buckets import BucketError, Unsupported, is_object_store, open_bucket
+
+    if is_object_store(backend_url):
+        try:
+            return BucketReader(open_bucket(backend_url), project, export)
+        except Unsupported:
+            pass  # the engine reads what this module does not open (an assumed role, ...)
+        except BucketError as e:
+            raise CheckpointError(str(e)) from None
     return ExportReader(export)

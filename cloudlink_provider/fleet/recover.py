@@ -6,7 +6,8 @@ Owns three repairs, in this order, per stack, on any DIY backend:
    in Pulumi's DIY backend, pkg/backend/diy/lock.go) records the engine's pid, user, host and
    start time. A lock is released when its engine is provably dead: on this host, by pid. A
    lock from another host (or one that cannot be read) is released only with `force`; a lock
-   whose engine is alive here never is. file:// locks are read as files; on other backends
+   whose engine is alive here never is. file:// locks are read as files, object-store locks
+   (s3://, azblob://, gs://) as blobs of the bucket (buckets.py); on other backends
    (PostgreSQL, ...) the engine itself names them when it refuses to take the lock, in the
    format lock.go writes (`<url>: created by <user>@<host> (pid <pid>) at <time>`), and a
    releasable stack is released with `pulumi cancel`.
@@ -38,6 +39,7 @@ from typing import Any, Callable
 
 from pulumi import automation as auto
 
+from .buckets import BucketError
 from .engine import file_backend_dir
 
 LOCKED = "the stack is currently locked"
@@ -55,6 +57,7 @@ class Lock:
     user: str = ""
     at: str = ""
     path: Path | None = None
+    key: str | None = None  # the lock's blob on an object-store backend
 
     @property
     def here(self) -> bool:
@@ -211,6 +214,80 @@ def repair_files(backend: FileBackend, stack: str) -> list[str]:
     return done
 
 
+# -- object stores (s3://, azblob://, gs://): the same layout, as blobs of a bucket --------------------
+class BucketBackend:
+    """One project's stacks in an object-store backend (buckets.py): locks, checkpoints and Pulumi's copies
+    of them at the keys the engine uses, in the project-scoped layout or the legacy one."""
+
+    def __init__(self, bucket: Any, project: str):
+        self.bucket, self.project = bucket, project
+
+    def _scoped(self, kind: str, *rest: str) -> list[str]:
+        tail = "/".join(rest)
+        return [f".pulumi/{kind}/{self.project}/{tail}", f".pulumi/{kind}/{tail}"]
+
+    def lock_keys(self, stack: str) -> list[str]:
+        prefixes = [f".pulumi/locks/organization/{self.project}/{stack}/", f".pulumi/locks/{stack}/"]
+        return sorted(k for prefix in prefixes for k in self.bucket.list(prefix) if k.endswith(".json"))
+
+    def locks(self, stack: str) -> list[Lock]:
+        found = []
+        for key in self.lock_keys(stack):
+            try:
+                content = json.loads(self.bucket.read(key) or b"")
+                found.append(Lock(stack, int(content["pid"]), str(content.get("hostname", "")),
+                                  str(content.get("username", "")), str(content.get("timestamp", "")), key=key))
+            except (ValueError, KeyError, TypeError):
+                found.append(Lock(stack, None, "", key=key))
+        return found
+
+    def checkpoints(self, stack: str) -> list[str]:
+        """The stack's checkpoint blobs that exist (`<stack>.json`, `.json.gz`), from one listing per layout."""
+        keys = []
+        for folder in self._scoped("stacks"):
+            listed = set(self.bucket.list(folder + stack + ".json"))
+            keys += [folder + stack + ext for ext in (".json", ".json.gz") if folder + stack + ext in listed]
+        return keys
+
+    def backups(self, stack: str) -> list[str]:
+        """Pulumi's own earlier copies, newest first: `.bak`, then backups/, then history/ (by write time)."""
+        baks = [f"{key}.bak" for key in self.checkpoints(stack)]
+        baks = [k for k in baks if self.bucket.read(k) is not None]
+        older = [b for folder in self._scoped("backups", stack) for b in self.bucket.listing(folder + "/")
+                 if b.key.rsplit("/", 1)[-1].startswith(f"{stack}.")]
+        older += [b for folder in self._scoped("history", stack) for b in self.bucket.listing(folder + "/")
+                  if ".checkpoint.json" in b.key]
+        return baks + [b.key for b in sorted(older, key=lambda b: (b.modified, b.key), reverse=True)]
+
+    def repair(self, stack: str) -> list[str]:
+        """Restore an unreadable checkpoint from Pulumi's newest intact copy in the bucket."""
+        done = []
+        for key in self.checkpoints(stack):
+            if _whole_checkpoint(self.bucket.read(key)):
+                continue
+            source = next((k for k in self.backups(stack) if _whole_checkpoint(self.bucket.read(k))), None)
+            if source is None:
+                raise RecoverError(f"{key} is damaged and Pulumi kept no intact copy of it (.bak, backups/, "
+                                   "history/): re-create the stack from CloudLink with `cloudlink fleet import`")
+            raw = self.bucket.read(source) or b""
+            if key.endswith(".gz") != (raw[:2] == b"\x1f\x8b"):
+                raw = gzip.compress(raw) if key.endswith(".gz") else gzip.decompress(raw)
+            self.bucket.write(key, raw)
+            done.append(f"restored the damaged {key} from Pulumi's copy {source} "
+                        "(what the dead run made after it is adopted by the next `up`)")
+        return done
+
+
+def _whole_checkpoint(raw: bytes | None) -> bool:
+    if raw is None:
+        return False
+    try:
+        data = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+    except (ValueError, EOFError, OSError):
+        return False
+    return isinstance(data, dict) and "checkpoint" in data
+
+
 class RecoverError(Exception):
     """This stack cannot be recovered by this command; the message says what to do."""
 
@@ -231,8 +308,10 @@ class Recovery:
         return {"stack": self.stack, "ok": self.ok, "done": self.done, "left": self.left}
 
 
-def release(stack: auto.Stack | None, locks: list[Lock], force: bool) -> tuple[list[str], list[str]]:
-    """Release what may be released: (what was done, why the rest was not)."""
+def release(stack: auto.Stack | None, locks: list[Lock], force: bool,
+            bucket: Any = None) -> tuple[list[str], list[str]]:
+    """Release what may be released: (what was done, why the rest was not). Locks read from files or from
+    `bucket`'s blobs are removed there; locks the engine named, with `pulumi cancel`."""
     done, left = [], []
     keep = [lock for lock in locks if not releasable(lock, force)]
     for lock in keep:
@@ -242,9 +321,12 @@ def release(stack: auto.Stack | None, locks: list[Lock], force: bool) -> tuple[l
             left.append(f"locked by {lock.describe()}, whose engine cannot be checked from here: if that run is "
                         "dead, rerun with --force")
     gone = [lock for lock in locks if lock not in keep]
-    if gone and all(lock.path is not None for lock in gone):
+    if gone and all(lock.path is not None or (lock.key is not None and bucket is not None) for lock in gone):
         for lock in gone:
-            lock.path.unlink(missing_ok=True)  # type: ignore[union-attr]
+            if lock.path is not None:
+                lock.path.unlink(missing_ok=True)
+            else:
+                bucket.delete(lock.key)
     elif gone and not keep and stack is not None:
         stack.cancel()  # `pulumi cancel`: removes every lock of the stack, all of which are dead
     elif gone:
@@ -254,19 +336,21 @@ def release(stack: auto.Stack | None, locks: list[Lock], force: bool) -> tuple[l
     return done, left
 
 
-def recover_stack(name: str, open_stack: Callable[[str], auto.Stack], file_backend: FileBackend | None,
-                  refresh: Callable[[auto.Stack], None], force: bool = False) -> Recovery:
+def recover_stack(name: str, open_stack: Callable[[str], auto.Stack],
+                  file_backend: "FileBackend | BucketBackend | None", refresh: Callable[[auto.Stack], None],
+                  force: bool = False) -> Recovery:
     """Locks, files, pending operations of one stack, in that order; never raises for this stack's trouble."""
     result = Recovery(name)
     try:
         if file_backend is not None:
             locks = file_backend.locks(name)
-            done, left = release(None, locks, force)
+            done, left = release(None, locks, force, getattr(file_backend, "bucket", None))
             result.done += done
             result.left += left
             if left:
                 return result
-            result.done += repair_files(file_backend, name)
+            result.done += (file_backend.repair(name) if isinstance(file_backend, BucketBackend)
+                            else repair_files(file_backend, name))
         stack = open_stack(name)
         deployment = stack.export_stack()
         if file_backend is None:  # the engine names the locks when it refuses to take one
@@ -291,6 +375,8 @@ def recover_stack(name: str, open_stack: Callable[[str], auto.Stack], file_backe
         pass  # the backend has never seen this stack: nothing a run could have left
     except RecoverError as e:
         result.left.append(str(e))
+    except BucketError as e:
+        result.left.append(f"the backend could not be read or written: {e}")
     except auto.CommandError as e:
         from .runner import engine_message
 
@@ -298,13 +384,15 @@ def recover_stack(name: str, open_stack: Callable[[str], auto.Stack], file_backe
     return result
 
 
-def release_dead_locks(stack: auto.Stack, name: str, error_text: str, file_backend: FileBackend | None) -> list[str]:
+def release_dead_locks(stack: auto.Stack, name: str, error_text: str,
+                       file_backend: "FileBackend | BucketBackend | None") -> list[str]:
     """The safe part, for a fleet run that found `name` locked: release it if every lock belongs to a
     dead engine on this host. Returns what was done ([] when nothing may be released)."""
     locks = file_backend.locks(name) if file_backend is not None else locks_in_message(name, error_text)
     if not locks or not all(lock.engine_alive is False for lock in locks):
         return []
-    done, left = release(stack if file_backend is None else None, locks, force=False)
+    done, left = release(stack if file_backend is None else None, locks, force=False,
+                         bucket=getattr(file_backend, "bucket", None))
     return [] if left else done
 
 
@@ -318,10 +406,19 @@ def project_name(project_dir: Path) -> str:
         return ""
 
 
-def file_backend_for(project: Any) -> FileBackend | None:
-    """The project's file:// backend (a `workspace.Project`), None for other backends."""
+def file_backend_for(project: Any) -> "FileBackend | BucketBackend | None":
+    """The project's file:// or object-store backend (a `workspace.Project`), read natively; None for others."""
     root = file_backend_dir(project.backend_url)
-    return FileBackend(root, project_name(project.dir)) if root is not None else None
+    if root is not None:
+        return FileBackend(root, project_name(project.dir))
+    from .buckets import Unsupported, is_object_store, open_bucket
+
+    if is_object_store(project.backend_url):
+        try:
+            return BucketBackend(open_bucket(project.backend_url), project_name(project.dir))
+        except Unsupported:
+            return None  # the engine names the locks, as on PostgreSQL
+    return None
 
 
 def recover(project: Any, names: list[str], force: bool = False) -> list[Recovery]:

@@ -71,6 +71,8 @@ class FleetReport:
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
+    checkpoints: str | None = None  # the scan: which reader read the checkpoints (checkpoint.py `source`)
+    handed_to_engine: dict[str, str] = field(default_factory=dict)  # the scan: stack -> why the engine checked it
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
@@ -99,6 +101,8 @@ class FleetReport:
             "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
+            "checkpointReader": self.checkpoints,
+            "handedToEngine": self.handed_to_engine,
         }
 
     def write_json(self, path: Path) -> None:

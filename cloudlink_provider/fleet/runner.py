@@ -230,6 +230,10 @@ class Fleet:
                                             *self.project.release_orphaned_locks(self._runs)})
         return report
 
+    def one(self, name: str, options: RunOptions) -> StackOutcome:
+        """One customer through the engine, outside `run` (the scan hands it the customers it cannot judge)."""
+        return self._one(name, options)
+
     def _one(self, name: str, options: RunOptions) -> StackOutcome:
         """One customer, start to end. Never raises: whatever goes wrong is this customer's outcome."""
         start = time.monotonic()

@@ -14,6 +14,11 @@ does, with the same code deciding each step:
    `EventCollector` the engine run uses, so fields, masking and counts cannot
    diverge from `--engine`.
 
+A stack whose secrets a cloud KMS provider encrypts (awskms, azurekeyvault,
+gcpkms, hashivault) cannot be decrypted here: the scan says so in one line and
+hands that customer to the engine (`pulumi preview --refresh
+--expect-no-changes`, the `--engine` path), whose outcome is the customer's row.
+
 One CloudLink client (and token) per (endpoint, client id, secret), shared by
 all stacks; concurrency is bounded by `--parallel`; the client honours 429 and
 Retry-After. It only reads: no API write, no state write, no lock.
@@ -50,6 +55,14 @@ CUSTOMER_KEY = f"{PROJECT}:customer"
 SECRET_MARK = {SECRET_SIG: SECRET_KEY}  # how an engine event carries a secret value (never the value)
 DEFAULT_PROVIDER = "pulumi:providers:pulumi-python"  # the engine's default provider for dynamic resources
 DEFAULT_SCAN_PARALLEL = 16  # customers at once: each is a handful of GETs, mostly waiting on the network
+KMS_PROVIDERS = ("awskms", "azurekeyvault", "gcpkms", "hashivault")  # secrets providers only the engine opens
+
+
+def kms_provider(stacks_dir: Path, name: str) -> str | None:
+    """The cloud KMS secrets provider (`awskms`, ...) of the stack file's `secretsprovider`, else None."""
+    provider = StackFile(stacks_dir, name).load().get("secretsprovider")
+    scheme = str(provider).split("://", 1)[0] if provider else ""
+    return scheme if scheme in KMS_PROVIDERS else None
 
 
 class StackFailed(Exception):
@@ -114,7 +127,7 @@ class Scanner:
 
     def __init__(self, stacks_dir: Path, backend_url: str, reader: CheckpointReader, passphrase: Passphrase,
                  listener: Any = None, parallel: int = DEFAULT_SCAN_PARALLEL, shard: str | None = None,
-                 coverage: Any = None):
+                 coverage: Any = None, engine: Any = None):
         from .runner import NullListener
 
         self.stacks_dir = stacks_dir
@@ -125,12 +138,16 @@ class Scanner:
         self.parallel = parallel
         self.shard = shard
         self.coverage = coverage  # coverage.Coverage collecting what no stack manages, or None
+        self.engine = engine  # `one(name) -> StackOutcome` and `cancel(hard)`: for what the scan hands over
+        self.handed: dict[str, str] = {}
         self._cancelled = threading.Event()
         self._providers: dict[str, CloudLinkProvider] = {}
         self._providers_lock = threading.Lock()
 
     def cancel(self, hard: bool = False) -> None:
         self._cancelled.set()
+        if self.engine is not None:
+            self.engine.cancel(hard)
         self.listener.interrupted(hard)
 
     def run(self, names: list[str]) -> FleetReport:
@@ -141,6 +158,8 @@ class Scanner:
         report.stacks = run_each(names, self.one, self.listener, self.parallel, self.cancel, "scan")
         report.duration_s = time.monotonic() - start
         report.interrupted = self._cancelled.is_set()
+        report.checkpoints = self.reader.source
+        report.handed_to_engine = {n: self.handed[n] for n in names if n in self.handed}
         return report
 
     # -- one customer ----------------------------------------------------------------------------
@@ -149,6 +168,10 @@ class Scanner:
         start = time.monotonic()
         if self._cancelled.is_set():
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
+        kms = kms_provider(self.stacks_dir, name)
+        if kms is not None and self.engine is not None:
+            return self._by_engine(name, f"secrets provider {kms}: the scan decrypts only the passphrase "
+                                         "provider, so the engine checked this customer")
         self.listener.started(name)
         collector = EventCollector(set())
         users = None
@@ -172,6 +195,13 @@ class Scanner:
         elif collector.has_changes():
             outcome.status = DRIFTED
         outcome.duration_s = time.monotonic() - start
+        return outcome
+
+    def _by_engine(self, name: str, why: str) -> StackOutcome:
+        """This customer through the engine (`drift --engine` for one stack), the reason in one line."""
+        self.handed[name] = why
+        outcome = self.engine.one(name)
+        outcome.notes.insert(0, why)
         return outcome
 
     def _provider(self, type_: str, serialized: str | None, fallback: type[CloudLinkProvider] | None,
@@ -416,6 +446,22 @@ def passphrase_from(env: dict[str, str]) -> Passphrase:
                      "stacks' secrets with it")
 
 
+class _EngineHandOver:
+    """The engine path of `fleet drift --engine`, one customer at a time, for the customers the scan hands over."""
+
+    def __init__(self, project: Any, listener: Any):
+        from .runner import Fleet, RunOptions
+
+        self.fleet = Fleet(project, listener)
+        self.options = RunOptions("drift", parallel=1)
+
+    def one(self, name: str) -> Any:
+        return self.fleet.one(name, self.options)
+
+    def cancel(self, hard: bool = False) -> None:
+        self.fleet.cancel(hard)
+
+
 def scan_drift(project: Any, names: list[str], parallel: int | None = None, shard: str | None = None,
                listener: Any = None, fail_on_unmanaged: bool = False) -> FleetReport:
     """`cloudlink fleet drift` as a scan over `project` (a workspace.Project): the report, with coverage."""
@@ -427,7 +473,7 @@ def scan_drift(project: Any, names: list[str], parallel: int | None = None, shar
         raise FleetError(str(e)) from None
     coverage = Coverage()
     scanner = Scanner(project.stacks_dir, project.backend_url, reader, passphrase_from(project.env), listener,
-                      parallel or DEFAULT_SCAN_PARALLEL, shard, coverage)
+                      parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, _EngineHandOver(project, listener))
     try:
         report = scanner.run(names)
     finally:

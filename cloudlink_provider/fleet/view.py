@@ -130,11 +130,22 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        for stack, why in report.handed_to_engine.items():
+            self.console.print(f"{stack}: {why}", highlight=False, markup=False)
+        if report.checkpoints:
+            self.console.print(f"checkpoints read {READERS.get(report.checkpoints, report.checkpoints)}",
+                               highlight=False, markup=False)
         if report.released_locks:
             self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
                                markup=False)
         self.console.print(f"{summary_line(report)}; exit code {int(report.exit_code)} "
                            f"({report.duration_s:.1f}s)", highlight=False, markup=False)
+
+
+READERS = {"file": "from the file:// backend", "postgres": "from the PostgreSQL table",
+           "s3": "natively from S3 (one listing, bounded reads)", "azblob": "natively from Azure Blob Storage "
+           "(one listing, bounded reads)", "gs": "natively from Google Cloud Storage (one listing, bounded reads)",
+           "export": "by `pulumi stack export`, one engine process per customer (no native reader for this backend)"}
 
 
 def _brief(outcome: StackOutcome) -> str:
