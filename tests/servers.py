@@ -85,7 +85,11 @@ class _Server:
                     raise RuntimeError(f"{self.name} did not listen on port {self.port} within {timeout:g}s:\n"
                                        f"{self.log()[-3000:]}") from None
                 time.sleep(0.1)
-        self.create_bucket()
+        try:
+            self.create_bucket()
+        except BaseException:
+            self.stop()
+            raise
 
     def _server_env(self) -> dict[str, str]:
         return {}
@@ -204,7 +208,8 @@ class GCSServer(_Server):
 
     @property
     def env(self) -> dict[str, str]:
-        return {"STORAGE_EMULATOR_HOST": f"127.0.0.1:{self.port}"}
+        # the engine resolves Google credentials before it looks at the emulator (any token will do)
+        return {"STORAGE_EMULATOR_HOST": f"127.0.0.1:{self.port}", "GOOGLE_OAUTH_ACCESS_TOKEN": "emulator"}
 
     def backend_url(self, path: str = "") -> str:
         return f"gs://{BUCKET}{'/' + path if path else ''}"

@@ -27,10 +27,12 @@ Owns how a backend URL becomes a bucket, exactly as the engine opens it
   (with the account), AZURE_STORAGE_SAS_TOKEN, the connection string, else
   `DefaultAzureCredential`.
 - `gs://bucket/sub?...`: `anonymous`, `access_id`, `private_key_path`,
-  `universe_domain` (the last three only sign URLs: nothing to do for a reader;
+  `universe_domain` (the first two only sign URLs: nothing to do for a reader;
   `access_id=-` is anonymous). STORAGE_EMULATOR_HOST (`host:port`) points the
-  client at an emulator without authentication, as gocloud does; otherwise
-  Google's application default credentials.
+  client at an emulator without authentication, as gocloud does; otherwise the
+  engine's credentials: GOOGLE_CREDENTIALS, GOOGLE_OAUTH_ACCESS_TOKEN, then
+  Google's application default credentials. (The engine wants credentials even
+  with an emulator; any token does.)
 
 A bucket only moves bytes: the layout of what is in it is checkpoint.py's and
 recover.py's. Every SDK failure becomes one `BucketError` line naming the bucket
@@ -386,7 +388,7 @@ class GCSBucket(_Prefixed):
                 self.client = storage.Client.create_anonymous_client()
             else:
                 options = {"universe_domain": q["universe_domain"]} if q.get("universe_domain") else None
-                self.client = storage.Client(client_options=options)
+                self.client = storage.Client(credentials=_google_credentials(), client_options=options)
         except Exception as e:  # noqa: BLE001 - google.auth's DefaultCredentialsError and friends
             raise BucketError(f"{self.url}: cannot open the bucket: {_describe(e)}") from None
         self.bucket = self.client.bucket(self.name)
@@ -423,6 +425,26 @@ class GCSBucket(_Prefixed):
             pass
         except Exception as e:  # noqa: BLE001
             raise self._fail("delete", key, e) from None
+
+
+def _google_credentials() -> Any:
+    """The engine's order (pulumi `authhelpers.ResolveGoogleCredentials`): GOOGLE_CREDENTIALS (a credentials
+    JSON document), GOOGLE_OAUTH_ACCESS_TOKEN, then the application default credentials."""
+    import json
+
+    import google.auth
+    from google.oauth2.credentials import Credentials
+
+    scopes = ["https://www.googleapis.com/auth/devstorage.read_write"]
+    if os.environ.get("GOOGLE_CREDENTIALS"):
+        try:
+            info = json.loads(os.environ["GOOGLE_CREDENTIALS"])
+        except ValueError:
+            raise BucketError("GOOGLE_CREDENTIALS is not a credentials JSON document") from None
+        return google.auth.load_credentials_from_dict(info, scopes=scopes)[0]
+    if os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN"):
+        return Credentials(token=os.environ["GOOGLE_OAUTH_ACCESS_TOKEN"])
+    return google.auth.default(scopes=scopes)[0]
 
 
 OBJECT_STORES: dict[str, type[_Prefixed]] = {"s3": S3Bucket, "azblob": AzureBucket, "gs": GCSBucket}
