@@ -137,6 +137,7 @@ def test_a_stack_with_a_cloud_kms_secrets_provider_is_handed_to_the_engine(tmp_p
     customers = full_customers(2, "Kms")
     project = make_project(tmp_path / "project", emulator.url)
     write_imported_stacks(project, customers, emulator.url)
+    (tmp_path / "state").mkdir()
     env = fleet_env({**kms.env, "PULUMI_BACKEND_URL": (tmp_path / "state").as_uri()})
     kms_stack = sorted(customers)[1]
     file = StackFile(project / "stacks", kms_stack)
