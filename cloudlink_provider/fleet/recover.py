@@ -106,7 +106,19 @@ def locks_in_message(stack: str, text: str) -> list[Lock]:
     return [Lock(stack, int(m["pid"]), m["host"], m["user"], m["at"]) for m in _LOCK_LINE.finditer(text)]
 
 
-# -- the file:// layout (pkg/backend/diy: store.go, state.go, lock.go) -------------------------------
+# -- the DIY layout (pkg/backend/diy: store.go, state.go, lock.go), as keys from the backend's root ---------
+def scoped(project: str, kind: str, *rest: str) -> list[str]:
+    """A bookkeeping folder (`stacks`, `backups/<stack>`, `history/<stack>`) in the project-scoped layout,
+    then in the legacy one."""
+    tail = "/".join(rest)
+    return [f".pulumi/{kind}/{project}/{tail}".rstrip("/"), f".pulumi/{kind}/{tail}".rstrip("/")]
+
+
+def lock_folders(project: str, stack: str) -> list[str]:
+    """Where the engine writes the stack's locks: `locks/<fully qualified stack name>/<lock id>.json`."""
+    return [f".pulumi/locks/organization/{project}/{stack}", f".pulumi/locks/{stack}"]
+
+
 @dataclass(frozen=True)
 class FileBackend:
     """Where one project's stacks live in a file:// backend: the project-scoped layout (meta.yaml
@@ -119,7 +131,7 @@ class FileBackend:
         return self.root / ".pulumi"
 
     def _scoped(self, kind: str, *rest: str) -> list[Path]:
-        return [self.bookkeeping / kind / self.project / Path(*rest), self.bookkeeping / kind / Path(*rest)]
+        return [self.root / key for key in scoped(self.project, kind, *rest)]
 
     def checkpoints(self, stack: str) -> list[Path]:
         """The stack's checkpoint files that exist (`<stack>.json`, `.json.gz`)."""
@@ -129,11 +141,11 @@ class FileBackend:
     def stack_dirs(self, stack: str) -> list[Path]:
         """Every directory holding blobs of this stack: its checkpoint's, its lock's, its backups and history."""
         dirs = [*self._scoped("stacks"), *self._scoped("backups", stack), *self._scoped("history", stack),
-                self.bookkeeping / "locks" / "organization" / self.project / stack, self.bookkeeping / "locks" / stack]
+                *(self.root / key for key in lock_folders(self.project, stack))]
         return [d for d in dirs if d.is_dir()]
 
     def lock_files(self, stack: str) -> list[Path]:
-        dirs = [self.bookkeeping / "locks" / "organization" / self.project / stack, self.bookkeeping / "locks" / stack]
+        dirs = [self.root / key for key in lock_folders(self.project, stack)]
         return sorted(p for d in dirs if d.is_dir() for p in d.glob("*.json"))
 
     def locks(self, stack: str) -> list[Lock]:
@@ -223,12 +235,11 @@ class BucketBackend:
         self.bucket, self.project = bucket, project
 
     def _scoped(self, kind: str, *rest: str) -> list[str]:
-        tail = "/".join(rest)
-        return [f".pulumi/{kind}/{self.project}/{tail}", f".pulumi/{kind}/{tail}"]
+        return scoped(self.project, kind, *rest)
 
     def lock_keys(self, stack: str) -> list[str]:
-        prefixes = [f".pulumi/locks/organization/{self.project}/{stack}/", f".pulumi/locks/{stack}/"]
-        return sorted(k for prefix in prefixes for k in self.bucket.list(prefix) if k.endswith(".json"))
+        return sorted(k for folder in lock_folders(self.project, stack) for k in self.bucket.list(folder + "/")
+                      if k.endswith(".json"))
 
     def locks(self, stack: str) -> list[Lock]:
         found = []
@@ -245,8 +256,9 @@ class BucketBackend:
         """The stack's checkpoint blobs that exist (`<stack>.json`, `.json.gz`), from one listing per layout."""
         keys = []
         for folder in self._scoped("stacks"):
-            listed = set(self.bucket.list(folder + stack + ".json"))
-            keys += [folder + stack + ext for ext in (".json", ".json.gz") if folder + stack + ext in listed]
+            base = f"{folder}/{stack}.json"
+            listed = set(self.bucket.list(base))
+            keys += [key for key in (base, base + ".gz") if key in listed]
         return keys
 
     def backups(self, stack: str) -> list[str]:

@@ -147,8 +147,9 @@ class Scanner:
     def cancel(self, hard: bool = False) -> None:
         self._cancelled.set()
         if self.engine is not None:
-            self.engine.cancel(hard)
-        self.listener.interrupted(hard)
+            self.engine.cancel(hard)  # stops the engine runs it started, and tells the (same) listener
+        else:
+            self.listener.interrupted(hard)
 
     def run(self, names: list[str]) -> FleetReport:
         from .runner import run_each
