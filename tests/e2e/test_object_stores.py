@@ -174,3 +174,37 @@ def test_a_stack_with_a_cloud_kms_secrets_provider_is_handed_to_the_engine(tmp_p
     assert row["notes"][0] == why.split(": ", 1)[1]
     assert any(r["name"] == "account" for r in row["resources"])
     assert "pbx-pass-0001" not in drift.stdout and "demo-partner-secret" not in drift.stdout
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_server_dies_with_the_process_that_started_it(kind, tmp_path):
+    """A suite killed outright leaves no server behind: each is started with the engine's death signal."""
+    import signal
+    import subprocess
+    import sys
+
+    from cloudlink_provider.fleet.engine import PROJECT_ROOT
+
+    from .processes import wait_for
+
+    starter = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from tests.servers import SERVERS; "
+         f"s = SERVERS[{kind!r}](sys.argv[1]); s.start(); print(s.pid, flush=True); time.sleep(600)", str(tmp_path)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(starter.stdout.readline())
+        assert Path(f"/proc/{pid}").exists()
+        starter.send_signal(signal.SIGKILL)
+        starter.wait(timeout=30)
+
+        def gone() -> bool:
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                return True
+        wait_for(gone, 30, f"the {kind} server (pid {pid}) outlived the process that started it")
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+        starter.stdout.close()
+        starter.wait(timeout=30)
