@@ -6,8 +6,8 @@ tools/bench_fleet.py seeds it (8 deployed by the engine as templates, the rest c
 emulator by the providers' own `create()` with engine-shaped checkpoints), on `file://`. Its
 whole `.pulumi` tree is then copied, key for key, into a bucket of the S3-compatible server the
 suite uses (moto's server mode on loopback, tests/servers.py), under a path prefix. The same
-scan then runs twice, the emulator's journal cleared before each: from `file://`, then from
-`s3://` (checkpoints read natively: one listing, bounded concurrent reads). Both must come out
+scan then runs from `file://` and from `s3://` (checkpoints read natively: one listing, bounded
+concurrent reads), alternating, `--rounds` times each, the emulator's journal cleared before each. Both must come out
 clean (exit 0); the table says which reader ran.
 
     .venv/bin/python tools/bench_backends.py                 # 1,000 customers
@@ -80,6 +80,7 @@ def upload(state: Path, server: S3Server, prefix: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1000, help="full customers")
+    parser.add_argument("--rounds", type=int, default=2, help="scans per backend, alternating")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="cloudlink-bench-backends-") as tmp:
@@ -92,8 +93,9 @@ def main() -> None:
             t = time.monotonic()
             blobs = upload(project / ".state", s3, "bench")
             print(f"copied {blobs} blobs to the S3 server in {time.monotonic() - t:.0f}s", file=sys.stderr)
-            for label, url, extra in (("file://", (project / ".state").as_uri(), {}),
-                                      ("s3:// (moto server)", s3.backend_url("bench"), s3.env)):
+            backends = (("file://", (project / ".state").as_uri(), {}),
+                        ("s3:// (moto server)", s3.backend_url("bench"), s3.env))
+            for label, url, extra in backends * args.rounds:  # alternating: a busy machine's load hits both
                 http.delete("/_emulator/requests")
                 out = work / f"drift-{len(rows)}.json"
                 env = fleet_env(extra)
