@@ -79,6 +79,16 @@ class Coverage:
             if spec.account.adoptAccountId:
                 self.managed_ids[config].add(spec.account.adoptAccountId)
 
+    def managed_by_engine(self, endpoint: str, client_id: str, spec: CustomerSpec) -> None:
+        """A stack the scan handed to the engine (its secrets are not the scan's to decrypt): its account is
+        managed, known by the name its `up` adopts by (or its `adoptAccountId`); what else is on it is not looked at."""
+        config = (endpoint, client_id)
+        with self._lock:
+            self.managed_names.setdefault(config, set()).add(spec.account.name)
+            self.managed_ids.setdefault(config, set())
+            if spec.account.adoptAccountId:
+                self.managed_ids[config].add(spec.account.adoptAccountId)
+
     def owned(self, name: str, stack: Any, spec: CustomerSpec, refreshed: dict[str, tuple[str, dict]]) -> None:
         """After the refresh: look for objects on the stack's account that it does not own."""
         if "account" not in refreshed:

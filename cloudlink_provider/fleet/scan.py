@@ -201,6 +201,15 @@ class Scanner:
     def _by_engine(self, name: str, why: str) -> StackOutcome:
         """This customer through the engine (`drift --engine` for one stack), the reason in one line."""
         self.handed[name] = why
+        if self.coverage is not None:  # its account is managed, even though the scan does not read it
+            config = StackFile(self.stacks_dir, name).config()
+            try:
+                spec = parse_customer(config[CUSTOMER_KEY]) if config.get(CUSTOMER_KEY) is not None else None
+            except SpecError:
+                spec = None  # the engine's run reports the spec's error
+            if spec is not None and config.get("cloudlink:endpoint") and config.get("cloudlink:clientId"):
+                self.coverage.managed_by_engine(str(config["cloudlink:endpoint"]), str(config["cloudlink:clientId"]),
+                                                spec)
         outcome = self.engine.one(name)
         outcome.notes.insert(0, why)
         return outcome

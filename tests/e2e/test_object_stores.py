@@ -163,6 +163,7 @@ def test_a_stack_with_a_cloud_kms_secrets_provider_is_handed_to_the_engine(tmp_p
           "checked this customer"
     assert why in " ".join(clean.stdout.split())
     assert report(tmp_path / "clean.json")["handedToEngine"] == {kms_stack: why.split(": ", 1)[1]}
+    assert report(tmp_path / "clean.json")["unmanaged"] == []  # its account counts as managed
 
     ids = _ids(api, customers[kms_stack]["account"]["name"])
     _ok(api.http.put(f"/admin/{V}/accounts/{ids['account']}", json={"languageCode": "it-IT"}))
