@@ -25,18 +25,8 @@ from typing import Any
 from .customer.model import CustomerSpec, readiness_warnings
 from .customer.rules import PBX_MODELS
 from .customer.users import NAME_REQUIRED_PBX, PBX_DIRECTORY, users_warnings
-from .resources.account import Account
-from .resources.gateway import Gateway
-from .resources.pbx_connection import PbxConnection
-from .resources.role_assignment import RoleAssignment, roles_input
-from .resources.sso_scim_integration import WANTED as SSO_WANTED
-from .resources.sso_scim_integration import SsoScimIntegration
-from .resources.teams_integration import TeamsIntegration
-from .resources.user_onboarding import UserOnboarding, users_input
-
-# The resource class registered for each type token (`program.py` looks them up here).
-RESOURCE_TYPES = {cls.token(): cls for cls in (Account, Gateway, PbxConnection, RoleAssignment, TeamsIntegration,
-                                               SsoScimIntegration, UserOnboarding)}
+from .resources import (RESOURCE_TYPES, SSO_WANTED, Account, Gateway, PbxConnection, RoleAssignment,  # noqa: F401
+                        SsoScimIntegration, TeamsIntegration, UserOnboarding, roles_input, users_input)
 
 NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
 PBX_PASSWORD, TEAMS_SECRET = "pbxPassword", "teamsClientSecret"  # write-only secrets, as stack config keys

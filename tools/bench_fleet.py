@@ -2,7 +2,7 @@
 """Benchmark `cloudlink fleet drift`: the scan at 50, 200 and 1,000 full customers, `--engine` at 50.
 
 Not a test: it measures and prints. Full customers are all six resources over the
-four PBX types (tests/e2e/fleet_project.py `full_customer`), their stack files
+four PBX types (testkit/fleet_project.py `full_customer`), their stack files
 written exactly as `cloudlink fleet import` writes them (the fleet's shared
 encryption salt, the client secret and the write-only secrets as `secure:`
 values). Each size gets a fresh emulator (same machine, default rate limit:
@@ -53,7 +53,7 @@ from cloudlink_provider.fleet.checkpoint import SECRET_KEY, SECRET_SIG  # noqa: 
 from cloudlink_provider.fleet.desired import Join, Ref, Secret, desired  # noqa: E402
 from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE  # noqa: E402
 from cloudlink_provider.fleet.secrets import Passphrase  # noqa: E402
-from tests.e2e.fleet_project import (CLOUDLINK, PBX_PASSWORD, TEAMS_SECRET, fleet_env, full_customers,  # noqa: E402
+from testkit.fleet_project import (CLOUDLINK, PBX_PASSWORD, TEAMS_SECRET, fleet_env, full_customers,  # noqa: E402
                                      make_project, write_imported_stacks)
 
 PROJECT = "cloudlink-fleet"
@@ -121,7 +121,7 @@ def clone_state(project: Path, templates: dict[str, str], customers: dict[str, d
                     value = value.value
                 inputs[key] = resolve(value)
             provider = p.provider()
-            provider._config = config
+            provider.use_credentials(config)
             result = provider.create(inputs)
             made[rname] = (result.id, result.outs)
             res = by_name[rname]

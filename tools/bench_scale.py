@@ -3,7 +3,7 @@
 
 Not a test: it measures, prints and checks. N full customers (all six resources
 over the four PBX types, stack files written as `cloudlink fleet import` writes
-them: tests/e2e/fleet_project.py, shared with tools/bench_fleet.py) in a scratch
+them: testkit/fleet_project.py, shared with tools/bench_fleet.py and the tests) in a scratch
 project with its own `file://` backend, against a fresh emulator started in this
 process at its default rate limit (200 requests/s per partner). Then, one after
 the other, the real CLI as a subprocess with the fleet's JSON report:
@@ -47,9 +47,9 @@ import httpx  # noqa: E402
 
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
 from cloudlink_provider.fleet.runner import default_parallel  # noqa: E402
-from tests.e2e.fleet_project import (CLOUDLINK, fleet_env, full_customers, lock_files, make_project,  # noqa: E402
+from testkit.fleet_project import (CLOUDLINK, fleet_env, full_customers, lock_files, make_project,  # noqa: E402
                                      write_imported_stacks)
-from tests.e2e.processes import marked, new_tag, run_processes  # noqa: E402
+from testkit.processes import marked, new_tag, run_processes  # noqa: E402
 
 # operation -> (CLI arguments, the outcome every customer must have)
 OPERATIONS = (("up", ["up"], "changed"), ("preview", ["preview"], "unchanged"),

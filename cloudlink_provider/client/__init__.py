@@ -2,14 +2,17 @@
 
 Owns the wire: per-service base URLs, OAuth2 tokens, retries where safe, HAL
 paging and the error tree. Knows nothing of Pulumi or of the emulator; the real
-service and the emulator differ only by `ClientConfig.endpoint`.
+service and the emulator differ only by `ClientConfig.endpoint`. Its public names
+are `__all__` (sorted; tests/unit/client/test_public_api.py guards it); the
+private modules (`_session`, `_paths`, `_retry`, `_tokens`) stay inside.
 """
 
 from .api import CloudLink
 from .config import MITEL_ENDPOINT, ClientConfig
-from .errors import (ApiError, CloudLinkError, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServerError,
-                     TransportError, Unauthorized, UnexpectedResponse)
-from .gateways import Gateway, PbxConnectError, PbxConnectTimeout, PbxLink, PbxLinkFailed, PbxUser
+from .errors import (ApiError, CloudLinkError, Conflict, Forbidden, Invalid, NotFound, PbxConnectError,
+                     PbxConnectTimeout, PbxLinkFailed, RateLimited, ServerError, TransportError, Unauthorized,
+                     UnexpectedResponse)
+from .gateways import Gateway, PbxLink, PbxUser
 from .integrations import TeamsIntegration
 from .identity import IdentityProvider, SamlSettings, azure_saml
 from .models import Account, TokenClaims
@@ -19,11 +22,34 @@ from .roles import PbxRole
 from ._session import create_or_adopt
 
 __all__ = [
-    "CloudLink", "ClientConfig", "MITEL_ENDPOINT", "create_or_adopt",
-    "CloudLinkError", "TransportError", "UnexpectedResponse", "ApiError", "Invalid", "Unauthorized", "Forbidden",
-    "NotFound", "Conflict", "RateLimited", "ServerError",
-    "Account", "TokenClaims",
-    "User", "IdentityProvider", "SamlSettings", "azure_saml", "AzureSync",
-    "Gateway", "PbxLink", "PbxUser", "PbxRole", "TeamsIntegration",
-    "PbxConnectError", "PbxLinkFailed", "PbxConnectTimeout",
+    "Account",
+    "ApiError",
+    "AzureSync",
+    "ClientConfig",
+    "CloudLink",
+    "CloudLinkError",
+    "Conflict",
+    "Forbidden",
+    "Gateway",
+    "IdentityProvider",
+    "Invalid",
+    "MITEL_ENDPOINT",
+    "NotFound",
+    "PbxConnectError",
+    "PbxConnectTimeout",
+    "PbxLink",
+    "PbxLinkFailed",
+    "PbxRole",
+    "PbxUser",
+    "RateLimited",
+    "SamlSettings",
+    "ServerError",
+    "TeamsIntegration",
+    "TokenClaims",
+    "TransportError",
+    "Unauthorized",
+    "UnexpectedResponse",
+    "User",
+    "azure_saml",
+    "create_or_adopt",
 ]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from .config import ClientConfig
 from .errors import (ApiError, CloudLinkError, Conflict, NotFound, ServerError, TransportError, Unauthorized,
                      UnexpectedResponse, error_for)
+from ._paths import where
 from ._retry import retrying
 from ._tokens import TokenManager
 
@@ -122,8 +123,11 @@ class Session:
                                      method, url) from e
 
     def paged(self, service: str, path: str, params: dict[str, Any] | None = None, *,
-              model: type[M] | None = None) -> Iterator[Any]:
-        """Every item of a HAL list (read as `model` if given), following `_links.next` until it runs out."""
+              model: type[M] | None = None, filter_: str | None = None) -> Iterator[Any]:
+        """Every item of a HAL list (read as `model` if given), following `_links.next` until it runs out;
+        `filter_` is the list's `$filter`."""
+        if filter_:
+            params = {**(params or {}), "$filter": filter_}
         url, page_params = self._url(service, path), params
         while True:
             body = self.json(service, "GET", url, params=page_params)
@@ -133,6 +137,10 @@ class Session:
             if not nxt:
                 return
             url, page_params = self._absolute(service, nxt), None
+
+    def find(self, service: str, path: str, model: type[M], **equals: str) -> M | None:
+        """The first item of the list at `path` whose fields equal `equals` (a `$filter`), or None."""
+        return next(iter(self.paged(service, path, model=model, filter_=where(**equals))), None)
 
     def _url(self, service: str, path: str) -> str:
         return path if path.startswith("http") else self.config.base_url(service) + path

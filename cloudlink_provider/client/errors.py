@@ -3,6 +3,9 @@
     CloudLinkError
     ├── TransportError                    connection refused/reset, timeout, truncated response
     ├── UnexpectedResponse                a 2xx answer that is not JSON or not the expected shape
+    ├── PbxConnectError(link)             a PBX link that did not reach CONNECTED (`link`: its last state)
+    │   ├── PbxLinkFailed                 the gateway could not connect (wrong host or credentials)
+    │   └── PbxConnectTimeout             still CONNECTING at the deadline (also a TimeoutError)
     └── ApiError(status, name, message, correlation_id, labels)
         ├── Invalid          400
         ├── Unauthorized     401
@@ -17,6 +20,8 @@ exception is always chained (`raise ... from e`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 
@@ -39,6 +44,22 @@ class UnexpectedResponse(CloudLinkError):
     def __init__(self, message: str, method: str = "", url: str = ""):
         self.method, self.url = method, url
         super().__init__(message)
+
+
+class PbxConnectError(CloudLinkError):
+    """The PBX link did not reach CONNECTED; `link` is its last state (a `gateways.PbxLink`)."""
+
+    def __init__(self, message: str, link: Any):
+        super().__init__(message)
+        self.link = link
+
+
+class PbxLinkFailed(PbxConnectError):
+    """The gateway could not connect to the PBX (wrong host or credentials)."""
+
+
+class PbxConnectTimeout(PbxConnectError, TimeoutError):
+    """Still CONNECTING when the deadline passed."""
 
 
 class ApiError(CloudLinkError):

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import time
 from typing import Any, Iterator
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
+from ._paths import path
 from ._session import Session
-from .accounts import odata_quote
-from .errors import CloudLinkError
+from .errors import PbxConnectError, PbxConnectTimeout, PbxLinkFailed  # noqa: F401 - raised here
 from .models import Resource
 
 
@@ -56,35 +55,17 @@ class PbxUser(BaseModel):
     pbxType: str | None = None
 
 
-class PbxConnectError(CloudLinkError):
-    """The PBX link did not reach CONNECTED; `link` is its last state."""
-
-    def __init__(self, message: str, link: PbxLink):
-        super().__init__(message)
-        self.link = link
-
-
-class PbxLinkFailed(PbxConnectError):
-    """The gateway could not connect to the PBX (wrong host or credentials)."""
-
-
-class PbxConnectTimeout(PbxConnectError, TimeoutError):
-    """Still CONNECTING when the deadline passed."""
-
-
 class GatewaysApi:
     def __init__(self, session: Session):
         self._s = session
 
     @staticmethod
     def _path(account_id: str, gateway_id: str | None = None) -> str:
-        path = f"/accounts/{quote(account_id, safe='')}/gateways"
-        return path + f"/{quote(gateway_id, safe='')}" if gateway_id else path
+        return path("/accounts/{}/gateways/{}", account_id, gateway_id)
 
     # --- gateways -----------------------------------------------------------------------------
     def list(self, account_id: str, filter_: str | None = None) -> Iterator[Gateway]:
-        params = {"$filter": filter_} if filter_ else None
-        return self._s.paged("gateway", self._path(account_id), params, model=Gateway)
+        return self._s.paged("gateway", self._path(account_id), model=Gateway, filter_=filter_)
 
     def find_by_serial(self, account_id: str, serial_number: str) -> Gateway | None:
         """The account's gateway with this serial (the natural key), if any.
@@ -92,8 +73,7 @@ class GatewaysApi:
         None does not mean the serial is free: another account may hold it, which
         `create` then reports as 409 GatewayAlreadyAssociated.
         """
-        matches = list(self.list(account_id, f"serialNumber eq {odata_quote(serial_number)}"))
-        return matches[0] if matches else None
+        return self._s.find("gateway", self._path(account_id), Gateway, serialNumber=serial_number)
 
     def get(self, account_id: str, gateway_id: str) -> Gateway | None:
         return self._s.get_or_none("gateway", self._path(account_id, gateway_id), Gateway)
@@ -149,10 +129,7 @@ class GatewaysApi:
     # --- PBX directory ------------------------------------------------------------------------
     def list_pbx_users(self, account_id: str, filter_: str | None = None) -> Iterator[PbxUser]:
         """The connected PBX's directory (409 PbxNotConnected until a link of the account is CONNECTED)."""
-        params = {"$filter": filter_} if filter_ else None
-        path = f"/accounts/{quote(account_id, safe='')}/pbx/users"
-        return self._s.paged("gateway", path, params, model=PbxUser)
+        return self._s.paged("gateway", path("/accounts/{}/pbx/users", account_id), model=PbxUser, filter_=filter_)
 
     def find_pbx_user(self, account_id: str, extension: str) -> PbxUser | None:
-        matches = list(self.list_pbx_users(account_id, f"extension eq {odata_quote(extension)}"))
-        return matches[0] if matches else None
+        return self._s.find("gateway", path("/accounts/{}/pbx/users", account_id), PbxUser, extension=extension)

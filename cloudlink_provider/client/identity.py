@@ -3,18 +3,18 @@
 An account has at most one provider and its id is the accountId, so `put`
 creates or updates it and a lost create is recovered by reading it back.
 Requests carry `saml.certificates` as PEM text; responses list them as Base64
-DER strings (compare with `cloudlink_provider.wire.saml.pem_certificates`).
+DER strings (compare with `cloudlink_provider.customer.saml.pem_certificates`).
 `azure_saml` fills in what Azure AD and CloudLink tell each other. Knows no Pulumi.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from ._paths import path
 from ._session import Session, create_or_adopt
 from .models import Resource
 
@@ -53,7 +53,7 @@ class IdentityApi:
 
     @staticmethod
     def _path(account_id: str) -> str:
-        return f"/identityProviders/{quote(account_id, safe='')}"
+        return path("/identityProviders/{}", account_id)
 
     def get(self, account_id: str) -> IdentityProvider | None:
         return self._s.get_or_none("authentication", self._path(account_id), IdentityProvider)

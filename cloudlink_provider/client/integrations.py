@@ -10,11 +10,10 @@ or FAILED by `grant_consent`.
 from __future__ import annotations
 
 from typing import Any, Iterator
-from urllib.parse import quote
 
 from ..wire import TEAMS_TYPE
+from ._paths import path
 from ._session import Session
-from .accounts import odata_quote
 from .models import Resource
 
 
@@ -35,17 +34,14 @@ class IntegrationsApi:
 
     @staticmethod
     def _path(account_id: str, integration_id: str | None = None) -> str:
-        path = f"/accounts/{quote(account_id, safe='')}/integrations"
-        return path + f"/{quote(integration_id, safe='')}" if integration_id else path
+        return path("/accounts/{}/integrations/{}", account_id, integration_id)
 
     def list(self, account_id: str, filter_: str | None = None) -> Iterator[TeamsIntegration]:
-        params = {"$filter": filter_} if filter_ else None
-        return self._s.paged("integrations", self._path(account_id), params, model=TeamsIntegration)
+        return self._s.paged("integrations", self._path(account_id), model=TeamsIntegration, filter_=filter_)
 
     def find_teams(self, account_id: str) -> TeamsIntegration | None:
         """The account's Teams integration, if it has one."""
-        matches = list(self.list(account_id, f"type eq {odata_quote(TEAMS_TYPE)}"))
-        return matches[0] if matches else None
+        return self._s.find("integrations", self._path(account_id), TeamsIntegration, type=TEAMS_TYPE)
 
     def get(self, account_id: str, integration_id: str) -> TeamsIntegration | None:
         return self._s.get_or_none("integrations", self._path(account_id, integration_id), TeamsIntegration)

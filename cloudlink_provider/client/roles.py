@@ -9,8 +9,8 @@ Which role a PBX allows is `wire.role_allowed`; the server enforces it.
 from __future__ import annotations
 
 from typing import Iterator
-from urllib.parse import quote
 
+from ._paths import path
 from ._session import Session
 from .models import Resource
 
@@ -29,8 +29,7 @@ class RolesApi:
 
     @staticmethod
     def _path(account_id: str, extension: str | None = None) -> str:
-        path = f"/accounts/{quote(account_id, safe='')}/pbx/roles"
-        return path + f"/{quote(extension, safe='')}" if extension is not None else path
+        return path("/accounts/{}/pbx/roles/{}", account_id, extension)
 
     def list(self, account_id: str) -> Iterator[PbxRole]:
         return self._s.paged("gateway", self._path(account_id), model=PbxRole)

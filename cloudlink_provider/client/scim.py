@@ -8,8 +8,8 @@ endpoint itself is Azure AD's to call, not ours. Knows no Pulumi.
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
+from ._paths import path
 from ._session import Session
 from .errors import Conflict, ServerError, TransportError
 from .models import Resource
@@ -29,7 +29,7 @@ class ScimApi:
 
     @staticmethod
     def _path(account_id: str) -> str:
-        return f"/accounts/{quote(account_id, safe='')}/azure-sync"
+        return path("/accounts/{}/azure-sync", account_id)
 
     def enable(self, account_id: str) -> AzureSync:
         """Turn Azure AD Sync on; the answer holds the SCIM base URL and the token (shown this once)."""

@@ -8,8 +8,8 @@ users.find_by_email(...), lambda: users.create(...))`. Knows no Pulumi.
 from __future__ import annotations
 
 from typing import Any, Iterator
-from urllib.parse import quote
 
+from ._paths import path
 from ._session import Session
 from .models import Resource
 
@@ -45,12 +45,10 @@ class UsersApi:
 
     @staticmethod
     def _path(account_id: str, user_id: str | None = None) -> str:
-        path = f"/accounts/{quote(account_id, safe='')}/users"
-        return path + f"/{quote(user_id, safe='')}" if user_id else path
+        return path("/accounts/{}/users/{}", account_id, user_id)
 
     def list(self, account_id: str, filter_: str | None = None) -> Iterator[User]:
-        params = {"$filter": filter_} if filter_ else None
-        return self._s.paged("admin", self._path(account_id), params, model=User)
+        return self._s.paged("admin", self._path(account_id), model=User, filter_=filter_)
 
     def find_by_email(self, account_id: str, email: str) -> User | None:
         """The account's user with this email (the natural key), if any."""

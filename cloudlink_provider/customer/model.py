@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..wire import BIDIRECTIONAL_TEAMS_PBX, MAX_ROLE_HOLDERS, PBX_USER_ROLES
-from ..wire.saml import https_url_problem, pem_certificates
+from .saml import https_url_problem, pem_certificates
 from .users import LEGACY_WELCOME_EMAIL, UsersSpec, check_users
 from .rules import (GATEWAY_KINDS, MICOLLAB_CALL_HISTORY_MIVB, MICOLLAB_READINESS, PAIRINGS, PBX_MODELS,
                     TEAMS_MODE_KINDS)

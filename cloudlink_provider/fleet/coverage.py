@@ -23,7 +23,7 @@ from typing import Any
 
 from ..client import CloudLink
 from ..customer.model import CustomerSpec
-from ..resources._base import client_config, shared_client
+from ..resources import credentials_from_config, shared_client
 
 ACCOUNT, GATEWAY, PBX, TEAMS, SSO = "account", "gateway", "pbx", "teams", "sso"
 
@@ -61,7 +61,7 @@ class Coverage:
         self.items: list[Unmanaged] = []
 
     def _client(self, stack: Any) -> tuple[tuple[str, str], CloudLink]:
-        config = client_config(stack)
+        config = credentials_from_config(stack)
         client = shared_client(config)
         key = (config.endpoint, config.client_id)  # one partner: one set of accounts
         config = key  # type: ignore[assignment]

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..customer.model import CustomerSpec
 from ..plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
-from ..resources._base import CloudLinkProvider
+from ..resources import CloudLinkProvider
 
 TYPE_PREFIX = "pulumi-python:dynamic/"
 __all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired"]

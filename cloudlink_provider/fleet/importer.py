@@ -35,7 +35,7 @@ from pulumi import automation as auto
 
 from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
                       PbxLink, PbxRole, TeamsIntegration)
-from ..customer.model import SpecError, SsoSpec, parse_customer
+from ..customer.model import SpecError, parse_customer
 from ..plan import PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
 from ..resources import account as account_resource
 from ..resources import gateway as gateway_resource
@@ -43,6 +43,7 @@ from ..resources import pbx_connection as pbx_resource
 from ..resources import role_assignment as roles_resource
 from ..resources import sso_scim_integration as sso_resource
 from ..resources import teams_integration as teams_resource
+from ..resources import LiveSso
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from ..customer.rules import PBX_KINDS_BY_API, PBX_MODELS
 from .engine import run_pulumi
@@ -103,7 +104,8 @@ class ImportedSpec:
 def credentials_from_options(endpoint: str | None, client_id: str | None,
                              client_secret: str | None) -> ClientConfig:
     """The partner's API credentials as given on the command line (or its environment variables);
-    a missing one is bad usage. (The provider reads its own from the stack config: resources/_base.py.)"""
+    a missing one is bad usage. (The provider reads its own from the stack config:
+    `resources.credentials_from_config`.)"""
     missing = [flag for flag, value in (("--endpoint / CLOUDLINK_ENDPOINT", endpoint),
                                         ("--client-id / CLOUDLINK_CLIENT_ID", client_id),
                                         ("--client-secret / CLOUDLINK_CLIENT_SECRET", client_secret)) if not value]
@@ -188,8 +190,7 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
     if identity is not None and identity.saml is not None:
         saml = identity.saml
         account_id = live.account.accountId
-        sso = _without_none({k: v for k, v in sso_resource.to_spec(identity, live.sync).items()
-                             if k in SsoSpec.model_fields})  # the rest is what `read` compares beyond the spec
+        sso = _without_none(sso_resource.to_spec(LiveSso(identity, live.sync)))
         if not sso["scim"]:
             del sso["scim"]  # the spec's default
         spec["sso"] = sso

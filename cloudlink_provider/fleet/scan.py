@@ -38,7 +38,8 @@ from pulumi.automation import EngineEvent
 
 from ..client import CloudLinkError
 from ..customer.model import SpecError, parse_customer
-from ..resources._base import UNKNOWN, CloudLinkProvider, CloudLinkRefused, client_config
+from ..resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
+from ..resources._base import UNKNOWN
 from .blind import write_only_notes
 from .checkpoint import (SECRET_KEY, SECRET_SIG, Checkpoint, CheckpointError, CheckpointReader, StateResource,
                          open_reader)
@@ -232,7 +233,7 @@ class Scanner:
                     raise StackFailed(f"no provider known for {type_}")
                 self._providers[key] = cls  # type: ignore[assignment]
         provider = cls()  # type: ignore[operator]
-        provider._config = client_config(_Config(stack))
+        provider.use_credentials(credentials_from_config(_Config(stack)))
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,

@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..client import ClientConfig, CloudLink, CloudLinkError
+from ..client import CloudLink, CloudLinkError
+from ..resources import credentials_from_config
 from .engine import run_pulumi
 
 
@@ -42,10 +43,8 @@ def resend_one(stack: str, project_dir: Path, env: dict[str, str], dry_run: bool
         if not pending or not outputs.get("accountId"):
             return outcome
         config = _json(["config", "--show-secrets", "--json", "--stack", stack], project_dir, env)
-        setting = {k: v.get("value") for k, v in config.items()}
-        client_config = ClientConfig(setting.get("cloudlink:endpoint"), setting.get("cloudlink:clientId"),
-                                     setting.get("cloudlink:clientSecret"))
-        with CloudLink(client_config) as client:
+        credentials = credentials_from_config({k: v.get("value") for k, v in config.items()})
+        with CloudLink(credentials) as client:
             for user in client.users.list(outputs["accountId"]):
                 if user.email not in pending:
                     continue

@@ -1,25 +1,36 @@
-"""What every CloudLink dynamic provider shares: configuration, the client, check and diff.
+"""What every CloudLink dynamic provider shares: credentials, the client, check, diff and the API->spec interface.
 
 Pulumi pickles a provider instance (dill) into the state, so providers hold only
 plain data and are defined in importable modules (never `__main__`): the state
 then stores a reference to the class, and upgrading this package does not
 produce `__provider` diffs. The client is built once per provider process, from
-the stack config that the engine hands dynamic providers in `configure()`.
+the stack config that the engine hands dynamic providers in `configure()`;
+`credentials_from_config` is the one reading of those settings, and
+`use_credentials` configures a provider the engine does not (the fleet scan).
+
+Every provider declares its one API->spec mapping as `to_spec(live)`: the live
+API object(s) the resource manages -> the spec's fields for it. A provider
+class without one cannot be defined; `read`, `fleet import` and the fleet scan
+all call it.
 
 Also shared: one registration shape for every resource (`CloudLinkResource(name,
 inputs)`, with the inputs the plan computed), and one way to fail: whatever
-CloudLink (or a provider) refuses leaves create/read/update/delete as a single
+CloudLink (or a provider) refuses leaves check/diff/create/read/update/delete as a single
 `CloudLinkRefused` line naming the resource, the operation, the API's error and
-the correlation id, without Python frames unless `CLOUDLINK_DEBUG` is set.
+the correlation id. The line is shaped here, where it is made; Pulumi's Python
+host hands the engine the exception as `traceback.format_exc()`, so the line is
+the last of that text, and the `cloudlink` CLI (fleet/failures.py) shows only
+it. Nothing here changes interpreter-wide state. With `CLOUDLINK_DEBUG` set the
+API error the refusal came from is chained, for the whole story.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import sys
 import threading
-from typing import Any, Callable, ClassVar
+from collections.abc import Mapping
+from typing import Any, Callable, ClassVar, Protocol
 
 import pulumi
 from pulumi.output import Unknown
@@ -30,7 +41,7 @@ from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError
 from ..customer.model import problems_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
-DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0") to see full Python tracebacks from providers
+DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0"): a refusal keeps the API error it came from, chained
 
 
 def debugging() -> bool:
@@ -40,11 +51,6 @@ def debugging() -> bool:
 class CloudLinkRefused(Exception):
     """A provider operation CloudLink refused (or we refused for it), as the one line a partner reads:
     `Gateway create: CloudLink refused: 409 GatewayAlreadyAssociated: ... (correlation id 7f3...)`."""
-
-
-# The dynamic-provider shim reports a failure as `traceback.format_exc()`; printed from "builtins",
-# the exception shows as `CloudLinkRefused: <line>` rather than under its module path.
-CloudLinkRefused.__module__ = "builtins"
 
 
 def refusal_line(resource: str, op: str, error: Exception) -> str:
@@ -71,22 +77,33 @@ def _one_line_failures(resource: str, op: str, fn: Callable[..., Any]) -> Callab
 _clients: dict[tuple[str, str, str], CloudLink] = {}
 _clients_lock = threading.Lock()
 
+# The provider's settings in the stack config, and the environment variables that stand in for them.
+ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY = "cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret"
+_ENV = {ENDPOINT_KEY: "CLOUDLINK_ENDPOINT", CLIENT_ID_KEY: "CLOUDLINK_CLIENT_ID",
+        CLIENT_SECRET_KEY: "CLOUDLINK_CLIENT_SECRET"}
 
-def client_config(config: Any) -> ClientConfig:
-    """ClientConfig from the stack config (`cloudlink:*`), falling back to CLOUDLINK_* environment variables."""
-    def setting(key: str, env: str) -> str | None:
-        value = config.get(f"cloudlink:{key}") if config is not None else None
-        return value if value not in (None, "") else os.environ.get(env)
 
-    endpoint = setting("endpoint", "CLOUDLINK_ENDPOINT")
-    client_id = setting("clientId", "CLOUDLINK_CLIENT_ID")
-    secret = setting("clientSecret", "CLOUDLINK_CLIENT_SECRET")
-    missing = [k for k, v in (("cloudlink:endpoint", endpoint), ("cloudlink:clientId", client_id),
-                              ("cloudlink:clientSecret", secret)) if not v]
+class ConfigSource(Protocol):
+    """What credentials are read from: `pulumi.dynamic.Config`, a decrypted stack config, a plain dict."""
+
+    def get(self, key: str) -> Any: ...
+
+
+def credentials_from_config(config: ConfigSource | Mapping[str, Any] | None) -> ClientConfig:
+    """The partner's API credentials from a stack config (`cloudlink:endpoint`, `cloudlink:clientId`,
+    `cloudlink:clientSecret`), each falling back to its CLOUDLINK_* environment variable; a missing one is
+    a ValueError naming the keys and how to set them."""
+    def setting(key: str) -> str | None:
+        value = config.get(key) if config is not None else None
+        return value if value not in (None, "") else os.environ.get(_ENV[key])
+
+    values = {key: setting(key) for key in _ENV}
+    missing = [key for key, value in values.items() if not value]
     if missing:
         raise ValueError(f"missing provider configuration: {', '.join(missing)} "
                          "(pulumi config set ..., with --secret for the client secret)")
-    return ClientConfig(endpoint=endpoint, client_id=client_id, client_secret=secret)  # type: ignore[arg-type]
+    return ClientConfig(endpoint=values[ENDPOINT_KEY], client_id=values[CLIENT_ID_KEY],  # type: ignore[arg-type]
+                        client_secret=values[CLIENT_SECRET_KEY])
 
 
 def shared_client(config: ClientConfig) -> CloudLink:
@@ -103,7 +120,8 @@ def is_unknown(value: Any) -> bool:
 
 
 class CloudLinkProvider(ResourceProvider):
-    """Base provider: subclasses set `inputs_model`, `replace_on`, and implement create/read/update/delete."""
+    """Base provider: subclasses set `inputs_model`, `replace_on`, implement create/read/update/delete, and
+    declare their API->spec mapping `to_spec` (a static method; defining a provider without one fails)."""
 
     inputs_model: ClassVar[type[BaseModel]]
     replace_on: ClassVar[frozenset[str]] = frozenset()  # input fields that force replacement
@@ -111,24 +129,33 @@ class CloudLinkProvider(ResourceProvider):
     write_only: ClassVar[tuple[str, ...]] = ()  # inputs CloudLink never returns: no drift check can see them
     serialize_as_secret_always = False  # nothing secret is pickled: the provider holds no data
 
+    @staticmethod
+    def to_spec(live: Any) -> Any:
+        """The spec's fields for the live API object(s) this resource manages (spec names, not API enums)."""
+        raise NotImplementedError
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.to_spec is CloudLinkProvider.to_spec:
+            raise TypeError(f"{cls.__name__} declares no `to_spec`: every resource maps the live API object to "
+                            "its spec fields in one place")
         resource = cls.__name__.removesuffix("Provider")
-        for op in ("create", "read", "update", "delete"):
+        for op in ("check", "diff", "create", "read", "update", "delete"):
             if op in cls.__dict__:
                 setattr(cls, op, _one_line_failures(resource, op, cls.__dict__[op]))
 
     def configure(self, req: ConfigureRequest) -> None:
-        # Only the provider process configures providers: there a failure is one line for the partner
-        # (`CloudLinkRefused: ...`), no Python frames, unless CLOUDLINK_DEBUG asks for them.
-        if not debugging():
-            sys.tracebacklimit = 0
-        self._config = client_config(req.config)
+        """The engine's call, once per provider process, with the stack config."""
+        self.use_credentials(credentials_from_config(req.config))
+
+    def use_credentials(self, credentials: ClientConfig) -> None:
+        """Configure this provider with these credentials (what `configure` does with the stack config's)."""
+        self._credentials = credentials
 
     @property
     def client(self) -> CloudLink:
-        config = getattr(self, "_config", None) or client_config(None)
-        return shared_client(config)
+        credentials = getattr(self, "_credentials", None) or credentials_from_config(None)
+        return shared_client(credentials)
 
     @classmethod
     def input_fields(cls) -> list[str]:
@@ -175,10 +202,16 @@ class CloudLinkResource(Resource):
     SECRET_INPUTS: ClassVar[tuple[str, ...]] = ()  # kept secret in inputs and outputs
     SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
 
+    TOKEN: ClassVar[str]  # the type token without the dynamic prefix: `cloudlink:Account`
+
+    def __init_subclass__(cls, module: str = "", name: str = "Resource", **kwargs: Any) -> None:
+        super().__init_subclass__(module=module, name=name, **kwargs)
+        cls.TOKEN = f"{module}:{name}" if module else name
+
     @classmethod
     def token(cls) -> str:
         """The type token without the dynamic prefix: `cloudlink:Account`."""
-        return cls._resource_type_name.split("/", 1)[-1]
+        return cls.TOKEN
 
     def __init__(self, name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         props = dict(inputs)

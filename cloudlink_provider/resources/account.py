@@ -22,8 +22,9 @@ MANAGED = ("name", "domain", "languageCode", "active")  # fields we send to the 
 
 
 def to_spec(account: ApiAccount) -> dict[str, Any]:
-    """The spec's account fields for a live account: the one API->spec mapping, used by `read`,
-    `fleet import` and the fleet scan. Values CloudLink does not hold are None."""
+    """The spec's account fields for a live account: the one API->spec mapping, declared as the
+    provider's `to_spec`, used by `read`, `fleet import` and the fleet scan. Values CloudLink does not
+    hold are None."""
     return {"name": account.name, "domain": account.domain, "languageCode": account.languageCode,
             "active": account.active}
 
@@ -34,6 +35,7 @@ class AccountInputs(AccountSpec):
 
 class AccountProvider(CloudLinkProvider):
     inputs_model = AccountInputs
+    to_spec = staticmethod(to_spec)
 
     def _outputs(self, inputs: dict[str, Any], account: ApiAccount) -> dict[str, Any]:
         return {**inputs, "accountId": account.accountId, "accountNumber": account.accountNumber,

@@ -32,6 +32,7 @@ def to_spec(gw: ApiGateway) -> dict[str, Any]:
 
 class GatewayProvider(CloudLinkProvider):
     inputs_model = GatewayInputs
+    to_spec = staticmethod(to_spec)
     replace_on = frozenset({"accountId", "serialNumber", "type"})
 
     @staticmethod

@@ -40,6 +40,7 @@ def to_spec(link: PbxLink) -> dict[str, Any]:
 
 class PbxConnectionProvider(CloudLinkProvider):
     inputs_model = PbxConnectionInputs
+    to_spec = staticmethod(to_spec)
     replace_on = frozenset({"accountId", "gatewayId", "type"})
     delete_before_replace = True
     write_only = ("password",)

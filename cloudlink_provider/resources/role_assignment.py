@@ -50,6 +50,7 @@ def _as_list(mapping: dict[str, str]) -> list[dict[str, str]]:
 
 class RoleAssignmentProvider(CloudLinkProvider):
     inputs_model = RoleAssignmentInputs
+    to_spec = staticmethod(to_spec)
     replace_on = frozenset({"accountId", "pbxConnectionId"})
 
     def changed_fields(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ A state written before these existed counts them as True.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
@@ -27,7 +27,7 @@ from pydantic import Field
 from ..client import AzureSync, IdentityProvider
 from ..customer.model import SsoSpec
 from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from ..wire.saml import pem_certificates, pem_text
+from ..customer.saml import pem_certificates, pem_text
 from ._base import CloudLinkProvider, CloudLinkResource
 
 SAML_INPUTS = ("issuerId", "loginUrl", "logoutUrl", "certificate")
@@ -46,20 +46,34 @@ class SsoScimInputs(SsoSpec):
 SSO_PROVIDERS_BY_API = {"AZURE": "azure-ad"}  # the spec's `provider` per API identity-provider type
 
 
-def to_spec(idp: IdentityProvider, sync: AzureSync | None, token_created_on: str | None = None) -> dict[str, Any]:
-    """The sso block for a live identity provider and Azure AD Sync: the one API->spec mapping, used by
-    `read`, `fleet import` and the fleet scan. The spec's fields (`logoutUrl` None when CloudLink has
-    none; the certificate as PEM text) plus what `read` compares beyond them (see `WANTED`):
+class LiveSso(NamedTuple):
+    """What CloudLink holds for an account's single sign-on: its identity provider and Azure AD Sync."""
+    identity: IdentityProvider
+    sync: AzureSync | None = None
+
+
+def to_spec(live: LiveSso) -> dict[str, Any]:
+    """The sso block for a live identity provider and Azure AD Sync: the one API->spec mapping, declared as
+    the provider's `to_spec`, used by `read`, `fleet import` and the fleet scan. Only the spec's fields
+    (`logoutUrl` None when CloudLink has none; the certificate as PEM text); what `read` compares beyond
+    them comes from `compared`."""
+    saml = live.identity.saml
+    assert saml is not None, "an identity provider without SAML settings is not SSO"
+    return {"provider": SSO_PROVIDERS_BY_API.get(live.identity.type or "AZURE", live.identity.type),
+            "issuerId": saml.issuerId, "loginUrl": saml.loginUrl, "logoutUrl": saml.logoutUrl or None,
+            "certificate": pem_text(list(saml.certificates)), "scim": bool(live.sync and live.sync.enabled)}
+
+
+def compared(live: LiveSso, token_created_on: str | None = None) -> dict[str, bool]:
+    """What `read` compares beyond the spec's fields (the keys of `WANTED`, which the plan always asks for):
     `scimTokenCurrent` is False only when sync is on and its token is not the one created at
     `token_created_on` (the one a stack holds; None: cannot tell, so True)."""
+    idp, sync = live.identity, live.sync
     saml = idp.saml
     assert saml is not None, "an identity provider without SAML settings is not SSO"
-    syncing = bool(sync and sync.enabled)
     own = (AZURE_SAML_ENTITY_ID.format(account_id=idp.accountId), AZURE_SAML_REPLY_URL.format(account_id=idp.accountId))
-    return {"provider": SSO_PROVIDERS_BY_API.get(idp.type or "AZURE", idp.type), "issuerId": saml.issuerId,
-            "loginUrl": saml.loginUrl, "logoutUrl": saml.logoutUrl or None,
-            "certificate": pem_text(list(saml.certificates)), "scim": syncing,
-            "active": idp.active,
+    syncing = bool(sync and sync.enabled)
+    return {"active": idp.active,
             "cloudLinkServiceProvider": (saml.serviceProviderIssuerId, saml.serviceProviderReplyUrl) == own,
             "scimTokenCurrent": not (syncing and token_created_on is not None and sync is not None
                                      and sync.tokenCreatedOn != token_created_on)}
@@ -89,6 +103,7 @@ def _is_live(idp: Any, inputs: dict[str, Any]) -> bool:
 
 class SsoScimProvider(CloudLinkProvider):
     inputs_model = SsoScimInputs
+    to_spec = staticmethod(to_spec)
     replace_on = frozenset({"accountId"})
 
     @staticmethod
@@ -134,7 +149,7 @@ class SsoScimProvider(CloudLinkProvider):
         held = props.get("scimTokenCreatedOn") if props.get("scimToken") else None
         if held is None and sync and sync.enabled and props.get("scimToken"):
             held = sync.tokenCreatedOn  # a state from before tokenCreatedOn was recorded: take today's as ours
-        live = to_spec(idp, sync, held)
+        live = {**to_spec(LiveSso(idp, sync)), **compared(LiveSso(idp, sync), held)}
         same_certs = pem_certificates(inputs["certificate"]) == list(idp.saml.certificates)
         inputs.update({k: live[k] for k in ("provider", "issuerId", "loginUrl", "logoutUrl", "scim", *WANTED)})
         if not same_certs:

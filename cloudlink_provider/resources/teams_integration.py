@@ -46,6 +46,7 @@ def _api_fields(inputs: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
 
 class TeamsIntegrationProvider(CloudLinkProvider):
     inputs_model = TeamsIntegrationInputs
+    to_spec = staticmethod(to_spec)
     replace_on = frozenset({"accountId", "tenantId"})
     delete_before_replace = True
     write_only = ("clientSecret",)

@@ -11,12 +11,17 @@ One resource per account manages the users its `users` block selects:
 - `azure-ad-sync`: Azure AD Sync creates the users; this only deploys the
   application to the users it synced.
 
-`onboard` (an input) is the set of managed users' keys (extensions, or emails of
-synced users). The program leaves it empty and `check` resolves it from the live
-directory once the account exists, so `preview` shows users added to the PBX
-later as a change before `up` onboards them; `read` keeps only the managed users
-still alive, so a user deleted in the console is drift that `up --refresh`
-re-creates (with one new welcome email). Users the spec does not select are never
+The users the block selects are a computed value, resolved from the live
+directory in one place (`selection`) and never an input: `check` judges a new
+resource's selection against the directory once the account exists (a rule
+broken is a failure naming the field; a directory not readable yet is judged
+by `create` before any write); `diff` compares the selection with the users the
+state manages, so users added to the PBX later show as an update in preview
+before `up` onboards them; a directory that cannot be read there is an update
+(unknown until `up`) when what it hangs from is gone, else a one-line failure,
+never "no change". `read` keeps only the managed users still alive, so a user
+deleted in the console is drift that `up --refresh` re-creates (with one new
+welcome email). Users the spec does not select are never
 touched. Dropping a user from the selection (or the PBX directory) releases it:
 CloudLink keeps the user. `delete` (destroy) deletes only the users this resource
 created (an adopted user the same API credentials created, as a killed run leaves
@@ -26,18 +31,19 @@ counts onboarded / activated (welcome email followed, or signed in) / pending.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from ..client import CloudLinkError, Conflict, ServerError, TransportError, User
-from ..customer.rules import APPLICATION_KINDS
-from ..customer.users import ALL, PBX_DIRECTORY, UsersSpec
+from ..client import CloudLinkError, Conflict, NotFound, ServerError, TransportError, User
+from ..customer.rules import APPLICATION_KINDS, APPLICATION_KINDS_BY_API
+from ..customer.users import ALL, AZURE_AD_SYNC, PBX_DIRECTORY, UsersSpec
 from ._base import CloudLinkProvider, CloudLinkResource, is_unknown
 
-PLANNING = ("extensions", "maxUsers", "pbxTitle", "requireName", "source")  # what `onboard` is resolved from
+PLANNING = ("accountId", "extensions", "maxUsers", "pbxTitle", "requireName", "source")  # what selects users
 
 
 class UserOnboardingInputs(UsersSpec):
@@ -46,7 +52,30 @@ class UserOnboardingInputs(UsersSpec):
     maxUsers: int | None = None  # [brief] the PBX type's capacity (customer.rules)
     pbxTitle: str | None = None
     requireName: bool = False  # [doc] the PBX onboards only users with a name (MiVoice Office 400)
-    onboard: list[str] | None = None  # the managed users' keys; resolved by check, never written by hand
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    return len(key), key
+
+
+def to_spec(users: Iterable[User]) -> dict[str, Any]:
+    """The users block that selects these live users (the one API->spec mapping, declared as the provider's
+    `to_spec`): azure-ad-sync when Azure AD Sync made any of them, else their extensions from the PBX
+    directory (left out when none has one); the application they all have, if any. `welcomeEmail` is a
+    one-time action CloudLink does not record, so it is left to its default."""
+    users = list(users)
+    if any(u.source == "SCIM" for u in users):
+        block: dict[str, Any] = {"source": AZURE_AD_SYNC}
+    else:
+        block = {"source": PBX_DIRECTORY}
+        extensions = sorted({u.extension for u in users if u.extension}, key=_key_order)
+        if extensions:
+            block["extensions"] = extensions
+    shared = set.intersection(*(set(u.applications) for u in users)) if users else set()
+    kinds = sorted(APPLICATION_KINDS_BY_API[a] for a in shared if a in APPLICATION_KINDS_BY_API)
+    if kinds:
+        block["application"] = kinds[0]
+    return block
 
 
 class OnboardingError(ValueError):
@@ -59,6 +88,7 @@ class OnboardingError(ValueError):
 
 class UserOnboardingProvider(CloudLinkProvider):
     inputs_model = UserOnboardingInputs
+    to_spec = staticmethod(to_spec)
     replace_on = frozenset({"accountId", "source"})
 
     # --- what the spec selects, from the live directory -------------------------------------------
@@ -93,25 +123,39 @@ class UserOnboardingProvider(CloudLinkProvider):
                                   f" capacity of {limit}")
         return {u.extension: {"extension": u.extension, "email": u.email, "name": u.name} for u in chosen}
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """The model's rules, then, once the account exists and its directory answers, the directory's."""
-        result = super().check(olds, news)
-        if result.failures or is_unknown(news.get("accountId")) or any(is_unknown(news.get(f)) for f in PLANNING):
-            return result
-        inputs = dict(result.inputs)
-        try:
-            inputs["onboard"] = sorted(self._wanted(inputs), key=lambda k: (len(k), k))
-        except OnboardingError as e:
-            return CheckResult(inputs, [CheckFailure(e.field, str(e))])
-        except CloudLinkError:  # account or PBX link not there (yet), CloudLink unreachable: create/update
-            inputs["onboard"] = olds.get("onboard")  # resolve it; meanwhile claim no change for what exists
-        return CheckResult(inputs, [])
+    def selection(self, inputs: dict[str, Any]) -> list[str]:
+        """The keys of the users the block selects now, from the live directory (the one place the computed
+        selection is resolved); OnboardingError when a rule is broken, CloudLinkError when it cannot be read."""
+        return sorted(self._wanted(inputs), key=_key_order)
 
-    def changed_fields(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
-        changed = [f for f in self.input_fields() if f != "onboard" and olds.get(f) != news.get(f)]
-        if news.get("onboard") is None or set(olds.get("onboard") or []) != set(news["onboard"]):
-            changed.append("onboard")
-        return changed
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The model's rules; for a resource not created yet whose account exists, also the directory's, so
+        preview names the field at fault. An existing resource's selection is `diff`'s to judge."""
+        result = super().check(olds, news)
+        if result.failures or olds.get("accountId") or any(is_unknown(news.get(f)) for f in PLANNING):
+            return result
+        try:
+            self.selection(dict(result.inputs))
+        except OnboardingError as e:
+            return CheckResult(result.inputs, [CheckFailure(e.field, str(e))])
+        except CloudLinkError:  # not readable yet (the PBX link comes in this run): create judges it first
+            pass
+        return result
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The inputs' changes, then the selection's: users the directory now selects that the state does not
+        manage (or the reverse) are an update. A directory with nothing to read from now (the account or
+        its PBX link gone: 404, or not connected: 409) is an update too, resolved at `up`; any other failure
+        to read it is raised (one line). Never "no change" for what could not be read."""
+        result = super().diff(_id, olds, news)
+        if result.changes or any(is_unknown(news.get(f)) for f in PLANNING):
+            return result
+        managed = {u["key"] for u in olds.get("users") or []}
+        try:
+            changed = set(self.selection(news)) != managed
+        except (NotFound, Conflict):
+            changed = True
+        return DiffResult(changes=changed, replaces=[])
 
     # --- converging ---------------------------------------------------------------------------------
     def _converge(self, inputs: dict[str, Any], previous: list[dict[str, Any]]) -> dict[str, Any]:
@@ -130,7 +174,7 @@ class UserOnboardingProvider(CloudLinkProvider):
         by_extension = {u.extension: u for u in live if u.extension}
         before = {p["key"]: p for p in previous}
         managed = []
-        for key in sorted(wanted, key=lambda k: (len(k), k)):
+        for key in sorted(wanted, key=_key_order):
             entry, prev = wanted[key], before.get(key)
             user = by_id.get(prev["userId"]) if prev else None
             created = bool(prev and user and prev.get("created"))
@@ -182,9 +226,7 @@ class UserOnboardingProvider(CloudLinkProvider):
         live = {u.userId: u for u in self.client.users.list(inputs["accountId"])}
         managed = [_entry(p["key"], live[p["userId"]], p.get("created", False))
                    for p in props.get("users") or [] if p["userId"] in live]
-        outputs = _outputs(inputs, managed)
-        inputs["onboard"] = outputs["onboard"]
-        return ReadResult(id_, outputs, inputs)
+        return ReadResult(id_, _outputs(inputs, managed), inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         for p in props.get("users") or []:
@@ -201,7 +243,7 @@ def _outputs(inputs: dict[str, Any], managed: list[dict[str, Any]]) -> dict[str,
     pending = [u["email"] for u in managed if not u["activated"]]
     summary = {"onboarded": len(managed), "activated": len(managed) - len(pending), "pending": len(pending),
                "pendingUsers": pending}
-    return {**inputs, "onboard": [u["key"] for u in managed], "users": managed, "summary": summary}
+    return {**inputs, "users": managed, "summary": summary}
 
 
 def users_input(users: UsersSpec) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.unit.identity_world import CERT_PEM  # a real self-signed certificate, as PEM
+from testkit.certificates import CERT_PEM  # a real self-signed certificate, as PEM
 
 SEED = 20261201
 ADMIN = "/admin/2017-09-01/accounts"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
+from testkit.secrets import assert_no_secret
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +51,7 @@ def test_account_lifecycle(new_stack, api):
     assert api.http.get(f"/admin/2017-09-01/accounts/{recreated}").status_code == 200
 
     # g. no plaintext client secret anywhere in the state files
-    assert DEMO_PARTNER["client_secret"] not in stack.state_text()
+    assert_no_secret(stack.state_text(), [DEMO_PARTNER["client_secret"]], "the state")
 
     # f. destroy removes it
     stack.destroy()

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from cloudlink_provider.fleet.engine import PROJECT_ROOT, pulumi_env, run_pulumi
+from testkit.fleet_project import fleet, fleet_env, make_project
 
 from .corpus import ADMIN, CASES, GW, INTEGRATIONS, Case
-from .fleet_project import fleet, fleet_env, make_project
 
 pytestmark = pytest.mark.e2e
 

@@ -20,8 +20,9 @@ import pytest
 import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
-
-from .fleet_project import CLOUDLINK, customer, fleet, fleet_env, generated, lock_files, make_project, write_stack
+from testkit.fleet_project import (CLOUDLINK, customer, fleet, fleet_env, generated, lock_files, make_project,
+                                   write_stack)
+from testkit.secrets import assert_no_secret
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +94,7 @@ def test_fleet_lifecycle_preview_up_drift_repair_destroy(tmp_path, emulator, api
     assert "customer-002" in markdown and "evil.example" in markdown and "| customer | status |" in markdown
     assert "evil.example" in result.stdout
     for text in (result.stdout, result.stderr, markdown, (out / "drift.json").read_text()):
-        assert DEMO_PARTNER["client_secret"] not in text
+        assert_no_secret(text, [DEMO_PARTNER["client_secret"]], "the drift report")
 
     # repair just that customer, then the whole fleet is clean again
     check(fleet(project, "up", "--stacks", "customer-002", "--refresh"), 0)
@@ -198,7 +199,8 @@ def test_import_existing_accounts_then_up_adopts_them(tmp_path, emulator, api):
         "name": "Alpha Dental", "domain": "alpha.example", "languageCode": "en-GB",
         "adoptAccountId": made["Alpha Dental"]}}
     assert config["cloudlink:endpoint"] == emulator.url and set(config["cloudlink:clientSecret"]) == {"secure"}
-    assert DEMO_PARTNER["client_secret"] not in text and "encryptionsalt" in yaml.safe_load(text)
+    assert_no_secret(text, [DEMO_PARTNER["client_secret"]], "the imported stack file")
+    assert "encryptionsalt" in yaml.safe_load(text)
     check(fleet(project, "import", "--account-id", made["Alpha Dental"], "--name", "alpha", env=fleet_env(creds)), 2)
 
     # the rest in bulk, credentials as options; what a stack file already manages is skipped
@@ -234,7 +236,8 @@ def test_the_sample_stacks_with_their_committed_secrets_preview(tmp_path, emulat
     assert api.writes() == []
     # the samples hold encrypted PBX passwords and client secrets: none of it shows
     for text in (result.stdout, (tmp_path / "preview.md").read_text(), (tmp_path / "preview.json").read_text()):
-        assert DEMO_PARTNER["client_secret"] not in text and "secure:" not in text
+        assert_no_secret(text, [DEMO_PARTNER["client_secret"]], "the preview report")
+        assert "secure:" not in text
 
 
 def test_parallel_fleet_under_a_shared_rate_limit_does_not_storm(tmp_path, emulator, api):

@@ -19,10 +19,11 @@ import yaml
 from cloudlink_provider.emulator.store import DEMO_PARTNER
 from cloudlink_provider.fleet.engine import pulumi_env, run_pulumi
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from tests.unit.identity_world import CERT_PEM
+from testkit.certificates import CERT_PEM
+from testkit.fleet_project import fleet, fleet_env, make_project
+from testkit.secrets import assert_no_secret
 
 from .corpus import ADMIN, GW, IDP, INTEGRATIONS, SCIM, TEAMS_APP, TEAMS_TENANT, TENANT  # the API paths, once
-from .fleet_project import fleet, fleet_env, make_project
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +88,7 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     files = {p.name: p.read_text() for p in (project / "stacks").glob("*.yaml")}
     assert sorted(files) == ["Pulumi.alpha-clinics.yaml", "Pulumi.beta-logistics.yaml"]
     for text in files.values():
-        assert PBX_PASSWORD not in text and TEAMS_SECRET not in text and DEMO_PARTNER["client_secret"] not in text
+        assert_no_secret(text, [PBX_PASSWORD, TEAMS_SECRET, DEMO_PARTNER["client_secret"]], "a stack file")
     # one encryption salt for the fleet (stacks/.fleet-encryptionsalt): the scan derives one key
     fleet_salt = (project / "stacks" / ".fleet-encryptionsalt").read_text().strip()
     assert {yaml.safe_load(text)["encryptionsalt"] for text in files.values()} == {fleet_salt}

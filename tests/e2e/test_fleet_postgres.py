@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 
 from cloudlink_provider.emulator.server import free_port
-
-from .fleet_project import fleet, fleet_env, generated, make_project
+from testkit.fleet_project import fleet, fleet_env, generated, make_project
 
 pytestmark = pytest.mark.e2e
 ADMIN = "/admin/2017-09-01/accounts"

@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from .fleet_project import fleet, full_customers, make_project, write_imported_stacks
+from testkit.fleet_project import (PBX_PASSWORD, TEAMS_SECRET, fleet, full_customers, make_project,
+                                   write_imported_stacks)
+from testkit.secrets import assert_no_secret
 
 pytestmark = pytest.mark.e2e
 V = "2017-09-01"
@@ -174,8 +176,11 @@ def test_scan_and_engine_report_the_same_drift(tmp_path, emulator, api):
         assert s_scan["changes"] == s_engine["changes"], s_scan["stack"]
         # what neither can see, in the same words: the PBX password (and the Teams client secret)
         assert s_scan["notes"] == s_engine["notes"] and any("password is write-only" in n for n in s_scan["notes"])
-    assert "[secret]" not in (tmp_path / "scan.md").read_text() or "pbx-pass-0001" not in (tmp_path / "scan.md").read_text()
-    assert "pbx-pass-0001" not in scan.stdout and "teams-secret-0001" not in scan.stdout
+    # no secret anywhere in what the partner reads, marked `[secret]` or not
+    for where, text in (("the Markdown report", (tmp_path / "scan.md").read_text()),
+                        ("the scan's JSON", (tmp_path / "scan.json").read_text()), ("the scan's output", scan.stdout),
+                        ("the engine's JSON", (tmp_path / "engine.json").read_text())):
+        assert_no_secret(text, [PBX_PASSWORD, TEAMS_SECRET, "demo-partner-secret"], where)
     unmanaged = {(u["kind"], u["accountName"], u["stack"]) for u in scan_report["unmanaged"]}
     assert unmanaged == {("account", "Nobody's Customer", None),
                          ("gateway", customers[clean_stack]["account"]["name"], clean_stack)}

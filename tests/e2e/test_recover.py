@@ -22,8 +22,7 @@ import pytest
 
 from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT, pulumi_env, run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
-
-from .fleet_project import CLOUDLINK, SAMPLE, fleet, fleet_env, lock_files, make_project, write_stack
+from testkit.fleet_project import CLOUDLINK, SAMPLE, fleet, fleet_env, lock_files, make_project, write_stack
 from .test_fleet_postgres import postgres  # noqa: F401 - the PostgreSQL server fixture
 
 pytestmark = pytest.mark.e2e

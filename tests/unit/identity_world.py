@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
+from testkit.certificates import CERT_B64, CERT_PEM  # noqa: F401 (re-exported for the unit tests)
 from tests.unit.world import ADMIN, account, auth, emulator, error, fresh_world, http, new_account  # noqa: F401,E501
 
 AUTH = "/authentication/2017-09-01"
@@ -16,24 +17,6 @@ SCIM = "/scim/2017-09-01"
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
-# A real self-signed X.509 certificate (what Azure AD's "Federation Metadata" would hold).
-CERT_PEM = """-----BEGIN CERTIFICATE-----
-MIICRDCCAa2gAwIBAgIUG5C+IruM+E8Xm9RmwDp8qbh4NaIwDQYJKoZIhvcNAQEL
-BQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2Vy
-dGlmaWNhdGUwHhcNMjYxMTI2MTMwNDM5WhcNMzYxMTIzMTMwNDM5WjA0MTIwMAYD
-VQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCB
-nzANBgkqhkiG9w0BAQEFAAOBjQAwgYkCgYEAyM74Wk+l45ieRdULmJds0Lu4SAlW
-ACYPMfC9FlslMxsseOz0HSsmL5xEs0kEfXmfueRkI72UxfMblYnj1PcNcQCMHVL1
-XzVTsZQe3cenQYuBzMDETPo79ugsm3yqof6h/Fc9NnFfIhvRyog58d8OErLn/Odc
-Br827FeVVlrZdhkCAwEAAaNTMFEwHQYDVR0OBBYEFMJyAo8YfWAbE5/qjtle3UOv
-m1R0MB8GA1UdIwQYMBaAFMJyAo8YfWAbE5/qjtle3UOvm1R0MA8GA1UdEwEB/wQF
-MAMBAf8wDQYJKoZIhvcNAQELBQADgYEAGUTKgXQ+cAV3QMORKgF0Z1PsvjXhb5Eg
-TW3gelQ+eq++97vDNjaIzm858I9hpFPQ4IMIA+7jBFSg1XM8tBFy4eOkkWo14oBi
-9BxZcG1x7GP9KXIY1LgaYs6ghicg9X6anl1C6Odln6ejL9HDqjze919M2ilRxlIb
-1QIIYQwXurU=
------END CERTIFICATE-----
-"""
-CERT_B64 = "".join(CERT_PEM.splitlines()[1:-1])
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...wire import API_VERSION
-from ..common import Caller, page, public
-from ..deps import caller, one, self_href, store_of
+from ..common import Caller, public
+from ..deps import Paging, caller, one, paging, store_of
 from ..openapi import doc
 from .models import (Account, AccountCreate, AccountList, AccountUpdate, User, UserCreate, UserList, UserUpdate,
                      WelcomeEmail)
@@ -20,10 +20,9 @@ router = APIRouter(prefix=f"/admin/{API_VERSION}", tags=["admin"])
 # --- accounts -------------------------------------------------------------------------------------
 
 @router.get("/accounts", summary="List the accounts the caller can see", **doc(200, AccountList, 400, 401, 403))
-def list_accounts(request: Request, who: Caller = Depends(caller), top: int | None = Query(None, alias="$top"),
-                  skip: int | None = Query(None, alias="$skip"),
-                  filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return page(store_of(request).accounts.list_accounts(who), self_href(request), top, skip, filter_)
+def list_accounts(request: Request, who: Caller = Depends(caller),
+                  paging: Paging = Depends(paging)) -> dict[str, Any]:
+    return paging.page(store_of(request).accounts.list_accounts(who))
 
 
 @router.post("/accounts", summary="Create a customer account under the calling partner",
@@ -55,9 +54,8 @@ def delete_account(account_id: str, request: Request, who: Caller = Depends(call
 @router.get("/accounts/{account_id}/users", summary="List an account's users ($filter, $top, $skip)",
             **doc(200, UserList, 400, 401, 403, 404))
 def list_users(account_id: str, request: Request, who: Caller = Depends(caller),
-               top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
-               filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return page(store_of(request).users.list_users(who, account_id), self_href(request), top, skip, filter_)
+               paging: Paging = Depends(paging)) -> dict[str, Any]:
+    return paging.page(store_of(request).users.list_users(who, account_id))
 
 
 @router.post("/accounts/{account_id}/users",

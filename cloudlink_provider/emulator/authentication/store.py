@@ -31,7 +31,7 @@ import time
 from typing import Any
 
 from ...wire import ROLES_BY_RANK, SAML_FIELDS, SAML_REQUIRED_FIELDS, SAML_URL_FIELDS
-from ...wire.saml import https_url_problem, pem_certificates
+from .saml import https_url_problem, pem_certificates
 from ..admin.store import AccountStore
 from ..common import Caller, Context, check_if_match, href, new_id, now_iso, public, stamp_modified, stamp_new
 from ..errors import (ApiError, BadRequest, ConditionalFailed, Forbidden, InsufficientPermissions, NotFound,

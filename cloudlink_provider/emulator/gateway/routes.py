@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...wire import API_VERSION
-from ..common import Caller, page
-from ..deps import caller, one, self_href, store_of
+from ..common import Caller
+from ..deps import Paging, caller, one, paging, store_of
 from ..openapi import doc
 from .models import (Gateway, GatewayCreate, GatewayList, GatewayStatus, GatewayUpdate, PbxDirectory, PbxLink,
                      PbxLinkCreate, PbxLinkUpdate, PbxUserList, Role, RoleList, RolePut)
@@ -27,9 +27,8 @@ controls = APIRouter(prefix="/_emulator", tags=["emulator controls"])
 @router.get("/gateways", summary="List the account's gateways ($filter=serialNumber eq '...')",
             **doc(200, GatewayList, 400, 401, 403, 404))
 def list_gateways(account_id: str, request: Request, who: Caller = Depends(caller),
-                  top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
-                  filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return page(store_of(request).gateways.list_gateways(who, account_id), self_href(request), top, skip, filter_)
+                  paging: Paging = Depends(paging)) -> dict[str, Any]:
+    return paging.page(store_of(request).gateways.list_gateways(who, account_id))
 
 
 @router.post("/gateways", summary="Associate a gateway (by serial number) with the account",
@@ -91,16 +90,14 @@ def delete_pbx_link(account_id: str, gateway_id: str, request: Request, who: Cal
 @router.get("/pbx/users", summary="The connected PBX's user directory",
             **doc(200, PbxUserList, 400, 401, 403, 404, 409))
 def list_pbx_users(account_id: str, request: Request, who: Caller = Depends(caller),
-                   top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
-                   filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return page(store_of(request).gateways.list_pbx_users(who, account_id), self_href(request), top, skip, filter_)
+                   paging: Paging = Depends(paging)) -> dict[str, Any]:
+    return paging.page(store_of(request).gateways.list_pbx_users(who, account_id))
 
 
 @router.get("/pbx/roles", summary="The PBX users holding a CloudLink role", **doc(200, RoleList, 400, 401, 403, 404))
 def list_roles(account_id: str, request: Request, who: Caller = Depends(caller),
-               top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
-               filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
-    return page(store_of(request).gateways.list_roles(who, account_id), self_href(request), top, skip, filter_)
+               paging: Paging = Depends(paging)) -> dict[str, Any]:
+    return paging.page(store_of(request).gateways.list_roles(who, account_id))
 
 
 @router.get("/pbx/roles/{extension}", summary="The role of one PBX user", **doc(200, Role, 400, 401, 403, 404))

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...wire import API_VERSION
-from ..common import Caller, page
-from ..deps import caller, one, self_href, store_of
+from ..common import Caller
+from ..deps import Paging, caller, one, paging, store_of
 from ..openapi import doc
 from .models import Consent, Integration, IntegrationCreate, IntegrationList, IntegrationUpdate
 
@@ -23,10 +23,9 @@ router = APIRouter(prefix=f"/integrations/{API_VERSION}/accounts/{{account_id}}/
 @router.get("", summary="List the account's integrations ($filter=type eq 'MS_TEAMS')",
             **doc(200, IntegrationList, 400, 401, 403, 404))
 def list_integrations(account_id: str, request: Request, who: Caller = Depends(caller),
-                      top: int | None = Query(None, alias="$top"), skip: int | None = Query(None, alias="$skip"),
-                      filter_: str | None = Query(None, alias="$filter")) -> dict[str, Any]:
+                      paging: Paging = Depends(paging)) -> dict[str, Any]:
     items = store_of(request).integrations.list_integrations(who, account_id)
-    return page(items, self_href(request), top, skip, filter_)
+    return paging.page(items)
 
 
 @router.post("", summary="Integrate Microsoft Teams (status CONSENT_PENDING, with a consentUrl)",

@@ -8,7 +8,7 @@ import pytest
 import cloudlink_provider.client as cl
 from cloudlink_provider.client import ClientConfig, CloudLink, Conflict, Invalid, create_or_adopt
 from cloudlink_provider.emulator.store import DEMO_PARTNER
-from cloudlink_provider.wire.saml import pem_certificates
+from cloudlink_provider.customer.saml import pem_certificates
 from tests.unit.identity_world import emulator, fresh_world  # noqa: F401  (module-scoped server)
 from tests.unit.identity_world import CERT_B64, CERT_PEM, TENANT, bearer_of
 

@@ -14,7 +14,7 @@ import pytest
 from cloudlink_provider.customer.model import parse_customer
 from cloudlink_provider.fleet.checkpoint import SECRET_SIG
 from cloudlink_provider.fleet.desired import Join, Ref, Secret, desired
-from tests.e2e.fleet_project import FULL_KINDS, PBX_PASSWORD, TEAMS_SECRET, full_customer
+from testkit.fleet_project import FULL_KINDS, PBX_PASSWORD, TEAMS_SECRET, full_customer
 
 MOCK_OUTPUTS = {"accountId": "acc-1", "gatewayId": "gw-1"}
 

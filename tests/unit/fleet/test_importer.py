@@ -19,7 +19,7 @@ from cloudlink_provider.fleet.stacks import STACK_NAME
 from cloudlink_provider.fleet.workspace import Project
 from cloudlink_provider.customer.model import SpecError, parse_customer
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from cloudlink_provider.wire.saml import pem_certificates, pem_text
+from cloudlink_provider.customer.saml import pem_certificates, pem_text
 from tests.unit.identity_world import CERT_B64, CERT_PEM
 
 

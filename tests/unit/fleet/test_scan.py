@@ -13,7 +13,7 @@ from cloudlink_provider.fleet.coverage import Coverage
 from cloudlink_provider.fleet.report import DRIFTED, FAILED
 from cloudlink_provider.fleet.scan import Scanner
 from cloudlink_provider.fleet.secrets import Passphrase
-from tests.e2e.fleet_project import write_imported_stacks
+from testkit.fleet_project import write_imported_stacks
 
 PASSPHRASE = "unit-scan"
 

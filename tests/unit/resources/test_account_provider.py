@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cloudlink_provider.client import ClientConfig
-from cloudlink_provider.resources._base import UNKNOWN, client_config
+from cloudlink_provider.resources import credentials_from_config
+from cloudlink_provider.resources._base import UNKNOWN
 from cloudlink_provider.resources.account import AccountProvider
 
 OLD = {"name": "ACME", "domain": "acme.example", "languageCode": "es-ES", "active": True, "adoptAccountId": None,
@@ -36,14 +37,14 @@ def test_diff_updates_in_place():
     assert result.changes is True and result.replaces == []
 
 
-def test_client_config_from_stack_config_then_environment(monkeypatch):
+def test_credentials_from_stack_config_then_environment(monkeypatch):
     config = {"cloudlink:endpoint": "http://x", "cloudlink:clientId": "id", "cloudlink:clientSecret": "s"}
-    assert client_config(config) == ClientConfig("http://x", "id", "s")
+    assert credentials_from_config(config) == ClientConfig("http://x", "id", "s")
     monkeypatch.setenv("CLOUDLINK_CLIENT_SECRET", "from-env")
-    assert client_config({**config, "cloudlink:clientSecret": None}).client_secret == "from-env"
+    assert credentials_from_config({**config, "cloudlink:clientSecret": None}).client_secret == "from-env"
     monkeypatch.delenv("CLOUDLINK_CLIENT_SECRET")
     with pytest.raises(ValueError, match="cloudlink:clientSecret"):
-        client_config({**config, "cloudlink:clientSecret": None})
+        credentials_from_config({**config, "cloudlink:clientSecret": None})
 
 
 @pytest.mark.parametrize("endpoint,service,expected", [

@@ -1,5 +1,6 @@
-"""UserOnboarding provider logic against a live emulator, without the engine: what check resolves and rejects,
-that a lost create is adopted (one user, one email), adoption by extension, and the Azure AD Sync guard."""
+"""UserOnboarding provider logic against a live emulator, without the engine: the selection resolved from the
+directory (check rejects, diff compares; an unreadable directory is never "no change"), that a lost create is
+adopted (one user, one email), adoption by extension, and the Azure AD Sync guard."""
 
 from __future__ import annotations
 
@@ -31,21 +32,46 @@ def world(http, client_config):
     assert http.put("/_emulator/pbx-directory", json={"host": HOST, "users": users}).status_code == 200
     http.delete("/_emulator/outbox")
     provider = UserOnboardingProvider()
-    provider._config = client_config
+    provider.use_credentials(client_config)
     return provider, account, auth
 
 
 def inputs(account: str, **over) -> dict:
     return {"source": "pbx-directory", "extensions": "all", "application": "mitel-assistant", "welcomeEmail": True,
             "accountId": account, "after": "link", "maxUsers": 2500, "pbxTitle": "MiVoice Business",
-            "__provider": "x", **over}
+            "requireName": False, "__provider": "x", **over}
 
 
-def test_check_resolves_the_selection_from_the_directory(world):
+def test_the_selection_is_resolved_from_the_directory_and_never_becomes_an_input(world):
     provider, account, _ = world
+    assert provider.selection(inputs(account)) == ["2000", "2001"]  # 2002 has no email
     result = provider.check({}, inputs(account))
-    assert result.failures == [] and result.inputs["onboard"] == ["2000", "2001"]  # 2002 has no email
-    assert provider.check({}, inputs(UNKNOWN)).inputs.get("onboard") is None  # a new customer: not judged yet
+    assert result.failures == [] and "onboard" not in result.inputs
+    assert provider.check({}, inputs(UNKNOWN)).failures == []  # a new customer: not judged yet
+
+
+def test_diff_compares_the_selection_with_the_managed_users(world, http):
+    provider, account, auth = world
+    out = provider.create(inputs(account)).outs
+    assert provider.diff("id", out, inputs(account)).changes is False
+    users = [{"extension": "2000", "name": "A", "email": "a@unit.example"},
+             {"extension": "2001", "name": "B", "email": "b@unit.example"},
+             {"extension": "2004", "name": "D", "email": "d@unit.example"}]
+    assert http.put("/_emulator/pbx-directory", json={"host": HOST, "users": users}).status_code == 200
+    assert provider.diff("id", out, inputs(account)).changes is True  # a user added to the PBX
+
+
+def test_a_directory_that_cannot_be_read_is_never_no_change(world, http):
+    provider, account, auth = world
+    out = provider.create(inputs(account)).outs
+    [gateway] = http.get(f"{GW}/accounts/{account}/gateways", headers=auth).json()["_embedded"]["items"]
+    assert http.delete(f"{GW}/accounts/{account}/gateways/{gateway['gatewayId']}/pbx-link",
+                       headers=auth).status_code == 204
+    assert provider.diff("id", out, inputs(account)).changes is True  # the link is gone: known at up
+    fault = {"method": "GET", "path_contains": "/pbx/users", "status": 403, "remaining": 5}
+    assert http.post("/_emulator/faults", json=fault).status_code in (200, 201)
+    with pytest.raises(CloudLinkRefused, match="^UserOnboarding diff: CloudLink"):
+        provider.diff("id", out, inputs(account))
 
 
 @pytest.mark.parametrize("over,reason", [
@@ -67,8 +93,8 @@ def test_mivoice_office_400_onboards_only_users_with_a_name(world, http):
              {"extension": "2001", "name": None, "email": "b@unit.example"}]
     assert http.put("/_emulator/pbx-directory", json={"host": HOST, "users": users}).status_code == 200
     named = inputs(account, requireName=True, pbxTitle="MiVoice Office 400")
-    assert provider.check({}, named).inputs["onboard"] == ["2000"]
-    assert provider.check({}, inputs(account)).inputs["onboard"] == ["2000", "2001"]  # elsewhere an email will do
+    assert provider.selection(named) == ["2000"]
+    assert provider.selection(inputs(account)) == ["2000", "2001"]  # elsewhere an email will do
     [failure] = provider.check({}, {**named, "extensions": ["2001"]}).failures
     assert failure.reason == ("customer.users.extensions: 2001 has no name in the PBX directory; MiVoice Office 400 "
                               "onboards only users with a name and an email")

@@ -1,11 +1,12 @@
-"""SAML single sign-on checks shared by the provider (preview) and the emulator (enforcement).
+"""The provider's SAML single sign-on checks: what the spec's sso block must hold before anything is sent.
 
-Owns what makes a SAML identity-provider setting well formed: https URLs and
-PEM certificates, and the canonical form CloudLink shows certificates in
-(Mitel's `samlIdentityProvider.certificates`: one Base64 DER string per
-certificate). Knows no HTTP, no store and no error classes: it returns
-problems as text or raises `ValueError`, and callers turn that into their own
-errors.
+Owns what makes a SAML identity-provider setting well formed on the provider's
+side: https URLs and PEM certificates, and the canonical form CloudLink shows
+certificates in (Mitel's `samlIdentityProvider.certificates`: one Base64 DER
+string per certificate), which `read` compares with. The emulator enforces the
+same rules with its own code (emulator/authentication/saml.py), so a bug here
+still shows against it. Knows no HTTP, no store and no error classes: it
+returns problems as text or raises `ValueError`.
 """
 
 from __future__ import annotations

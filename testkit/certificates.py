@@ -1,0 +1,22 @@
+"""A real self-signed X.509 certificate, as PEM and as the Base64 DER string CloudLink lists it as."""
+
+from __future__ import annotations
+
+# A real self-signed X.509 certificate (what Azure AD's "Federation Metadata" would hold).
+CERT_PEM = """-----BEGIN CERTIFICATE-----
+MIICRDCCAa2gAwIBAgIUG5C+IruM+E8Xm9RmwDp8qbh4NaIwDQYJKoZIhvcNAQEL
+BQAwNDEyMDAGA1UEAwwpTWljcm9zb2Z0IEF6dXJlIEZlZGVyYXRlZCBTU08gQ2Vy
+dGlmaWNhdGUwHhcNMjYxMTI2MTMwNDM5WhcNMzYxMTIzMTMwNDM5WjA0MTIwMAYD
+VQQDDClNaWNyb3NvZnQgQXp1cmUgRmVkZXJhdGVkIFNTTyBDZXJ0aWZpY2F0ZTCB
+nzANBgkqhkiG9w0BAQEFAAOBjQAwgYkCgYEAyM74Wk+l45ieRdULmJds0Lu4SAlW
+ACYPMfC9FlslMxsseOz0HSsmL5xEs0kEfXmfueRkI72UxfMblYnj1PcNcQCMHVL1
+XzVTsZQe3cenQYuBzMDETPo79ugsm3yqof6h/Fc9NnFfIhvRyog58d8OErLn/Odc
+Br827FeVVlrZdhkCAwEAAaNTMFEwHQYDVR0OBBYEFMJyAo8YfWAbE5/qjtle3UOv
+m1R0MB8GA1UdIwQYMBaAFMJyAo8YfWAbE5/qjtle3UOvm1R0MA8GA1UdEwEB/wQF
+MAMBAf8wDQYJKoZIhvcNAQELBQADgYEAGUTKgXQ+cAV3QMORKgF0Z1PsvjXhb5Eg
+TW3gelQ+eq++97vDNjaIzm858I9hpFPQ4IMIA+7jBFSg1XM8tBFy4eOkkWo14oBi
+9BxZcG1x7GP9KXIY1LgaYs6ghicg9X6anl1C6Odln6ejL9HDqjze919M2ilRxlIb
+1QIIYQwXurU=
+-----END CERTIFICATE-----
+"""
+CERT_B64 = "".join(CERT_PEM.splitlines()[1:-1])
