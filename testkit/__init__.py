@@ -6,6 +6,7 @@ and imports nothing from `tests/`: unit tests import their own helpers and this
 package, e2e tests theirs and this package, and a unit test never imports an e2e
 helper. Modules: `fleet_project` (a scratch fleet project, generated and full
 customers), `processes` (the processes of one run, found by an environment
-marker), `certificates` (a real self-signed certificate) and `secrets`
-(`assert_no_secret`, the one assertion that a report leaks no secret).
+marker), `certificates` (a real self-signed certificate), `secrets`
+(`assert_no_secret`, the one assertion that a report leaks no secret) and `servers`
+(the object-store servers on loopback: S3, Azure Blob, GCS).
 """

@@ -5,7 +5,7 @@ Not a test: it measures and prints. One fleet of full customers (default 1,000),
 tools/bench_fleet.py seeds it (8 deployed by the engine as templates, the rest created in the
 emulator by the providers' own `create()` with engine-shaped checkpoints), on `file://`. Its
 whole `.pulumi` tree is then copied, key for key, into a bucket of the S3-compatible server the
-suite uses (moto's server mode on loopback, tests/servers.py), under a path prefix. The same
+suite uses (moto's server mode on loopback, testkit/servers.py), under a path prefix. The same
 scan then runs from `file://` and from `s3://` (checkpoints read natively: one listing, bounded
 concurrent reads), alternating, `--rounds` times each, the emulator's journal cleared before each. Both must come out
 clean (exit 0); the table says which reader ran.
@@ -33,8 +33,8 @@ import httpx  # noqa: E402
 
 from bench_fleet import TEMPLATES, WRAPPER, _kind, clone_state, journal  # noqa: E402
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
-from tests.e2e.fleet_project import CLOUDLINK, fleet_env, full_customers, make_project, write_imported_stacks  # noqa: E402
-from tests.servers import S3Server  # noqa: E402
+from testkit.fleet_project import CLOUDLINK, fleet_env, full_customers, make_project, write_imported_stacks  # noqa: E402
+from testkit.servers import S3Server  # noqa: E402
 
 
 def measure(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def seed(size: int, workdir: Path, endpoint: str) -> Path:
 
 def upload(state: Path, server: S3Server, prefix: str) -> int:
     """Every blob of the file:// backend (not gocloud's `.attrs` sidecars) into the bucket under `prefix`."""
-    from tests.servers import BUCKET
+    from testkit.servers import BUCKET
 
     client = server.client()
     files = [p for p in state.rglob("*") if p.is_file() and not p.name.endswith(".attrs")]

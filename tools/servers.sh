@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the object-store servers the test suite starts on loopback (tests/servers.py), pinned:
+# Installs the object-store servers the test suite starts on loopback (testkit/servers.py), pinned:
 #   fake-gcs-server  Google Cloud Storage, built from the Go module proxy (its own go.mod/go.sum) into .tools/bin
 #   Azurite          Azure Blob Storage, from the npm registry into .tools/node, every package at the version
 #                    tools/azurite/package-lock.json pins (`npm ci`)

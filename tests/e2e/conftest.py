@@ -173,11 +173,11 @@ def sample_stack(project, engine_env, emulator):
     return make
 
 
-# -- the object-store servers (tests/servers.py): one each per session, started only when a test asks --------
+# -- the object-store servers (testkit/servers.py): one each per session, started only when a test asks --------
 @pytest.fixture(scope="session")
 def object_stores(tmp_path_factory):
     """kind ("s3", "azblob", "gs") -> a running server; each started on first use, all stopped by pid at the end."""
-    from tests.servers import SERVERS
+    from testkit.servers import SERVERS
 
     running: dict[str, Any] = {}
 

@@ -1,5 +1,5 @@
 """The fleet with its state in an object store, against real servers on loopback: S3 (moto's server), Azure
-Blob (Azurite) and Google Cloud Storage (fake-gcs-server), as tests/servers.py starts them.
+Blob (Azurite) and Google Cloud Storage (fake-gcs-server), as testkit/servers.py starts them.
 
 Per store: `pulumi login` to the bucket, `fleet up` of full customers, the scan reading the
 checkpoints natively (one listing, the report naming the reader) and `--engine` reporting the
@@ -22,8 +22,9 @@ import pytest
 from cloudlink_provider.fleet.buckets import open_bucket
 from cloudlink_provider.fleet.engine import run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
+from testkit.fleet_project import fleet, fleet_env, full_customers, make_project, write_imported_stacks
+from testkit.secrets import assert_no_secret
 
-from .fleet_project import fleet, fleet_env, full_customers, make_project, write_imported_stacks
 from .test_fleet_scan import _ids, _ok, findings
 from .test_recover import ADMIN, GW, add_stack, check, kill_mid_run
 
@@ -174,7 +175,8 @@ def test_a_stack_with_a_cloud_kms_secrets_provider_is_handed_to_the_engine(tmp_p
     row = next(s for s in drifted["stacks"] if s["stack"] == kms_stack)
     assert row["notes"][0] == why.split(": ", 1)[1]
     assert any(r["name"] == "account" for r in row["resources"])
-    assert "pbx-pass-0001" not in drift.stdout and "demo-partner-secret" not in drift.stdout
+    assert_no_secret(drift.stdout + (tmp_path / "drift.json").read_text(),
+                     ["pbx-pass-0001", "teams-secret-0001", "demo-partner-secret"], "the drift report")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -186,10 +188,10 @@ def test_a_server_dies_with_the_process_that_started_it(kind, tmp_path):
 
     from cloudlink_provider.fleet.engine import PROJECT_ROOT
 
-    from .processes import wait_for
+    from testkit.processes import wait_for
 
     starter = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from tests.servers import SERVERS; "
+        [sys.executable, "-c", "import sys, time; from testkit.servers import SERVERS; "
          f"s = SERVERS[{kind!r}](sys.argv[1]); s.start(); print(s.pid, flush=True); time.sleep(600)", str(tmp_path)],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     try:
