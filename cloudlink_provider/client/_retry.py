@@ -13,7 +13,7 @@ Which failures are transient, per class of call:
 says (capped at `max_wait_s`); everything else waits an exponential backoff
 with jitter (0.5 s doubling, capped at `max_wait_s`). A create is never
 blindly re-sent: `create_or_adopt` looks the object up by its natural key
-instead. At most `max_attempts` tries, then the last error is raised as it is.
+and sends it again (bounded) only when it is not there. At most `max_attempts` tries, then the last error is raised as it is.
 Other 5xx (501, 505, ...) and 4xx say something about the request and are
 never retried.
 """

@@ -5,7 +5,8 @@ server did nothing) honouring `Retry-After`; 500/502/503/504 and transport
 failures only on idempotent calls (GET, HEAD, PUT, DELETE, or a POST the caller
 marks `idempotent=True` because the server recognises the repeat). A create's
 POST is never blindly re-sent: creates go through `create_or_adopt`, which
-looks the object up by its natural key instead. A token grant that failed
+looks the object up by its natural key first, and sends the create again
+(bounded) only when the look-up shows the server made nothing. A token grant that failed
 after its own retries ends the call (retrying it again here would multiply
 the attempts); a 401 gets one more try with a fresh token.
 """
@@ -13,6 +14,7 @@ the attempts); a 401 gets one more try with a fresh token.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable, Iterator, TypeVar
 
 import httpx
@@ -22,7 +24,7 @@ from .config import ClientConfig
 from .errors import (ApiError, CloudLinkError, Conflict, NotFound, ServerError, TransportError, Unauthorized,
                      UnexpectedResponse, error_for)
 from ._paths import where
-from ._retry import retrying
+from ._retry import TRANSIENT_STATUSES, retrying
 from ._tokens import TokenManager
 
 log = logging.getLogger("cloudlink.client")
@@ -172,27 +174,56 @@ def _hal_page(body: Any, url: str) -> tuple[list[Any], str | None]:
     return items, nxt
 
 
-def create_or_adopt(find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:
-    """Create unless the object already exists; if the create fails, find it and adopt it if it is there.
+CREATE_ATTEMPTS = 3  # sends of one create at most, when each failed before the server made anything
+RESEND_WAIT_S = 0.5  # before the second send (doubling): a server that answered 503 may need a moment
 
-    Returns (object, adopted). This is how a create stays idempotent when a
-    response is lost after the server acted (transport failure, 5xx): the next
-    attempt finds the object by its natural key instead of making a duplicate.
-    A 409 on a natural key means the object exists (made meanwhile by someone
-    else, or by an earlier attempt): it is adopted too. When `find` still finds
-    nothing, the create's error is raised.
+
+def unresolved(error: CloudLinkError) -> bool:
+    """Whether a create that failed this way may or may not have been made, so only a look-up can tell: a
+    lost answer or a timeout (transport failure) or a transient server error (500/502/503/504). A 429 is
+    retried by the session itself (the server did nothing); other errors say the create was refused."""
+    if isinstance(error, ServerError):
+        return error.status in TRANSIENT_STATUSES
+    return isinstance(error, TransportError)
+
+
+def create_or_adopt(find: Callable[[], T | None], create: Callable[[], T], *, look_first: bool = True,
+                    attempts: int = CREATE_ATTEMPTS) -> tuple[T, bool]:
+    """Create unless the object already exists, resolving a failed create within the same call.
+
+    Returns (object, adopted). A create that failed with a transient status, timed out or lost its
+    answer (`unresolved`) is resolved by looking the object up by its natural key (`find`): there, it is
+    adopted (the server acted, the answer was lost); not there, the create is sent again, at most
+    `attempts` sends in all, so a create is never duplicated and a fault does not fail the run. A 409 on a
+    natural key means the object exists (made meanwhile by someone else, or by an earlier attempt): it
+    is adopted too; when `find` still finds nothing, the 409 is raised. `look_first=False` when the
+    caller has just looked.
     """
-    existing = find()
-    if existing is not None:
-        return existing, True
-    try:
-        return create(), False
-    except (TransportError, ServerError, Conflict) as e:
+    if look_first:
         existing = find()
         if existing is not None:
-            log.warning("create failed (%s) but the object exists: adopting it", e)
             return existing, True
-        raise
+    for sent in range(1, attempts + 1):
+        try:
+            return create(), False
+        except Conflict as e:
+            existing = find()
+            if existing is not None:
+                log.warning("create refused (%s) but the object exists: adopting it", e)
+                return existing, True
+            raise
+        except (TransportError, ServerError) as e:
+            if not unresolved(e):
+                raise
+            existing = find()
+            if existing is not None:
+                log.warning("create failed (%s) but the object exists: adopting it", e)
+                return existing, True
+            if sent == attempts:
+                raise
+            log.warning("create failed (%s) and the object is not there: sending it again", e)
+            time.sleep(RESEND_WAIT_S * 2 ** (sent - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 __all__ = ["Session", "create_or_adopt", "CloudLinkError", "ApiError"]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 
 from ._paths import path
-from ._session import Session
-from .errors import Conflict, ServerError, TransportError
+from ._session import Session, create_or_adopt
 from .models import Resource
 
 
@@ -44,14 +43,13 @@ class ScimApi:
 
     def enable_or_rotate(self, account_id: str) -> AzureSync:
         """Enabled, with a token in hand, whatever happened before (rotates when it was already on)."""
-        try:
-            return self.enable(account_id)
-        except Conflict:
-            return self.rotate_token(account_id)
-        except (TransportError, ServerError):
-            if self.get(account_id) is None:
-                raise
-            return self.rotate_token(account_id)
+        sync, adopted = create_or_adopt(lambda: self._enabled(account_id), lambda: self.enable(account_id),
+                                        look_first=False)
+        return self.rotate_token(account_id) if adopted else sync  # enabled by an earlier try: a token in hand
+
+    def _enabled(self, account_id: str) -> AzureSync | None:
+        sync = self.get(account_id)
+        return sync if sync is not None and sync.enabled else None
 
     def disable(self, account_id: str) -> bool:
         """Turn Azure AD Sync off (its token stops working); False when it was off."""

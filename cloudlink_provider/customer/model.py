@@ -226,26 +226,97 @@ class CustomerSpec(Strict):
         return self
 
 
+# What a value of each JSON shape is called in a message (never a library's type or class name).
+_SHAPES = {"dict_type": "a block of keys (key: value)", "model_type": "a block of keys (key: value)",
+           "model_attributes_type": "a block of keys (key: value)", "list_type": "a list",
+           "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
+           "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+           "bool_type": "true or false", "bool_parsing": "true or false"}
+_TYPE_NAMES = frozenset({"str", "int", "float", "bool", "bytes", "list", "dict", "set", "tuple", "none"})
+
+
+def _is_union_tag(part: Any) -> bool:
+    """Whether a location part names a member of a union (pydantic's tag, like `literal['all']`, `list[str]`,
+    `UsersSpec`), not a key of the spec: our keys are camelCase identifiers."""
+    return isinstance(part, str) and (not re.fullmatch(r"[a-z_][A-Za-z0-9_]*", part) or part in _TYPE_NAMES)
+
+
+def _shape(value: Any) -> str:
+    for kind, word in ((bool, "true/false"), (int, "a number"), (float, "a number"), (str, "text"),
+                       (list, "a list"), (dict, "a block of keys")):
+        if isinstance(value, kind):
+            return word
+    return "empty" if value is None else "a value"
+
+
+def _rule(e: dict[str, Any]) -> str:
+    """What one pydantic error says, in the spec's words."""
+    kind, msg = e["type"], e["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; keys are camelCase)"
+    if kind == "string_pattern_mismatch":
+        return f"{e['input']!r} is not {FORMATS.get(e['ctx']['pattern'], 'in the expected format')}"
+    if kind == "literal_error":
+        return f"{e['input']!r} is not one of {e['ctx']['expected']}"
+    if kind in _SHAPES:
+        return f"expected {_SHAPES[kind]}, found {_shape(e['input'])}"
+    return msg
+
+
+def _wanted(e: dict[str, Any]) -> str:
+    """What one member of a union accepts, for the merged line."""
+    if e["type"] == "literal_error":
+        return e["ctx"]["expected"]
+    return _SHAPES.get(e["type"], "another form")
+
+
+def located_problems(error: ValidationError, prefix: str = "") -> list[tuple[tuple[Any, ...], str]]:
+    """Pydantic's errors as (location, "path: rule" line) a partner can act on; one line per problem.
+
+    The one place validation messages are shaped: no line shows a library's union tags or class names.
+    When a value fits none of a union's forms, the forms it came nearest to speak: a member whose error
+    lies deeper (the value had that member's shape) is the one reported; else one line names every form.
+    """
+    errors = [dict(e, loc=tuple(p for p in e["loc"] if not _is_union_tag(p)), union=any(
+        _is_union_tag(p) for p in e["loc"])) for e in error.errors()]
+    by_loc: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for e in errors:
+        by_loc.setdefault(e["loc"], []).append(e)
+    out: list[tuple[tuple[Any, ...], str]] = []
+    done: set[tuple[Any, ...]] = set()
+    for e in errors:
+        loc = e["loc"]
+        if loc in done:
+            continue
+        done.add(loc)
+        here = by_loc[loc]
+        if e["union"]:
+            deeper = any(o["union"] and o["loc"][:len(loc)] == loc and len(o["loc"]) > len(loc) for o in errors)
+            if deeper:
+                continue  # the value had another member's shape: that member's own error says what is wrong
+            if len(here) > 1:
+                forms = " or ".join(dict.fromkeys(_wanted(o) for o in here))
+                out.append((loc, _line(prefix, loc, f"{here[0]['input']!r} is not {forms}")))
+                continue
+        for o in here:
+            out.append((loc, _line(prefix, loc, _rule(o), o["type"] == "value_error")))
+    return out
+
+
+def _line(prefix: str, loc: tuple[Any, ...], msg: str, validator: bool = False) -> str:
+    path = path_text(loc)
+    named = _SUBFIELD.match(msg) if validator else None
+    if named:  # model validators name the sub-field they judge
+        sub = named.group(1)
+        path = f"{path}{sub}" if sub.startswith("[") else ".".join(p for p in (path, sub) if p)
+        msg = named.group(2)
+    full = f"{prefix}{path}" if path.startswith("[") else ".".join(p for p in (prefix, path) if p)
+    return f"{full}: {msg}"
+
+
 def problems_of(error: ValidationError, prefix: str = "") -> list[str]:
-    """Pydantic's errors as "path: rule" lines a partner can act on."""
-    lines = []
-    for e in error.errors():
-        path = path_text(e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; keys are camelCase)"
-        elif e["type"] == "string_pattern_mismatch":
-            msg = f"{e['input']!r} is not {FORMATS.get(e['ctx']['pattern'], 'in the expected format')}"
-        elif e["type"] == "literal_error":
-            msg = f"{e['input']!r} is not one of {e['ctx']['expected']}"
-        named = _SUBFIELD.match(msg) if e["type"] == "value_error" else None
-        if named:  # model validators name the sub-field they judge
-            sub = named.group(1)
-            path = f"{path}{sub}" if sub.startswith("[") else ".".join(p for p in (path, sub) if p)
-            msg = named.group(2)
-        full = f"{prefix}{path}" if path.startswith("[") else ".".join(p for p in (prefix, path) if p)
-        lines.append(f"{full}: {msg}")
-    return lines
+    """Pydantic's errors as "path: rule" lines a partner can act on (see `located_problems`)."""
+    return [line for _, line in located_problems(error, prefix)]
 
 
 def parse_customer(data: Any) -> CustomerSpec:

@@ -24,6 +24,7 @@ The small core they share: `app` (assembly, the one place errors are rendered),
 (run it in a thread or in the foreground), `store` (every service's store over one
 database), `db` (SQLite), `errors` (CloudLink's `{name, message}` errors), `common`
 (the caller, settings, audit stamps, ETags, HAL lists), `deps` (FastAPI glue for
-the routes), `fields` (field rules for partial-body writes, secret hashes) and
-`openapi` (how a route documents itself; the statuses the gate adds).
+the routes), `fields` (field rules for partial-body writes, secret hashes),
+`openapi` (how a route documents itself; the statuses the gate adds) and
+`typed_body` (a documented JSON body has its documented JSON types, or a 400).
 """

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from .typed_body import typed_body
 
 _REQUEST_MODELS: dict[str, type[BaseModel]] = {}  # every model a document names
 _KEY = "x-emulator-documented"  # carries `doc`'s responses and body to `install`
@@ -81,7 +83,8 @@ def doc(ok: int, model: Any = None, *errors: int, body: type[BaseModel] | None =
     `ok` and `model`: the success status and its body (None: no body). `errors`: the other statuses
     the route answers; `also`: other successes. `body`: the request body's model (`form`: also as a
     urlencoded form). What is
-    given here replaces what FastAPI would infer (see `install`).
+    given here replaces what FastAPI would infer (see `install`). A JSON body the route documents is
+    checked against its JSON types before the handler runs (`typed_body`).
     """
     responses: dict[str, Any] = {str(ok): {"description": "Success"}}
     if model is not None:
@@ -97,7 +100,10 @@ def doc(ok: int, model: Any = None, *errors: int, body: type[BaseModel] | None =
         if form:
             content = {"application/x-www-form-urlencoded": {"schema": _ref(body)}, **content}
         documented["requestBody"] = {"required": True, "content": content}
-    return {"status_code": ok, "response_model": None, "openapi_extra": {_KEY: documented}}
+    route: dict[str, Any] = {"status_code": ok, "response_model": None, "openapi_extra": {_KEY: documented}}
+    if body is not None and not form and error is Error:  # SCIM bodies are checked in SCIM's own words
+        route["dependencies"] = [Depends(typed_body(body))]  # a wrong JSON type is a 400 naming the field
+    return route
 
 
 def _ref(model: Any) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResu
 from pydantic import BaseModel, ValidationError
 
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError
-from ..customer.model import problems_of
+from ..customer.model import located_problems
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
 DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0"): a refusal keeps the API error it came from, chained
@@ -168,8 +168,8 @@ class CloudLinkProvider(ResourceProvider):
         try:
             self.inputs_model.model_validate(data)
         except ValidationError as e:
-            for err, line in zip(e.errors(), problems_of(e)):
-                field = str(err["loc"][0]) if err["loc"] else ""
+            for loc, line in located_problems(e):
+                field = str(loc[0]) if loc else ""
                 if not is_unknown(data.get(field)):
                     failures.append(CheckFailure(field, line))
         return CheckResult(news, failures)

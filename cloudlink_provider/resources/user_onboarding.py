@@ -7,7 +7,8 @@ One resource per account manages the users its `users` block selects:
   (matched by email, then by extension), never duplicated; each user this
   resource creates gets exactly one welcome email (CloudLink sends it on create;
   with `welcomeEmail: false` none). A POST is never retried blindly: a create
-  whose answer was lost is found by email and adopted.
+  that failed is looked up by email and adopted if it was made, sent again
+  (bounded) only if it was not (`create_or_adopt`), all within the same run.
 - `azure-ad-sync`: Azure AD Sync creates the users; this only deploys the
   application to the users it synced.
 
@@ -21,7 +22,9 @@ before `up` onboards them; a directory that cannot be read there is an update
 (unknown until `up`) when what it hangs from is gone, else a one-line failure,
 never "no change". `read` keeps only the managed users still alive, so a user
 deleted in the console is drift that `up --refresh` re-creates (with one new
-welcome email). Users the spec does not select are never
+welcome email); a managed user counts as onboarded only while it carries the
+application (`deployed`), so the application taken away in the console is drift
+that `up --refresh` deploys again. Users the spec does not select are never
 touched. Dropping a user from the selection (or the PBX directory) releases it:
 CloudLink keeps the user. `delete` (destroy) deletes only the users this resource
 created (an adopted user the same API credentials created, as a killed run leaves
@@ -38,7 +41,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from ..client import CloudLinkError, Conflict, NotFound, ServerError, TransportError, User
+from ..client import CloudLinkError, Conflict, NotFound, User, create_or_adopt
 from ..customer.rules import APPLICATION_KINDS, APPLICATION_KINDS_BY_API
 from ..customer.users import ALL, AZURE_AD_SYNC, PBX_DIRECTORY, UsersSpec
 from ._base import CloudLinkProvider, CloudLinkResource, is_unknown
@@ -150,7 +153,7 @@ class UserOnboardingProvider(CloudLinkProvider):
         result = super().diff(_id, olds, news)
         if result.changes or any(is_unknown(news.get(f)) for f in PLANNING):
             return result
-        managed = {u["key"] for u in olds.get("users") or []}
+        managed = {u["key"] for u in olds.get("users") or [] if u.get("deployed", True)}  # with the application
         try:
             changed = set(self.selection(news)) != managed
         except (NotFound, Conflict):
@@ -186,7 +189,7 @@ class UserOnboardingProvider(CloudLinkProvider):
                 user, created = self._create(account_id, entry, app, inputs["welcomeEmail"])
             elif app not in user.applications:
                 user = api.update(account_id, user.userId, {"applications": [*user.applications, app]})
-            managed.append(_entry(key, user, created))
+            managed.append(_entry(key, user, created, app))
         return _outputs(inputs, managed)
 
     def _made_by_us(self, user: User) -> bool:
@@ -199,18 +202,16 @@ class UserOnboardingProvider(CloudLinkProvider):
         return user.createdBy == self._principal
 
     def _create(self, account_id: str, entry: dict[str, Any], app: str, welcome: bool) -> tuple[User, bool]:
-        """Create one directory user (CloudLink sends the welcome email); adopt it if the answer was lost."""
+        """Create one directory user (CloudLink sends the welcome email); adopt it if the answer was lost, send
+        it again (bounded) if a failed create made nothing: one user, one email, within the same run."""
         fields = {"email": entry["email"], "extension": entry["extension"], "applications": [app]}
         if entry.get("name"):
             fields["name"] = entry["name"]
         api = self.client.users
-        try:
-            return api.create(account_id, fields, welcome_email=welcome), True
-        except (TransportError, ServerError, Conflict) as e:
-            found = api.find_by_email(account_id, entry["email"])
-            if found is None:
-                raise
-            return found, self._made_by_us(found)  # a lost answer was ours; a 409 may be someone else's user
+        user, adopted = create_or_adopt(lambda: api.find_by_email(account_id, entry["email"]),
+                                        lambda: api.create(account_id, fields, welcome_email=welcome),
+                                        look_first=False)  # _converge has just looked
+        return user, (not adopted) or self._made_by_us(user)  # a lost answer was ours; a 409 may be another's
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_from(props)
@@ -224,7 +225,8 @@ class UserOnboardingProvider(CloudLinkProvider):
         if self.client.accounts.get(inputs["accountId"]) is None:
             return ReadResult(None, {})
         live = {u.userId: u for u in self.client.users.list(inputs["accountId"])}
-        managed = [_entry(p["key"], live[p["userId"]], p.get("created", False))
+        app = APPLICATION_KINDS[inputs["application"]]
+        managed = [_entry(p["key"], live[p["userId"]], p.get("created", False), app)
                    for p in props.get("users") or [] if p["userId"] in live]
         return ReadResult(id_, _outputs(inputs, managed), inputs)
 
@@ -234,14 +236,18 @@ class UserOnboardingProvider(CloudLinkProvider):
                 self.client.users.delete(props["accountId"], p["userId"])
 
 
-def _entry(key: str, user: User, created: bool) -> dict[str, Any]:
+def _entry(key: str, user: User, created: bool, app: str) -> dict[str, Any]:
+    """One managed user; `deployed`: it carries the application (taken away in the console, it does not)."""
     return {"key": key, "userId": user.userId, "email": user.email, "extension": user.extension,
-            "created": created, "activated": user.activated}
+            "created": created, "activated": user.activated, "deployed": app in user.applications}
 
 
 def _outputs(inputs: dict[str, Any], managed: list[dict[str, Any]]) -> dict[str, Any]:
-    pending = [u["email"] for u in managed if not u["activated"]]
-    summary = {"onboarded": len(managed), "activated": len(managed) - len(pending), "pending": len(pending),
+    """A managed user counts as onboarded while it carries the application: one taken away is drift (`diff`
+    sees it as not managed), while its entry stays so destroy still deletes a user this resource created."""
+    onboarded = [u for u in managed if u.get("deployed", True)]
+    pending = [u["email"] for u in onboarded if not u["activated"]]
+    summary = {"onboarded": len(onboarded), "activated": len(onboarded) - len(pending), "pending": len(pending),
                "pendingUsers": pending}
     return {**inputs, "users": managed, "summary": summary}
 

@@ -11,8 +11,8 @@ reproduce exactly these findings, so this module imports no test machinery and
 runs nothing: call `cases()` (or read `OUT_OF_BAND` / `SPEC_EDITS`).
 
 Values come from a `random.Random(seed)`: the same seed gives the same corpus.
-Paths in `calls` hold `{account}`, `{gateway}` and `{integration}`, filled from
-what is deployed (`Call.resolve`).
+Paths in `calls` hold `{account}`, `{gateway}`, `{integration}` and `{user}` (the
+account's first onboarded user), filled from what is deployed (`Call.resolve`).
 """
 
 from __future__ import annotations
@@ -121,8 +121,12 @@ def cases(seed: int = SEED) -> list[Case]:
     seeded = _Seeded(random.Random(seed))
     out: list[Case] = []
 
-    def case(name: str, kind: str, expect: dict[str, tuple[str, tuple[str, ...]]], **kw: Any) -> None:
-        out.append(Case(name, kind, base(kind, len(out) + 1, seeded), expect, **kw))
+    def case(name: str, kind: str, expect: dict[str, tuple[str, tuple[str, ...]]],
+             users: dict[str, Any] | None = None, **kw: Any) -> None:
+        spec = base(kind, len(out) + 1, seeded)
+        if users is not None:  # the one users block of the corpus: the bases onboard nobody
+            spec["users"] = users
+        out.append(Case(name, kind, spec, expect, **kw))
 
     w = seeded.word()
     # --- out of band: what a colleague changes in the console ---------------------------------------------
@@ -155,6 +159,10 @@ def cases(seed: int = SEED) -> list[Case]:
          calls=(Call("PUT", GWY, {"name": f"Console {seeded.word()}"}),))
     case("oob-role-removed", "cti", {"roles": ("update", ("roles",))},
          calls=(Call("DELETE", f"{GW}/{{account}}/pbx/roles/2001"),))
+    case("oob-application-taken-away", "cti", {"users": ("update", ())},
+         users={"extensions": ["2001"], "welcomeEmail": False},
+         calls=(Call("PUT", f"{ADMIN}/{{account}}/users/{{user}}", {"applications": []}),),
+         notes="the console takes the deployed CloudLink application away from an onboarded user (issue 19)")
     case("oob-pbx-link-deleted", "cti", {"pbx": ("create", ()), "roles": ("update", ("roles",))},
          calls=(Call("DELETE", LINK),), notes="deleting a link drops the roles held through it")
     # --- spec edits: what a pull request changes ------------------------------------------------------------

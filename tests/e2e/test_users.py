@@ -1,7 +1,8 @@
 """User onboarding through the real engine, in the acceptance order:
 create (adopting a console user) -> a second up writes and sends nothing -> a user activates through the
 welcome email's link -> a directory user added shows in preview, and up onboards it -> a managed user deleted
-outside is drift, and up --refresh re-creates it -> the deliberate re-send -> destroy deletes only what it
+outside is drift, and up --refresh re-creates it -> the application taken away from a user outside is drift,
+and up --refresh deploys it again -> the deliberate re-send -> destroy deletes only what it
 created. Plus: rules the directory decides fail at up with the field named, before any user write; the
 Azure AD Sync path deploys the application to synced users and creates none."""
 
@@ -139,6 +140,24 @@ def test_pbx_directory_onboarding_acceptance(new_stack, api, emulator):
     stack.up("--refresh")
     assert [m["to"] for m in outbox(api)] == ["p2002@onboard.example"]
     assert live_users(api, account_id)["p2002@onboard.example"]["userId"] != gone
+    assert stack.preview("--refresh", "--expect-no-changes").returncode == 0
+
+    # The application taken away from an onboarded user in the console is drift (the engine's refresh and
+    # the fleet's scan both see it); up --refresh deploys it again, to the same user, with no email.
+    taken = live_users(api, account_id)["p2000@onboard.example"]
+    assert api.http.put(f"{ADMIN}/{account_id}/users/{taken['userId']}", json={"applications": []},
+                        headers=console).status_code == 200
+    drift = stack.preview("--refresh", "--expect-no-changes", ok=False)
+    assert drift.returncode != 0 and USERS_UPDATE.search(drift.stdout), drift.stdout
+    scan = fleet(stack.project, "drift", "--stacks", stack.name, "--json", str(report), env=stack.env)
+    assert scan.returncode == 3, scan.stdout + scan.stderr
+    [row] = json.loads(report.read_text())["stacks"]
+    assert [(r["type"], r["op"]) for r in row["resources"]] == [("cloudlink:UserOnboarding", "update")]
+    clear_outbox(api)
+    stack.up("--refresh")
+    again = live_users(api, account_id)["p2000@onboard.example"]
+    assert again["userId"] == taken["userId"] and again["applications"] == ["MITEL_ASSISTANT"]
+    assert outbox(api) == []
     assert stack.preview("--refresh", "--expect-no-changes").returncode == 0
 
     # The deliberate re-send: once to each user still pending, skipping whoever activated since the last up.

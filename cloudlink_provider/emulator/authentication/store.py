@@ -206,6 +206,9 @@ class AuthStore:
         in one of its customer accounts. Never upward: 400 `AssumeRoleHigh`."""
         if not isinstance(body, dict) or not body:
             raise BadRequest("the request has no body", name="MissingBodyInRequest")
+        unknown = set(body) - {"role", "accountId"}
+        if unknown:
+            raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
         role, account_id = body.get("role"), body.get("accountId") or caller.account_id
         if not isinstance(account_id, str):  # no account has such an id
             raise NotFound(f"account {account_id!r} was not found", name="AccountNotFound")

@@ -278,6 +278,9 @@ class ScimUsers:
     def search_users(self, caller: Caller, base_url: str, body: Any) -> dict[str, Any]:
         """`POST /.search` and `POST /Users/.search` (RFC 7644 §3.4.3): a query in the body; Users are all
         there is to search here."""
+        if not isinstance(body, dict) or SearchRequest.__schema__ not in (body.get("schemas") or []):
+            raise ScimError(400, f"a search names its schema: schemas must hold {SearchRequest.__schema__}",
+                            "invalidSyntax")  # RFC 7644 §3.4.3: `schemas` is required
         request = _parse(SearchRequest[ScimUser], body, Context.SEARCH_REQUEST)
         shown = request if request.attributes or request.excluded_attributes else None
         return self.list_users(caller, base_url, body.get("filter"), request.start_index, request.count, shown)

@@ -37,6 +37,56 @@ def test_a_failed_create_of_an_object_that_exists_adopts_it(exc):
     assert calls == ["find", "find"]
 
 
+def scripted_create(*outcomes):
+    """A create that raises or returns each outcome in turn, and records every send."""
+    left, sent = list(outcomes), []
+
+    def create():
+        sent.append("create")
+        outcome = left.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    return create, sent
+
+
+@pytest.fixture
+def no_wait(monkeypatch):
+    monkeypatch.setattr("cloudlink_provider.client._session.RESEND_WAIT_S", 0)
+
+
+@pytest.mark.parametrize("exc", [ServerError(503, "Busy", "busy"), ServerError(504, "GatewayTimeout", "slow"),
+                                 TransportError("timed out")])
+def test_a_failed_create_that_made_nothing_is_sent_again_within_the_same_call(exc, no_wait):
+    """Issue 20: resolved in the same run: looked up, not there, so sent again (one object, no duplicate)."""
+    find, looks = scripted_find(None, None)
+    create, sent = scripted_create(exc, "new")
+    assert create_or_adopt(find, create) == ("new", False)
+    assert (looks, sent) == (["find", "find"], ["create", "create"])
+
+
+def test_re_sending_is_bounded_and_every_send_is_looked_up_first(no_wait):
+    find, looks = scripted_find(None, None, None, None)
+    create, sent = scripted_create(*[ServerError(503, "Busy", "busy")] * 3)
+    with pytest.raises(ServerError):
+        create_or_adopt(find, create)
+    assert sent == ["create"] * 3 and looks == ["find"] * 4  # before the first send, and after each
+
+
+def test_a_lost_answer_found_after_a_re_send_is_adopted(no_wait):
+    find, _ = scripted_find(None, None, "it")
+    create, sent = scripted_create(TransportError("reset"), TransportError("lost answer"))
+    assert create_or_adopt(find, create) == ("it", True) and sent == ["create", "create"]
+
+
+def test_a_server_error_that_says_the_request_is_wrong_is_not_re_sent(no_wait):
+    find, looks = scripted_find(None)
+    create, sent = scripted_create(ServerError(501, "NotImplemented", "no"))
+    with pytest.raises(ServerError):
+        create_or_adopt(find, create)
+    assert (looks, sent) == (["find"], ["create"])
+
+
 def test_a_conflict_with_nothing_to_find_is_raised():
     find, _ = scripted_find(None, None)
     with pytest.raises(Conflict, match="GatewayAlreadyAssociated"):

@@ -110,3 +110,18 @@ def test_the_old_top_level_welcome_email_says_where_it_moved(value):
         "customer.welcomeEmail: moved into the users block; write `users: {welcomeEmail: true}` to onboard every "
         "PBX directory user and send each the welcome email (or `users: {extensions: [\"2001\", ...], "
         "welcomeEmail: true}` for some of them), or remove the key"]
+
+
+@pytest.mark.parametrize("users,expected", [
+    ({"extensions": "some"}, ["customer.users.extensions: 'some' is not 'all' or a list"]),
+    ({"extensions": ["2001", 2002]}, ["customer.users.extensions[1]: expected text, found a number"]),
+    ("all", ["customer.users: expected a block of keys (key: value), found text"]),
+    (["2001"], ["customer.users: expected a block of keys (key: value), found a list"]),
+])
+def test_messages_show_no_library_union_tags_or_class_names(users, expected):
+    """Issue 19: `customer.users.extensions.literal['all']: 'some' is not one of 'all'` and `Input should be a
+    valid dictionary or instance of UsersSpec` showed pydantic's internals; the partner sees the spec's words."""
+    lines = problems(with_pbx(users) if isinstance(users, dict) else {**with_pbx({}), "users": users})
+    assert lines == expected
+    for line in lines:
+        assert "literal[" not in line and "list[str]" not in line and "Spec" not in line and "Input should" not in line

@@ -128,3 +128,14 @@ def test_deleting_the_account_removes_its_provider(http, auth, account):
     create(http, auth, account)
     assert http.delete(f"{ADMIN}/accounts/{account}", headers=auth).status_code == 204
     error(http.get(f"{IDP}/{account}", headers=auth), 404, "IdentityProviderNotFound")
+
+
+@pytest.mark.parametrize("bad", [{"id": 1}, ["an", "id"], 42, True])
+def test_an_account_id_of_the_wrong_json_type_is_a_named_400_not_a_500(http, auth, account, bad):
+    """Issue 19: an object as `accountId` reached SQLite as a parameter and the emulator answered 500."""
+    body = error(http.post(IDP, json={"accountId": bad, "saml": saml(account)}, headers=auth), 400,
+                 "ValidationError")
+    assert body["message"].startswith("accountId must be a string")
+    body = error(http.post(IDP, json={"accountId": account, "saml": {**saml(account), "loginUrl": [bad]}},
+                           headers=auth), 400, "ValidationError")
+    assert body["message"].startswith("saml.loginUrl must be a string")

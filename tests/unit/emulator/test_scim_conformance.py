@@ -151,6 +151,51 @@ def test_attributes_and_excluded_attributes_choose_what_comes_back(scim):
     assert patched.json() == {"schemas": [CORE_USER], "id": user["id"], "displayName": "Ada L."}
 
 
+def nulls(value, path=""):
+    """Every path in a JSON value that holds null."""
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in nulls(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in nulls(v, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("excluded", ["displayName", "emails", "name", "name.givenName", "active",
+                                      f"{EXT}:extension", EXT])
+def test_an_excluded_attribute_is_left_out_never_null_on_every_verb(scim, excluded):
+    """Issue 19 / RFC 7644 §3.9: an attribute named in `excludedAttributes` is left out of the answer of every
+    verb (GET, list, .search, POST, PUT, PATCH), never returned as null."""
+    params = {"excludedAttributes": excluded}
+    top, _, sub = excluded.removeprefix(f"{EXT}:").partition(".")
+    extra = {"name": {"givenName": "Eve", "familyName": "Ex"}, "schemas": [CORE_USER, EXT], EXT: {"extension": "2001"}}
+    created = scim.post("Users", params=params, json={"userName": "eve@contoso.test", "displayName": "Eve",
+                                                     "emails": [{"value": "eve@contoso.test", "primary": True}],
+                                                     **extra})
+    assert created.status_code == 201, created.text
+    uid = created.json()["id"]
+    answers = [created.json(), scim.get(f"Users/{uid}", params=params).json(),
+               *scim.get("Users", params=params).json()["Resources"],
+               *scim.post(".search", json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                                           "excludedAttributes": [excluded]}).json()["Resources"],
+               scim.put(f"Users/{uid}", params=params, json={"schemas": [CORE_USER, EXT], "userName": "eve@contoso.test",
+                                                            "displayName": "Eve", "active": True,
+                                                            "emails": [{"value": "eve@contoso.test"}], **{
+                                                                k: v for k, v in extra.items() if k != "schemas"}}).json(),
+               scim.patch(f"Users/{uid}", params=params, json={"schemas": [PATCH], "Operations": [
+                   {"op": "replace", "path": "displayName", "value": "Eve E."}]}).json()]
+    for answer in answers:
+        assert nulls(answer) == [], answer
+        node = answer.get(EXT, {}) if excluded.startswith(EXT) and excluded != EXT else answer
+        if excluded == EXT:
+            assert EXT not in answer and EXT not in answer["schemas"], answer
+        elif sub:
+            assert sub not in node.get(top, {}), answer
+        else:
+            assert top not in node, answer
+
+
 # --- PATCH remove active ------------------------------------------------------------------------
 def test_removing_active_does_not_reactivate_a_disabled_user(http, auth, account, scim):
     user = create(scim, "bob", active=False)

@@ -149,3 +149,26 @@ def test_a_user_a_killed_run_created_is_adopted_as_its_own(world, http):
     assert [m["to"] for m in http.get("/_emulator/outbox").json()["items"]] == ["b@unit.example"]  # no 2nd email
     provider.delete("id", out)
     assert http.get(f"{ADMIN}/{account}/users", headers=auth).json()["count"] == 0
+
+
+def test_an_application_taken_away_in_the_console_is_drift_that_update_deploys_again(world, http):
+    """Issue 19: removing the deployed application from an onboarded user was not seen by refresh."""
+    provider, account, auth = world
+    out = provider.create(inputs(account)).outs
+    assert provider.diff("id", out, inputs(account)).changes is False
+    user = next(u for u in out["users"] if u["key"] == "2000")
+    r = http.put(f"{ADMIN}/{account}/users/{user['userId']}", headers=console_admin(http, account),
+                 json={"applications": []})
+    assert r.status_code == 200 and r.json()["applications"] == [], r.text
+    refreshed = provider.read("id", out).outs
+    assert [(u["key"], u["deployed"]) for u in refreshed["users"]] == [("2000", False), ("2001", True)]
+    assert refreshed["summary"]["onboarded"] == 1  # 2000 is no longer onboarded; its entry stays for destroy
+    diff = provider.diff("id", refreshed, inputs(account))
+    assert diff.changes is True and not diff.replaces  # what preview --refresh shows
+    http.delete("/_emulator/outbox")
+    updated = provider.update("id", refreshed, inputs(account)).outs
+    assert all(u["deployed"] for u in updated["users"])
+    assert http.get(f"{ADMIN}/{account}/users/{user['userId']}", headers=auth).json()["applications"] == [
+        "MITEL_ASSISTANT"]
+    assert http.get("/_emulator/outbox").json()["count"] == 0  # the same user: no new welcome email
+    assert provider.diff("id", provider.read("id", updated).outs, inputs(account)).changes is False
