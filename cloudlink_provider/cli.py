@@ -16,13 +16,17 @@ import contextvars
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Annotated, Optional, Sequence
 
 import typer
 from rich.console import Console
 
 from .demo import EMULATOR_DB  # one database for `emulator serve` and `make demo`
 from .fleet.errors import ExitCode, FleetError
+
+if TYPE_CHECKING:  # the fleet's rooms are imported when a command runs, not whenever the CLI starts
+    from .fleet.render.view import FleetView
+    from .fleet.report import FleetReport
 
 app = typer.Typer(help="Mitel CloudLink customers as code.", no_args_is_help=True, add_completion=False)
 
@@ -44,6 +48,7 @@ def default_consoles() -> Consoles:
     return Consoles(out, err)
 
 
+_cli_args: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("cloudlink_args", default=None)
 _consoles: contextvars.ContextVar[Consoles | None] = contextvars.ContextVar("cloudlink_consoles", default=None)
 
 
@@ -82,6 +87,7 @@ def main(args: Sequence[str] | None = None, console: Console | None = None,
     args = list(sys.argv[1:] if args is None else args)
     defaults = default_consoles() if console is None or err_console is None else None
     token = _consoles.set(Consoles(console or defaults.out, err_console or defaults.err))  # type: ignore[union-attr]
+    _cli_args.set(args)  # the command line, for the command that resumes a rollout
     err = consoles().err
     try:
         result = app(args=args, prog_name="cloudlink", standalone_mode=False)
@@ -141,14 +147,14 @@ def demo(port: int = typer.Option(8787, help="port for the embedded emulator (th
 FLEET_EXIT_CODES = "\n".join([
     "Exit codes:",
     "0 = every customer clean;",
-    "1 = a customer failed, or the command could not run;",
-    "2 = bad usage (unknown option, no stack matches, bad --shard);",
+    "1 = a customer failed, a rollout wave failed its health gate, or the command could not run;",
+    "2 = bad usage (unknown option, no stack matches, bad --shard, a bad rollout plan);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
 ])
 
-fleet_app = typer.Typer(help="Every customer stack at once, through Pulumi's Automation API.\n\n" + FLEET_EXIT_CODES,
+fleet_app = typer.Typer(help="Every customer stack at once, through the Pulumi engine.\n\n" + FLEET_EXIT_CODES,
                         no_args_is_help=True)
 app.add_typer(fleet_app, name="fleet")
 
@@ -172,10 +178,10 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="keep the engine's whole
 def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
            changed_since: str | None = None, **options: bool) -> None:
-    from .fleet.runner import Fleet, RunOptions, default_parallel
+    from .fleet.commands.run import Fleet, RunOptions, default_parallel
+    from .fleet.engine.gateway import Project
+    from .fleet.render.view import FleetView
     from .fleet.stacks import select_stacks
-    from .fleet.view import FleetView
-    from .fleet.workspace import Project
 
     run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
     project = Project(project_dir, backend)
@@ -184,7 +190,7 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
     names = select_stacks(project.stacks_dir, stacks, shard)
     selected_by = None
     if changed_since is not None:
-        from .fleet.changes import select_changed
+        from .fleet.commands.changes import select_changed
 
         names, selected_by = select_changed(project.dir, changed_since, names)
     view = FleetView(consoles().out, names, operation, run_options.parallel)
@@ -195,7 +201,7 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
     _finish(view, report, json_file, markdown_file)
 
 
-def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path | None) -> None:
+def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, markdown_file: Path | None) -> None:
     """Every fleet report ends the same way: the table, the files asked for, the exit code."""
     view.print_report(report)
     if json_file:
@@ -209,6 +215,8 @@ def _finish(view: Any, report: Any, json_file: Path | None, markdown_file: Path 
 def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+                  engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview` per stack instead "
+                                                       "of the scan")] = False,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
                   expect_no_changes: Annotated[bool, typer.Option(
                       "--expect-no-changes", help="any planned change counts as drift (exit 3)")] = False,
@@ -216,18 +224,116 @@ def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
                       "--changed-since", metavar="REF", show_default=False,
                       help="only stacks whose stack file changed since this git ref; every stack when shared "
                            "code changed (program, provider, Pulumi.yaml, pyproject.toml, tools/)")] = None) -> None:
-    """Show what `up` would change, per customer."""
-    _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
-           changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
+    """Show what `up` would change, per customer.
+
+    By default a scan: one process reads each stack's state and plans it with the providers' own check
+    and diff (no engine, no lock); a customer the scan cannot judge (pending operations, an unreadable
+    checkpoint, a changed provider configuration) gets the engine's preview, and the report says why.
+    --engine runs `pulumi preview` for every stack.
+    """
+    if engine:
+        _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
+               changed_since=changed_since, refresh=refresh, expect_no_changes=expect_no_changes)
+        return
+    from .fleet.render.progress import ScanView
+    from .fleet.commands.run import RunOptions, default_parallel
+    from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL
+    from .fleet.commands.selective import scan_preview
+
+    project, names, selected_by = _selected(project_dir, backend, stacks, shard, debug, changed_since)
+    options = RunOptions("preview", parallel or default_parallel(), shard=shard, refresh=refresh,
+                         expect_no_changes=expect_no_changes)
+    view = ScanView(consoles().out, names, "preview (scan)", parallel or DEFAULT_SCAN_PARALLEL)
+    with view:
+        report = scan_preview(project, names, options, view, parallel)
+    report.debug = debug
+    report.selected_by = selected_by
+    _finish(view, report, json_file, markdown_file)
+
+
+def _selected(project_dir: Path, backend: str | None, stacks: str, shard: str | None, debug: bool,
+              changed_since: str | None = None) -> tuple[Any, list[str], str | None]:
+    """(the project, the selected stacks, the rule that picked them when --changed-since did)."""
+    from .fleet.stacks import select_stacks
+    from .fleet.engine.gateway import Project
+
+    project = Project(project_dir, backend)
+    if debug:
+        project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
+    names = select_stacks(project.stacks_dir, stacks, shard)
+    selected_by = None
+    if changed_since is not None:
+        from .fleet.commands.changes import select_changed
+
+        names, selected_by = select_changed(project.dir, changed_since, names)
+    return project, names, selected_by
+
+
+def _labels(stacks_dir: Path, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each customer's labels (`cloudlink-fleet:labels` in its stack file)."""
+    from .fleet.stacks import StackFile
+
+    out: dict[str, dict[str, str]] = {}
+    for name in names:
+        labels = StackFile(stacks_dir, name).config().get("cloudlink-fleet:labels")
+        out[name] = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    return out
+
+
+def _command_line(args: list[str]) -> str:
+    import shlex
+
+    return "cloudlink " + shlex.join(args)
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
 def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
              markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
-             refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False) -> None:
-    """Deploy every customer (creating stacks the backend has not seen yet)."""
-    _fleet("up", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, refresh=refresh)
+             refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
+             all_stacks: Annotated[bool, typer.Option("--all", help="run the engine for every selected customer, "
+                                                      "even those whose plan is empty")] = False,
+             waves_by: Annotated[Optional[str], typer.Option(
+                 "--waves-by", metavar="LABEL", show_default=False,
+                 help="roll out in waves, one per value of this label (in value order)")] = None,
+             canary: Annotated[Optional[int], typer.Option(
+                 "--canary", metavar="N", show_default=False,
+                 help="a first wave of N customers (sorted names)")] = None,
+             wave: Annotated[Optional[list[str]], typer.Option(
+                 "--wave", metavar="SIZE", show_default=False,
+                 help="a further wave: N customers, P% of the selection, or `rest` (repeatable, in order; "
+                      "customers left over form a last wave)")] = None,
+             bake: Annotated[Optional[float], typer.Option(
+                 "--bake", metavar="SECONDS", show_default=False,
+                 help="wait this long after a wave passes its health gate")] = None) -> None:
+    """Deploy the customers whose plan has changes (creating stacks the backend has not seen yet).
+
+    A scan plans every selected customer first; the engine's `up` runs only for those with changes and
+    those the scan cannot judge (no state yet, pending operations, an unreadable checkpoint, a changed
+    provider configuration). --all runs it everywhere. With a rollout plan (--waves-by, or --canary/--wave)
+    it goes wave by wave: after each, a health gate scans the wave (applied, no drift, PBX link connected,
+    no failure); the first wave that fails it stops the rollout (exit 1) with the command that resumes.
+    """
+    from .fleet.render.progress import ScanView
+    from .fleet.commands.rollout import has_rollout, rollout_plan
+    from .fleet.commands.run import RunOptions, default_parallel
+    from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL
+    from .fleet.commands.selective import selective_up
+    from .fleet.commands.waves import run_rollout
+
+    project, names, _ = _selected(project_dir, backend, stacks, shard, debug)
+    waves = list(wave or [])
+    plan = rollout_plan(names, _labels(project.stacks_dir, names) if waves_by else {}, waves_by, canary, waves, bake)
+    options = RunOptions("up", parallel or default_parallel(), shard=shard, refresh=refresh)
+    view = ScanView(consoles().out, names, "up", parallel or DEFAULT_SCAN_PARALLEL)
+    with view:
+        if has_rollout(waves_by, canary, waves):
+            resume = _command_line(_cli_args.get() or sys.argv[1:])
+            report = run_rollout(project, plan, options, resume, view, all_stacks, parallel)
+        else:
+            report = selective_up(project, names, options, view, all_stacks, parallel)
+    report.debug = debug
+    _finish(view, report, json_file, markdown_file)
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
@@ -247,16 +353,17 @@ def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Sh
     if engine:
         _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug)
         return
-    from .fleet.progress import ScanView
-    from .fleet.scan import DEFAULT_SCAN_PARALLEL, scan_drift
+    from .fleet.engine.gateway import Project
+    from .fleet.render.progress import ScanView
+    from .fleet.commands.selective import drift
+    from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL
     from .fleet.stacks import select_stacks
-    from .fleet.workspace import Project
 
     project = Project(project_dir, backend)
     names = select_stacks(project.stacks_dir, stacks, shard)
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
-        report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged)
+        report = drift(project, names, parallel, shard, view, fail_on_unmanaged)
     report.debug = debug
     _finish(view, report, json_file, markdown_file)
 
@@ -315,13 +422,11 @@ def fleet_import(
     2 bad usage (missing credentials or secret variables, both or neither of --account-id/--all,
     the stack file exists).
     """
-    from rich.table import Table
-    from rich.text import Text
-
+    from .fleet.commands.importer import (FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options,
+                                          secrets_from_env)
+    from .fleet.engine.gateway import Project
     from .fleet.errors import usage
-    from .fleet.importer import (FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options,
-                                 secrets_from_env)
-    from .fleet.workspace import Project
+    from .fleet.render.imports import print_imports
 
     if bool(account_id) == all_accounts or (name and all_accounts):
         raise usage("give either --account-id ID [--name NAME] or --all")
@@ -329,28 +434,7 @@ def fleet_import(
     importer = Importer(Project(project_dir, backend), credentials_from_options(endpoint, client_id, client_secret),
                         secrets)
     results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
-    out, err = consoles().out, consoles().err
-    table = Table(title="cloudlink fleet import")
-    for column in ("account", "id", "stack file", "blocks", "result"):
-        table.add_column(column)
-    for r in results:
-        cells = (r.account_name, r.account_id, f"stacks/Pulumi.{r.stack}.yaml" if r.stack else "",
-                 ", ".join(r.blocks), f"{r.status}{': ' + r.reason if r.reason else ''}")
-        table.add_row(*(Text(cell) for cell in cells))  # CloudLink's text, never rich markup
-    out.print(table)
-    for r in results:
-        for warning in r.warnings:
-            err.print(f"warning: {r.stack or r.account_name}: {warning}", style="yellow", markup=False,
-                      highlight=False)
-    needing = [r for r in results if r.status != FAILED and r.missing_secrets]
-    if needing:
-        out.print("\nWrite-only secrets CloudLink cannot return; set them before `cloudlink fleet up` "
-                  "(run in the project directory, with the same backend and passphrase):", markup=False,
-                  highlight=False)
-        for r in needing:
-            out.print(f"  {r.stack}:", markup=False, highlight=False)
-            for command in r.secret_commands():
-                out.print(f"    {command}", markup=False, highlight=False, soft_wrap=True)
+    print_imports(consoles().out, consoles().err, results)
     raise typer.Exit(1 if any(r.status == FAILED for r in results) else 0)
 
 
@@ -367,32 +451,19 @@ def fleet_recover(stacks: StacksOpt = "*", project_dir: ProjectOpt = Path("."), 
     Exit codes: 0 every selected stack is ready for `up`; 1 a stack still needs a hand (it says
     what); 2 bad usage.
     """
-    from rich.text import Text
-
-    from .fleet.recover import recover
+    from .fleet.commands.recover import recover
+    from .fleet.engine.gateway import Project
+    from .fleet.render.recovery import print_recoveries
     from .fleet.stacks import select_stacks
-    from .fleet.workspace import Project
 
     project = Project(project_dir, backend)
     names = select_stacks(project.stacks_dir, stacks)
-    out = consoles().out
     results = recover(project, names, force=force)
-    for r in results:
-        mark = ("✓", "green") if r.ok else ("✗", "red")
-        out.print(Text.assemble(mark, f" {r.stack}: " + ("ready" if r.ok else "needs a hand")
-                                + ("" if r.done or r.left else " (nothing to recover)")))
-        for line in r.done:
-            out.print(f"    {line}", markup=False, highlight=False)
-        for line in r.left:
-            out.print(Text(f"    {line}", style="red"))
-    ready = [r.stack for r in results if r.ok]
-    for glob in ([stacks] if len(ready) == len(results) else ready):
-        out.print(f"next: .venv/bin/cloudlink fleet up --stacks '{glob}'", markup=False, highlight=False,
-                  soft_wrap=True)
-    raise typer.Exit(0 if len(ready) == len(results) else 1)
+    print_recoveries(consoles().out, results, stacks)
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
-# --- user onboarding: re-send the welcome email (issue 11; fleet/welcome.py) ------------------------------
+# --- user onboarding: re-send the welcome email (issue 11; fleet/commands/welcome.py) ---------------------
 @fleet_app.command("welcome-email")
 def fleet_welcome_email(
         stacks: Annotated[str, typer.Option("--stacks", help="required: the customers whose pending users get it "
@@ -406,24 +477,18 @@ def fleet_welcome_email(
 
     Exit codes: 0 done; 1 a customer failed (the others still ran); 2 bad usage (no --stacks, no match).
     """
-    from rich.table import Table
-    from rich.text import Text
-
-    from .fleet.engine import fleet_env
+    from .fleet.commands.welcome import resend_welcome
+    from .fleet.engine.gateway import Project
     from .fleet.errors import usage
+    from .fleet.render.welcome import print_welcome
     from .fleet.stacks import select_stacks
-    from .fleet.welcome import resend_welcome
 
     if not stacks:
         raise usage("name the customers with --stacks GLOB")
-    names = select_stacks(project_dir / "stacks", stacks)
-    results = resend_welcome(names, project_dir, fleet_env(project_dir, backend), dry_run)
-    table = Table(title="cloudlink fleet welcome-email" + (" (dry run: nothing sent)" if dry_run else ""))
-    for column in ("customer", "would send" if dry_run else "sent", "activated since", "to / error"):
-        table.add_column(column)
-    for r in results:
-        table.add_row(Text(r.stack), str(len(r.sent)), str(r.activated), Text(r.error or ", ".join(r.sent)))
-    consoles().out.print(table)
+    project = Project(project_dir, backend)
+    names = select_stacks(project.stacks_dir, stacks)
+    results = resend_welcome(project, names, dry_run)
+    print_welcome(consoles().out, results, dry_run)
     raise typer.Exit(1 if any(r.error for r in results) else 0)
 
 

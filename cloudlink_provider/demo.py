@@ -21,12 +21,13 @@ from rich.table import Table
 
 from typing import TYPE_CHECKING
 
-from .fleet.engine import PROJECT_ROOT
+from .fleet.engine.env import PROJECT_ROOT
 from .fleet.errors import FleetError
 from .fleet.stacks import discover_stacks
 
 if TYPE_CHECKING:  # the engine runner is imported when the demo runs, not whenever the CLI starts
-    from .fleet.runner import StackRun
+    from .fleet.commands.run import RunOptions, StackRun
+    from .fleet.engine.gateway import Project
 
 EMULATOR_DB = ".emulator/cloudlink.db"  # relative to the project: `make demo` and `cloudlink emulator serve`
 
@@ -51,8 +52,8 @@ def _emails(http: httpx.Client) -> int:
 
 def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | None = None) -> None:
     from .emulator.server import EmulatorServer
-    from .fleet.runner import RunOptions
-    from .fleet.workspace import Project
+    from .fleet.commands.run import RunOptions
+    from .fleet.engine.gateway import Project
 
     console = console or Console()
     stacks = discover_stacks(root / "stacks")
@@ -80,8 +81,7 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | Non
                 http.delete("/_emulator/requests")
                 second = _up(project, name, RunOptions("up", parallel=1))
                 writes, second_emails = _writes(http), _emails(http) - sent
-            outputs = project.workspace_stack(name).outputs()
-            users = outputs["users"].value if "users" in outputs else None
+            users = project.outputs(name).get("users")  # from the checkpoint the second `up` wrote
             onboarded = f"{users['onboarded']} ({users['pending']} pending)" if users else "-"
             rows.append((name, _summary(first), _summary(second), writes, onboarded,
                          f"{sent - before} / {second_emails}"))
@@ -101,10 +101,10 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | Non
                   "and .emulator/.")
 
 
-def _up(project: object, name: str, options: object) -> StackRun:
-    from .fleet.runner import failure, run_operation
+def _up(project: Project, name: str, options: RunOptions) -> StackRun:
+    from .fleet.commands.run import failure, run_operation
 
-    done = run_operation(project, name, options)  # type: ignore[arg-type]
+    done = run_operation(project, name, options)
     if done.error is not None:
         raise DemoError(f"{name}: up failed: {failure(done.error, done.collector, name)[0]}")
     return done

@@ -25,10 +25,11 @@ from typing import Any
 from .customer.model import CustomerSpec, readiness_warnings
 from .customer.rules import PBX_MODELS
 from .customer.users import NAME_REQUIRED_PBX, PBX_DIRECTORY, users_warnings
+from .pulumi_facts import PROJECT
 from .resources import (RESOURCE_TYPES, SSO_WANTED, Account, Gateway, PbxConnection, RoleAssignment,  # noqa: F401
                         SsoScimIntegration, TeamsIntegration, UserOnboarding, roles_input, users_input)
 
-NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
+NAMESPACE = PROJECT  # the project's config namespace: Pulumi.yaml's name (pulumi_facts reads it once)
 PBX_PASSWORD, TEAMS_SECRET = "pbxPassword", "teamsClientSecret"  # write-only secrets, as stack config keys
 SECRET_OF_BLOCK = {"pbx": PBX_PASSWORD, "teams": TEAMS_SECRET}
 

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT
+from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, PROJECT_ROOT
 from cloudlink_provider.fleet.stacks import CUSTOMER_KEY, StackFile
 
 CLOUDLINK = str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink")
@@ -128,7 +128,7 @@ def write_imported_stacks(root: Path, customers: dict[str, dict[str, Any]], endp
     """Stack files laid out as `cloudlink fleet import` writes them: the fleet's shared encryption salt
     (stacks/.fleet-encryptionsalt), the provider config with the client secret as a secret, the
     write-only secrets under their config keys, and the spec block."""
-    from cloudlink_provider.fleet.secrets import Passphrase, fleet_salt
+    from cloudlink_provider.fleet.state.secrets import Passphrase, fleet_salt
 
     (root / "stacks").mkdir(parents=True, exist_ok=True)
     crypt = Passphrase(passphrase)

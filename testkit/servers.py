@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudlink_provider.emulator.server import free_port
-from cloudlink_provider.fleet.engine import PROJECT_ROOT, die_with_parent
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, die_with_parent
 
 TOOLS = PROJECT_ROOT / ".tools"
 BUCKET = "cloudlink-state"

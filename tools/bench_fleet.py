@@ -49,10 +49,10 @@ from cloudlink_provider.client import ClientConfig  # noqa: E402
 from cloudlink_provider.customer.model import parse_customer  # noqa: E402
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
 from cloudlink_provider.emulator.store import DEMO_PARTNER  # noqa: E402
-from cloudlink_provider.fleet.checkpoint import SECRET_KEY, SECRET_SIG  # noqa: E402
-from cloudlink_provider.fleet.desired import Join, Ref, Secret, desired  # noqa: E402
-from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE  # noqa: E402
-from cloudlink_provider.fleet.secrets import Passphrase  # noqa: E402
+from cloudlink_provider.pulumi_facts import SECRET_MARK  # noqa: E402
+from cloudlink_provider.fleet.scan.desired import Join, Ref, Secret, desired  # noqa: E402
+from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE  # noqa: E402
+from cloudlink_provider.fleet.state.secrets import Passphrase  # noqa: E402
 from testkit.fleet_project import (CLOUDLINK, PBX_PASSWORD, TEAMS_SECRET, fleet_env, full_customers,  # noqa: E402
                                      make_project, write_imported_stacks)
 
@@ -104,7 +104,7 @@ def clone_state(project: Path, templates: dict[str, str], customers: dict[str, d
         by_name = {r["urn"].rsplit("::", 1)[-1]: r for r in deployment["resources"]}
 
         def sealed(value: Any) -> dict[str, Any]:
-            return {SECRET_SIG: SECRET_KEY, "ciphertext": crypt.encrypt(salt, json.dumps(value))}
+            return {**SECRET_MARK, "ciphertext": crypt.encrypt(salt, json.dumps(value))}
 
         def resolve(value: Any) -> Any:
             if isinstance(value, Join):

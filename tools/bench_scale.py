@@ -12,7 +12,7 @@ the other, the real CLI as a subprocess with the fleet's JSON report:
     cloudlink fleet preview        nothing left to do (the plan is the contract)
     cloudlink fleet drift --engine nothing drifted
 
-For each: wall time, CPU seconds (user+system of the CLI and every process it
+For each: the `pulumi` CLI processes it started (by command), wall time, CPU seconds (user+system of the CLI and every process it
 waited for, from wait4), peak RSS of the largest process (wait4) and of the
 whole process tree (the run's processes found by an environment marker in
 /proc, sampled every `--sample` seconds: summed PSS, which counts shared pages
@@ -25,6 +25,14 @@ failed, a lock or a process was left, or preview/drift found changes.
     .venv/bin/python tools/bench_scale.py                   # 200 customers, the fleet's default --parallel
     .venv/bin/python tools/bench_scale.py --customers 10 --parallel 4
     .venv/bin/python tools/bench_scale.py --customers 50 --rate-limit 5   # a tight API limit: 429s
+    .venv/bin/python tools/bench_scale.py --customers 50 --compare-ref main   # before (main) and after, side by side
+
+`--compare-ref REF` runs `fleet up` and `fleet preview` twice in one run against the
+same emulator: first with the code of REF (a `git worktree` of it, this checkout's
+virtualenv and engine linked in, its package first on PYTHONPATH for the CLI, the
+program and the providers), then with this checkout's, each on its own fresh
+customers and backend; then it prints per-customer wall and CPU seconds of both side
+by side.
 """
 
 from __future__ import annotations
@@ -46,10 +54,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from cloudlink_provider.emulator.server import EmulatorServer  # noqa: E402
-from cloudlink_provider.fleet.runner import default_parallel  # noqa: E402
+from cloudlink_provider.fleet.loop import default_parallel  # noqa: E402
 from testkit.fleet_project import (CLOUDLINK, fleet_env, full_customers, lock_files, make_project,  # noqa: E402
                                      write_imported_stacks)
-from testkit.processes import marked, new_tag, run_processes  # noqa: E402
+from testkit.processes import RUN_MARKER, marked, new_tag, run_processes  # noqa: E402
 
 # operation -> (CLI arguments, the outcome every customer must have)
 OPERATIONS = (("up", ["up"], "changed"), ("preview", ["preview"], "unchanged"),
@@ -89,6 +97,38 @@ class TreeSampler(threading.Thread):
             self.peak_processes = max(self.peak_processes, len(pids))
 
 
+class EngineCounter(threading.Thread):
+    """Every `pulumi` CLI process of the run (marked by `tag`), counted by its command (`up`, `stack`, ...),
+    from /proc every few milliseconds: a process lives far longer than that, even `pulumi stack init`."""
+
+    def __init__(self, tag: str, interval: float = 0.02):
+        super().__init__(daemon=True)
+        self.needle, self.interval = f"{RUN_MARKER}={tag}".encode(), interval
+        self.stop = threading.Event()
+        self.seen: dict[str, str | None] = {}  # "<pid>/<start time>" -> its command, None: not an engine of ours
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = Path(entry.path, "stat").read_text()
+                    key = f"{entry.name}/{stat[stat.rindex(')') + 2:].split()[19]}"
+                    if key in self.seen:
+                        continue
+                    argv = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+                    ours = (Path(argv[0].decode(errors="replace")).name == "pulumi"
+                            and self.needle in Path(entry.path, "environ").read_bytes().split(b"\0"))
+                    self.seen[key] = argv[1].decode() if ours and len(argv) > 1 else None
+                except (OSError, ValueError, IndexError):
+                    continue
+
+    def counts(self) -> dict[str, int]:
+        commands = [c for c in self.seen.values() if c is not None]
+        return {c: commands.count(c) for c in sorted(set(commands))}
+
+
 def journal(http: httpx.Client) -> dict[str, Any]:
     data = http.get("/_emulator/requests").json()
     return {"api_calls": data["count"], "by_service": data["byService"],
@@ -104,23 +144,33 @@ def survivors(tag: str) -> dict[int, str]:
 
 
 def run_operation(label: str, args: list[str], expected: str, project: Path, parallel: int,
-                  http: httpx.Client, workdir: Path, sample: float) -> dict[str, Any]:
+                  http: httpx.Client, workdir: Path, sample: float, code: Path | None = None) -> dict[str, Any]:
+    """One CLI run; `code`: run that checkout's package instead of this one's (its path first on PYTHONPATH)."""
     tag = new_tag()
-    slug = label.replace(" --", "-")
+    slug = label.replace(" --", "-") + (f"-{code.name}" if code else "")
+    env = fleet_env()
+    command = [CLOUDLINK]
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), *filter(None, [env.get("PYTHONPATH")])])
+        command = [sys.executable, "-m", "cloudlink_provider.cli"]
     report_file, log_file = workdir / f"{slug}.json", workdir / f"{slug}.log"
     http.delete("/_emulator/requests")
     sampler = TreeSampler(tag, sample)
+    counter = EngineCounter(tag)
+    counter.start()
     load_before = os.getloadavg()
     with log_file.open("w") as log:
         start = time.monotonic()
-        proc = subprocess.Popen([CLOUDLINK, "fleet", *args, "--project-dir", str(project), "--parallel", str(parallel),
-                                 "--json", str(report_file)], env=marked(fleet_env(), tag),
+        proc = subprocess.Popen([*command, "fleet", *args, "--project-dir", str(project), "--parallel", str(parallel),
+                                 "--json", str(report_file)], env=marked(env, tag), cwd=project,
                                 stdout=log, stderr=subprocess.STDOUT)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
     sampler.stop.set()
     sampler.join()
+    counter.stop.set()
+    counter.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     left = survivors(tag)
     report = json.loads(report_file.read_text()) if report_file.exists() else {"totals": {}, "stacks": []}
@@ -128,7 +178,7 @@ def run_operation(label: str, args: list[str], expected: str, project: Path, par
     return {"operation": label, "exit": proc.returncode, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
             "peak_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": sampler.peak_rss_kb / 1024,
             "tree_pss_mb": sampler.peak_pss_kb / 1024,
-            "peak_processes": sampler.peak_processes, **journal(http),
+            "peak_processes": sampler.peak_processes, "engines": counter.counts(), **journal(http),
             "totals": {k: v for k, v in report["totals"].items() if v and k != "stacks"},
             "failed": [(s["stack"], s["error"]) for s in stacks if s["status"] == "failed"],
             "unexpected": [(s["stack"], s["status"]) for s in stacks if s["status"] != expected],
@@ -143,7 +193,7 @@ def print_row(r: dict[str, Any], n: int) -> None:
           f"{r['cpu_s'] / n:.2f} | {r['peak_rss_mb']:.0f} | {r['tree_pss_mb']:.0f} / {r['tree_rss_mb']:.0f} "
           f"({r['peak_processes']}) | "
           f"{r['api_calls']} | {r['rate_limited']} | {services} | {r['totals']} | "
-          f"{len(r['locks_left'])} | {len(r['survivors'])} | "
+          f"{len(r['locks_left'])} | {len(r['survivors'])} | {engines(r['engines'])} | "
           f"{r['load'][0][0]:.1f} -> {r['load'][1][0]:.1f} |", flush=True)
 
 
@@ -162,6 +212,61 @@ def problems(r: dict[str, Any]) -> list[str]:
     return [f"{r['operation']}: {p}" for p in found]
 
 
+def engines(counts: dict[str, int]) -> str:
+    """`100 (stack 50, up 50)`: the run's `pulumi` processes, by command."""
+    return f"{sum(counts.values())} (" + ", ".join(f"{c} {n}" for c, n in counts.items()) + ")"
+
+
+COMPARED = (("up", ["up"], "changed"), ("preview", ["preview"], "unchanged"))
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """A detached `git worktree` of `ref` at `into`, with this checkout's virtualenv and engine linked in."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(into), ref], check=True,
+                   timeout=120)
+    for name in (".venv", ".tools"):
+        os.symlink(ROOT / name, into / name)
+    subprocess.run([sys.executable, "-c", "import cloudlink_provider, sys; "
+                    f"sys.exit(not cloudlink_provider.__file__.startswith({str(into)!r}))"],
+                   env={**os.environ, "PYTHONPATH": str(into)}, cwd=into, check=True, timeout=60)  # REF's code runs
+    return into
+
+
+def compare(ref: str, n: int, parallel: int, http: httpx.Client, url: str, workdir: Path, sample: float) \
+        -> list[str]:
+    """`fleet up` then `fleet preview` with REF's code, then with this checkout's; a side-by-side table."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    found: list[str] = []
+    before_code = workdir / "before-code"
+    try:
+        checkout(ref, before_code)
+        for side, code in (("before", before_code), ("after", None)):
+            project = make_project(workdir / f"fleet-{side}", url)
+            write_imported_stacks(project, full_customers(n, side.capitalize()), url)
+            for label, cli_args, expected in COMPARED:
+                row = run_operation(label, cli_args, expected, project, parallel, http, workdir, sample, code)
+                print(f"{side} ({ref if code else 'this checkout'}):", end=" ")
+                print_row(row, n)
+                results.setdefault(label, {})[side] = row
+                found += [f"{side}: {p}" for p in problems(row)]
+                if row["failed"] or row["missing"]:
+                    break
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before_code)], timeout=120)
+    print(f"\n{n} full customers, --parallel {parallel}: before = {ref}, after = this checkout\n")
+    print("| operation | wall s/customer before | after | CPU s/customer before | after | `pulumi` processes "
+          "before | after | API calls before | after |")
+    print("|---|--:|--:|--:|--:|---|---|--:|--:|")
+    for label, sides in results.items():
+        b, a = sides.get("before"), sides.get("after")
+        if not (b and a):
+            continue
+        print(f"| fleet {label} | {b['wall_s'] / n:.2f} | {a['wall_s'] / n:.2f} | {b['cpu_s'] / n:.2f} | "
+              f"{a['cpu_s'] / n:.2f} | {engines(b['engines'])} | {engines(a['engines'])} | {b['api_calls']} | "
+              f"{a['api_calls']} |", flush=True)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=200, help="full customers (default 200)")
@@ -172,13 +277,16 @@ def main() -> None:
                              "burst twice this)")
     parser.add_argument("--sample", type=float, default=0.5, help="seconds between /proc samples of the tree RSS")
     parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it (logs, reports)")
+    parser.add_argument("--compare-ref", default=None, metavar="REF",
+                        help="run `fleet up` and `fleet preview` with REF's code and with this checkout's, "
+                             "and print both side by side")
     args = parser.parse_args()
     n = args.customers
     limit = "default" if args.rate_limit is None else f"{args.rate_limit:g}/s"
     print(f"bench_scale: {n} full customers, --parallel {args.parallel}, API rate limit {limit}, "
           f"{os.cpu_count()} CPUs; "
           f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)
-    rows, found = [], []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="cloudlink-scale-") as tmp:
         workdir = Path(tmp)
         if args.keep:
@@ -189,19 +297,10 @@ def main() -> None:
             if args.rate_limit is not None:  # the default leaves the emulator's own settings untouched
                 http.put("/_emulator/settings", json={"rate_limit_per_s": args.rate_limit,
                                                       "rate_burst": max(1, int(2 * args.rate_limit))}).raise_for_status()
-            project = make_project(workdir / "fleet", emulator.url)
-            write_imported_stacks(project, full_customers(n, "Scale"), emulator.url)
-            print("| operation | customers | exit | wall s | wall s/customer | CPU s | CPU s/customer | "
-                  "peak RSS MB (largest process) | tree peak MB PSS / RSS (processes) | API calls | 429s | by service | "
-                  "outcome | locks left | processes left | load avg 1 min (before -> after) |")
-            print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|---|", flush=True)
-            for label, cli_args, expected in OPERATIONS:
-                row = run_operation(label, cli_args, expected, project, args.parallel, http, workdir, args.sample)
-                rows.append(row)
-                print_row(row, n)
-                found += problems(row)
-                if row["failed"] or row["missing"]:
-                    break  # the next operation would measure a broken fleet
+            if args.compare_ref:
+                found = compare(args.compare_ref, n, args.parallel, http, emulator.url, workdir, args.sample)
+            else:
+                found = measure(n, args, http, emulator.url, workdir, rows)
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     for p in found:
         print(f"PROBLEM {p}")
@@ -209,6 +308,25 @@ def main() -> None:
         print(f"OK: {n} customers, every operation complete; no lock left, no 429 surfaced as a failure, "
               f"no process outlived a run")
     raise SystemExit(1 if found else 0)
+
+
+def measure(n: int, args: argparse.Namespace, http: httpx.Client, url: str, workdir: Path,
+            rows: list[dict[str, Any]]) -> list[str]:
+    found: list[str] = []
+    project = make_project(workdir / "fleet", url)
+    write_imported_stacks(project, full_customers(n, "Scale"), url)
+    print("| operation | customers | exit | wall s | wall s/customer | CPU s | CPU s/customer | "
+          "peak RSS MB (largest process) | tree peak MB PSS / RSS (processes) | API calls | 429s | by service | "
+          "outcome | locks left | processes left | `pulumi` processes | load avg 1 min (before -> after) |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|---|---|", flush=True)
+    for label, cli_args, expected in OPERATIONS:
+        row = run_operation(label, cli_args, expected, project, args.parallel, http, workdir, args.sample)
+        rows.append(row)
+        print_row(row, n)
+        found += problems(row)
+        if row["failed"] or row["missing"]:
+            break  # the next operation would measure a broken fleet
+    return found
 
 
 if __name__ == "__main__":

@@ -1,20 +1,23 @@
-"""Many customer stacks at once: the Pulumi engine's environment, stack discovery, runs and reports.
+"""Many customer stacks at once: the fleet wing, one room per job, each importing only the rooms below it.
 
-Rooms, top-down: `stacks` (which customers, --stacks/--shard, and `StackFile`, the one
-reader and writer of `stacks/Pulumi.<customer>.yaml`), `workspace` (the engine
-processes: the `pulumi` CLI per stack in its own session, dying with the fleet,
-Ctrl-C forwarded once; their events and errors as the Automation API's public
-types), `runner` (`run_operation`, the one way the project runs the engine on a
-stack, used by the fleet, the demo and the end-to-end tests; and the bounded,
-interruptible loop with one outcome per customer), `events` (engine events ->
-field-level changes, secrets masked), `failures` (a failed customer's error in
-one to three lines), `report` (JSON/Markdown, exit codes), `view` (rich progress
-and table), `recover` (what a killed run leaves: dead engines' locks, half-written
-file:// blobs, pending creates), `importer` (existing accounts -> stack files),
-`engine` (where the engine is, its environment), `errors` (the one domain error).
-The drift scan's rooms (`scan`, `checkpoint`, `secrets`, `desired`, `coverage`,
-`blind`, `changes`, `progress`) say what they own in their own docstrings.
+Top-down (the import contract in pyproject.toml holds this order):
 
-Uses the real `pulumi` CLI built by tools/ (directly, and the Automation
-API's public surface for engine-less commands); never imports the emulator.
+- `render/`: how each command looks on a terminal (`view`, `progress`, `imports`, `recovery`, `welcome`);
+- `commands/`: what each command does: `run` (preview, up, drift --engine, refresh, destroy:
+  `run_operation`, the one way the project runs an engine operation on a stack, and `Fleet`),
+  `recover`, `importer`, `welcome`, `changes`;
+- `scan/`: the drift scan without an engine: `loop`, and `preview`, the in-process preview whose
+  step rules mirror the engine's (its docstring names the equivalence test that guards it);
+- `loop`: the bounded, interruptible loop with one outcome per customer, used by runs and scans;
+- `report`: what a run found per customer (JSON, Markdown, exit codes);
+- `events` | `failures`: engine events -> field-level changes, secrets masked; a failure in 1-3 lines;
+- `engine/`: the one gateway to the `pulumi` CLI (`gateway`: every process, typed results and
+  errors carrying stdout and stderr; `Project`), and where the engine is (`env`);
+- `state/`: Pulumi's state formats, and nothing else parses them: buckets, DIY layout, checkpoints,
+  locks, repairs, passphrase crypto, the PostgreSQL table;
+- `stacks`: the stack files (`StackFile`, read once per run);
+- `errors`: the one domain error and the exit codes.
+
+Below the wing: `cloudlink_provider.pulumi_facts` (Pulumi's constants, URNs, the project name).
+Uses the real `pulumi` CLI built by tools/; never imports the emulator.
 """

@@ -1,6 +1,7 @@
 """One stack's engine events -> what changed, field by field, with secrets masked.
 
-Owns the reading of the Automation API's structured event stream: resource
+Owns the reading of the engine's structured event stream (its `--event-log`, as the
+SDK's public `EngineEvent`): resource
 steps (`op`, `diffs`/`detailedDiff`, old/new inputs and outputs), refresh
 results (what changed outside Pulumi), error diagnostics and the summary
 counts. It must never let a secret value through: values the engine marks
@@ -25,12 +26,13 @@ from typing import Any
 
 from pulumi.automation import EngineEvent, OpType
 
+from ..pulumi_facts import PROVIDER_PREFIX, SIG_KEY, STACK_TYPE, UNKNOWN, short_type, urn_name, urn_type
+
+Event = EngineEvent  # one engine event, as the rooms above name it (they do not import the SDK themselves)
 SECRET = "[secret]"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for a value not known yet
 KNOWN_AFTER_UP = "(known after up)"
 ADOPT = "adopt"
 ACCOUNT_TYPE = "cloudlink:Account"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the engine's marker key for a secret value
 SECRETISH = re.compile(r"(secret|password|passphrase|token|privatekey|apikey)$", re.IGNORECASE)
 ANSI = re.compile(r"\x1b\[[0-9;]*m|<\{%[a-z]*%\}>")
 UNCHANGED_OPS = {OpType.SAME.value, OpType.READ.value, OpType.REFRESH.value}
@@ -70,7 +72,7 @@ def mask(value: Any) -> Any:
     """The value with every engine-marked secret replaced by `[secret]`, and every unknown by
     `(known after up)`."""
     if isinstance(value, dict):
-        if SECRET_SIG in value:
+        if SIG_KEY in value:
             return SECRET
         return {k: mask(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -80,18 +82,9 @@ def mask(value: Any) -> Any:
     return value
 
 
-def short_type(type_: str) -> str:
-    """`pulumi-python:dynamic/cloudlink:Account` -> `cloudlink:Account`."""
-    return type_.split("dynamic/", 1)[-1]
-
-
-def urn_name(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
-
-
-def _type_of(urn: str) -> str:
-    parts = urn.split("::")
-    return parts[-2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+def engine_event(data: dict[str, Any]) -> EngineEvent:
+    """An event in the engine's JSON form (as its event log writes it) -> the SDK's `EngineEvent`."""
+    return EngineEvent.from_json(data)
 
 
 def _root(path: str) -> str:
@@ -115,6 +108,7 @@ class EventCollector:
         self.steps: dict[str, ResourceChange] = {}
         self.outside: dict[str, list[FieldChange] | None] = {}  # None: deleted outside
         self.errors: list[str] = []
+        self.warnings: list[str] = []  # the program's warnings (readiness advisories), as the engine shows them
         self.error_urns: dict[str, str] = {}  # error message -> the URN of the resource it is about
         self.summary: dict[str, int] | None = None
         self._stack_ops: set[str] = set()  # the stack resource's own step, which the summary counts too
@@ -156,6 +150,11 @@ class EventCollector:
                 self.activity = "finishing"
 
     def _diagnostic(self, diag: Any) -> None:
+        if diag.severity == "warning":
+            warning = ANSI.sub("", diag.message or "").strip()
+            if warning and warning not in self.warnings:
+                self.warnings.append(warning)
+            return
         if diag.severity != "error":
             return
         message = ANSI.sub("", diag.message or "").strip()
@@ -170,9 +169,9 @@ class EventCollector:
                 self._refreshed(md)
             self.activity = f"refreshing {urn_name(md.urn)}"
             return
-        if md.type == "pulumi:pulumi:Stack":
+        if md.type == STACK_TYPE:
             self._stack_ops.add(op)
-        if md.type == "pulumi:pulumi:Stack" or (md.type.startswith("pulumi:providers:")
+        if md.type == STACK_TYPE or (md.type.startswith(PROVIDER_PREFIX)
                                                  and op != OpType.REPLACE.value):
             # the stack itself, and default providers coming and going or taking the new stack config
             # (every spec edit updates it: the engine does not count it either), are not customer resources
@@ -204,7 +203,7 @@ class EventCollector:
             change.fields = [self._change(n, old_in, new_in) for n in names]
 
     def _refreshed(self, md: Any) -> None:
-        if md.type == "pulumi:pulumi:Stack" or md.type.startswith("pulumi:providers:"):
+        if md.type == STACK_TYPE or md.type.startswith(PROVIDER_PREFIX):
             return
         if md.new is None or not getattr(md.new, "id", None):
             self.outside[md.urn] = None
@@ -258,7 +257,7 @@ class EventCollector:
             if include_refresh_only:
                 for urn, outside in self.outside.items():
                     if urn not in self.steps:
-                        result.append(ResourceChange(urn, short_type(_type_of(urn)), urn_name(urn), "refresh",
+                        result.append(ResourceChange(urn, short_type(urn_type(urn)), urn_name(urn), "refresh",
                                                      outside=outside or [], deleted_outside=outside is None))
             return result
 

@@ -6,7 +6,8 @@ resource and the operation), the CloudLink error (name, message, correlation id)
 or the engine's message, and what to do where we know it. A Python traceback,
 a local file path or a library's module path never gets through: a traceback is
 reduced to its last line and the exception's module path is dropped. The same
-text goes to the table, the JSON and the Markdown. It runs nothing.
+text goes to the table, the JSON and the Markdown. It runs nothing: a failed
+`pulumi` command arrives as the gateway's `EngineFailed`, with its stderr.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterable
+
+from ..pulumi_facts import STACK_TYPE, short_type, urn_type
+from .engine.gateway import EngineFailed
+from .state.locks import LOCKED
 
 _EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<cls>[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Refused))"
                              r"(?::\s*(?P<msg>.*))?$")
@@ -71,18 +76,30 @@ def _clean(message: str) -> str:
 
 
 def _resource(urn: str) -> str:
-    parts = urn.split("::")
-    if len(parts) < 4:
+    type_ = urn_type(urn)
+    if not type_ or type_ == STACK_TYPE:
         return ""
-    type_ = parts[-2].rsplit("$", 1)[-1].split("dynamic/", 1)[-1]
-    if type_ == "pulumi:pulumi:Stack":
-        return ""
-    return f"{parts[-1]} ({type_})"
+    return f"{urn.rsplit('::', 1)[-1]} ({short_type(type_)})"
+
+
+def engine_diagnostics(error: BaseException) -> list[Diagnostic]:
+    """What a failed command said: its `error:` blocks (else its last lines); another exception as itself."""
+    if not isinstance(error, EngineFailed):
+        return [Diagnostic(f"{type(error).__name__}: {error}")]
+    if error.error_lines:
+        return [Diagnostic(block) for block in error.error_lines]
+    lines = [ln.rstrip() for ln in error.stderr.splitlines() if ln.strip()]
+    return [Diagnostic("\n".join(lines[-8:]) or str(error).strip()[-2000:])]
+
+
+def engine_message(error: BaseException) -> str:
+    """A failed engine command in its own words: its `error:` lines (else its last lines), cleaned."""
+    return summarise(engine_diagnostics(error), {}, "")
 
 
 def advice(text: str, stack: str) -> str:
     """What to do, where we know it, for this error text."""
-    if "the stack is currently locked" in text:
+    if LOCKED in text:
         return (f"a killed run left its lock: `cloudlink fleet recover --stacks {stack}`, "
                 "then `cloudlink fleet up`")
     if "failed to load checkpoint" in text or "pending operations" in text:

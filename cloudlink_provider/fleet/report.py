@@ -12,10 +12,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import ExitCode
 from .events import KNOWN_AFTER_UP, ResourceChange
+
+COMMENT_LIMIT = 65_536  # GitHub's limit on one issue or pull-request comment, in characters
+COMMENT_BUDGET = COMMENT_LIMIT - 2_000  # room for the workflow's own marker and link
 
 # A stack's status after one operation.
 UNCHANGED = "unchanged"    # nothing to do / nothing done
@@ -24,6 +27,19 @@ DRIFTED = "drifted"        # drift (or preview --expect-no-changes): the engine 
 FAILED = "failed"          # the operation failed for this customer; `error` says why
 CANCELLED = "cancelled"    # stopped by Ctrl-C, or never started because of it
 STATUSES = (UNCHANGED, CHANGED, DRIFTED, FAILED, CANCELLED)
+
+
+def status_of(failed: bool, changed: bool, drift: bool, cancelled: bool = False) -> str:
+    """A customer's status after one operation: the one rule the engine runner and the scan both follow."""
+    if cancelled:
+        return CANCELLED
+    if failed:
+        return FAILED
+    if changed:
+        return DRIFTED if drift else CHANGED
+    return UNCHANGED
+
+
 COLUMNS = (("create", "created"), ("adopt", "adopted"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"),
            ("same", "unchanged"))
 
@@ -36,9 +52,13 @@ class StackOutcome:
     resources: list[ResourceChange] = field(default_factory=list)
     error: str | None = None   # one to three lines (fleet/failures.py): the same in the table, JSON and Markdown
     duration_s: float = 0.0
-    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (blind.py)
+    notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (scan/blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
+    cannot_judge: str | None = None  # the scan: why it hands this customer to the engine (steps.py); None: judged
+    engine: str | None = None  # who decided this row: `scan`, or why the engine ran (`the plan has changes`, ...)
+    skipped: bool = False  # up: the scan found nothing to do, so the engine did not run
+    warnings: list[str] = field(default_factory=list)  # preview/up: the program's warnings (readiness advisories)
 
     @property
     def pending_note(self) -> str:
@@ -51,9 +71,23 @@ class StackOutcome:
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
                 "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+        data["warnings"] = self.warnings
+        if self.engine is not None:
+            data["decidedBy"] = self.engine
+            data["skipped"] = self.skipped
         if debug and self.detail:
             data["errorDetail"] = self.detail
         return data
+
+
+class Unmanaged(Protocol):
+    """An object in CloudLink that no stack manages, as the report shows it (scan/coverage.py makes them)."""
+    account_name: str
+    description: str
+
+    @property
+    def command(self) -> str: ...
+    def to_json(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -67,12 +101,18 @@ class FleetReport:
     expect_no_changes: bool = False
     shard: str | None = None
     released_locks: list[str] = field(default_factory=list)
-    unmanaged: list[Any] | None = None  # coverage.Unmanaged found by the scan; None: not looked for
+    unmanaged: list[Unmanaged] | None = None  # found by the scan (scan/coverage.py); None: not looked for
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
-    checkpoints: str | None = None  # the scan: which reader read the checkpoints (checkpoint.py `source`)
+    checkpoints: str | None = None  # the scan: which reader read the checkpoints (state/checkpoint.py `source`)
     handed_to_engine: dict[str, str] = field(default_factory=dict)  # the scan: stack -> why the engine checked it
+    mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
+    rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
+
+    @property
+    def skipped_unchanged(self) -> int:
+        return sum(1 for s in self.stacks if s.skipped)
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.stacks if s.status == status)
@@ -83,7 +123,7 @@ class FleetReport:
         4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED):
+        if self.count(FAILED) or (self.rollout is not None and self.rollout.failed):
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
@@ -103,6 +143,9 @@ class FleetReport:
             "selectedBy": self.selected_by,
             "checkpointReader": self.checkpoints,
             "handedToEngine": self.handed_to_engine,
+            **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
+                "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
+            **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
         }
 
     def write_json(self, path: Path) -> None:
@@ -110,8 +153,17 @@ class FleetReport:
         path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
 
     def write_markdown(self, path: Path) -> None:
+        """The Markdown report at `path`, always fit to post as one pull-request comment: when the whole
+        report is longer than GitHub's comment limit, `path` gets a summary and the whole report goes
+        beside it as `<name>.full.md` (attach it, as examples/ci/preview-on-pull-request.yml does)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(markdown(self))
+        text = markdown(self)
+        if len(text) <= COMMENT_BUDGET:
+            path.write_text(text)
+            return
+        full = path.with_name(path.stem + ".full.md")
+        full.write_text(text)
+        path.write_text(summary_markdown(self, full.name, len(text)))
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
@@ -134,6 +186,20 @@ def describe_resource(change: ResourceChange) -> str:
     if change.outside:
         text += " [changed outside Pulumi: " + ", ".join(f.field for f in change.outside) + "]"
     return text
+
+
+def engine_lines(report: FleetReport) -> list[str]:
+    """preview/up as a scan: how many customers the scan decided alone, and why the engine ran for each
+    of the others."""
+    if not report.mode:
+        return []
+    ran = [s for s in report.stacks if s.engine and s.engine != "scan"]
+    if report.operation == "up":
+        head = (f"{report.skipped_unchanged} customer(s) skipped as unchanged (the scan planned nothing); "
+                f"the engine ran for {len(ran)}")
+    else:
+        head = f"{len(report.stacks) - len(ran)} customer(s) planned by the scan; the engine's preview ran for {len(ran)}"
+    return [head + (":" if ran else "")] + [f"  {s.stack}: {s.engine}" for s in ran]
 
 
 def summary_line(report: FleetReport) -> str:
@@ -160,7 +226,7 @@ def markdown(report: FleetReport) -> str:
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
         lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
                      + f" | {_cell(notes)} |")
-    detailed = [s for s in report.stacks if s.resources or s.error]
+    detailed = [s for s in report.stacks if s.resources or s.error or s.warnings]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
@@ -168,7 +234,15 @@ def markdown(report: FleetReport) -> str:
             lines += ["", "```", s.error.strip(), "```"]
         if s.notes:
             lines += [""] + [f"- note: {_cell(n)}" for n in s.notes]
+        if s.warnings:
+            lines += [""] + [f"- warning: {_cell(w)}" for w in s.warnings]
         lines += ["", "</details>"]
+    if report.mode:
+        engine = engine_lines(report)
+        lines += ["", engine[0]] + [f"- {_cell(line.strip())}" for line in engine[1:]]
+    if report.rollout is not None:
+        rollout = report.rollout.lines()
+        lines += ["", f"#### {_cell(rollout[0])}", ""] + [f"- {_cell(line.strip())}" for line in rollout[1:]]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
     if report.unmanaged:
@@ -176,4 +250,41 @@ def markdown(report: FleetReport) -> str:
                   "| account | what | adopt with |", "|---|---|---|"]
         lines += [f"| {_cell(u.account_name)} | {_cell(u.description)} | `{_cell(u.command)}` |"
                   for u in report.unmanaged]
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(report: FleetReport, full_name: str, full_length: int, listed: int = 100) -> str:
+    """The report cut to fit one comment: the summary, the customers that failed (or drifted), the counts of
+    planned changes, and where the whole report is."""
+    title = f"cloudlink fleet {report.operation}"
+    lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
+             + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
+             "", f"The whole report ({full_length:,} characters) is longer than one comment may be "
+             f"({COMMENT_LIMIT:,}): it is attached as `{full_name}`.", ""]
+    totals: dict[str, int] = {}
+    for s in report.stacks:
+        for r in s.resources:
+            key = f"{r.op} {r.name} ({r.type})"
+            totals[key] = totals.get(key, 0) + 1
+    if totals:
+        lines += ["| planned | customers |", "|---|--:|"]
+        lines += [f"| {_cell(k)} | {n} |" for k, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    for status in (FAILED, DRIFTED, CANCELLED):
+        rows = [s for s in report.stacks if s.status == status]
+        if not rows:
+            continue
+        lines += ["", f"<details><summary>{_ICONS.get(status, '')} {len(rows)} {status}</summary>", ""]
+        for s in rows[:listed]:
+            why = s.error.splitlines()[0] if s.error else ", ".join(f"{r.op} {r.name}" for r in s.resources[:4])
+            lines.append(f"- `{s.stack}`: {_cell(why[:300])}")
+        if len(rows) > listed:
+            lines.append(f"- and {len(rows) - listed} more (in `{full_name}`)")
+        lines += ["", "</details>"]
+    if report.mode:
+        engine = engine_lines(report)
+        lines += ["", engine[0].rstrip(":")]
+    if report.rollout is not None:
+        lines += [""] + [f"- {_cell(line.strip())}" for line in report.rollout.lines()]
+    if report.selected_by:
+        lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
     return "\n".join(lines) + "\n"

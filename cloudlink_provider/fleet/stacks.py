@@ -2,8 +2,9 @@
 
 Owns discovery, glob selection, the deterministic `--shard i/n` split, and the
 stack file `stacks/Pulumi.<customer>.yaml` itself: its provider config, its
-customer spec, which keys are `secure:` (never their values) and its
-`encryptionsalt`. Nothing else in the project parses or writes that YAML.
+customer spec, which keys are `secure:` (`is_secure`, never their values) and its
+`encryptionsalt`. A run parses each file once (`StackFile.snapshot()`) and hands
+the `StackConfig` on. Nothing else in the project parses or writes that YAML.
 Never touches the engine or the network.
 """
 
@@ -18,11 +19,11 @@ from typing import Any
 import yaml
 
 from ..plan import NAMESPACE, SECRET_OF_BLOCK
+from ..resources import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY  # the provider's settings: one spelling
 from .errors import usage
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 CUSTOMER_KEY = f"{NAMESPACE}:customer"
-ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY = "cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret"
 # Config keys in the order a stack file lists them: provider settings, then the spec blocks' secrets.
 LEADING_KEYS = (ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY, *(f"{NAMESPACE}:{k}" for k in SECRET_OF_BLOCK.values()))
 
@@ -40,6 +41,40 @@ _Dumper.add_representer(str, _str)
 
 class UnreadableStackFile(Exception):
     """A stack file that is missing or not YAML."""
+
+
+def is_secure(value: Any) -> bool:
+    """A `secure:` config value (`{secure: <ciphertext>}`), as the engine writes it."""
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """One stack file as read once: the parsed content and what the fleet asks of it."""
+    name: str
+    data: dict[str, Any]
+
+    def config(self) -> dict[str, Any]:
+        config = self.data.get("config")
+        return config if isinstance(config, dict) else {}
+
+    def spec(self) -> dict[str, Any]:
+        """The customer spec (`<project>:customer`) as written, unvalidated."""
+        spec = self.config().get(CUSTOMER_KEY)
+        return spec if isinstance(spec, dict) else {}
+
+    def secure_keys(self) -> set[str]:
+        """The `secure:` config keys (`cloudlink:clientSecret`, ...); no value is decrypted."""
+        return {k for k, v in self.config().items() if is_secure(v)}
+
+    def salt(self) -> str | None:
+        """The passphrase provider's `encryptionsalt` that the file's `secure:` values are encrypted with."""
+        return self.data.get("encryptionsalt")
+
+    def secrets_provider(self) -> str | None:
+        """The stack's `secretsprovider` URL (`awskms://...`); None: the default (passphrase here)."""
+        provider = self.data.get("secretsprovider")
+        return str(provider) if provider else None
 
 
 @dataclass(frozen=True)
@@ -74,22 +109,21 @@ class StackFile:
         except UnreadableStackFile:
             return {}
 
+    def snapshot(self) -> StackConfig:
+        """The file read once ({} when it is missing or not YAML)."""
+        return StackConfig(self.name, self.load())
+
     def config(self) -> dict[str, Any]:
-        config = self.load().get("config")
-        return config if isinstance(config, dict) else {}
+        return self.snapshot().config()
 
     def spec(self) -> dict[str, Any]:
-        """The customer spec (`cloudlink-fleet:customer`) as written, unvalidated."""
-        spec = self.config().get(CUSTOMER_KEY)
-        return spec if isinstance(spec, dict) else {}
+        return self.snapshot().spec()
 
     def secure_keys(self) -> set[str]:
-        """The `secure:` config keys (`cloudlink:clientSecret`, ...); no value is decrypted."""
-        return {k for k, v in self.config().items() if isinstance(v, dict) and "secure" in v}
+        return self.snapshot().secure_keys()
 
     def salt(self) -> str | None:
-        """The passphrase provider's `encryptionsalt` that the file's `secure:` values are encrypted with."""
-        return self.load().get("encryptionsalt")
+        return self.snapshot().salt()
 
     def save(self, data: dict[str, Any], header: str = "") -> None:
         """Write `data` (top-level keys in their order; the config's leading keys first), after `header` comments."""

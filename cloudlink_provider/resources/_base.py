@@ -39,8 +39,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError
 from ..customer.model import located_problems
+from ..pulumi_facts import UNKNOWN  # noqa: F401 - how the engine marks a value not known during preview
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine marks a value not known during preview
 DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0"): a refusal keeps the API error it came from, chained
 
 

@@ -21,10 +21,12 @@ import httpx
 import pytest
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
-from cloudlink_provider.fleet.engine import PROJECT_ROOT, file_backend_dir, pulumi_env, run_pulumi
-from cloudlink_provider.fleet.runner import RunOptions, StackRun, run_operation
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, pulumi_env
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
+from cloudlink_provider.fleet.state.buckets import file_backend_dir
+from cloudlink_provider.fleet.commands.run import RunOptions, StackRun, run_operation
 from cloudlink_provider.fleet.stacks import StackFile
-from cloudlink_provider.fleet.workspace import Project
+from cloudlink_provider.fleet.engine.gateway import Project
 
 PASSPHRASE = "e2e-passphrase"
 

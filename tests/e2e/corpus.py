@@ -206,3 +206,27 @@ def cases(seed: int = SEED) -> list[Case]:
 CASES = cases()
 OUT_OF_BAND = [c for c in CASES if c.calls]
 SPEC_EDITS = [c for c in CASES if c.edits]
+
+
+# --- customers the scan preview must judge like the engine beyond spec edits (tests/e2e/test_fleet_preview.py)
+NEW_ALL = ("account", "gateway", "pbx", "teams", "sso")
+
+
+def new_customers(seed: int = SEED) -> list[Case]:
+    """Customers written but never deployed: no state yet. Every resource is a create; `new-adopt` names a
+    live account by `adoptAccountId` (the test creates it first), so every create reads `adopt`."""
+    seeded = _Seeded(random.Random(seed + 1))
+    fresh = base("mivb", 81, seeded)
+    adopt = base("cti", 82, seeded)
+    return [Case("new-mivb", "mivb", fresh, {name: ("create", ()) for name in NEW_ALL}),
+            Case("new-adopt", "cti", adopt, {name: ("adopt", ()) for name in ("account", "gateway", "pbx", "roles")},
+                 notes="the account exists in CloudLink, unmanaged; adoptAccountId is filled in by the test")]
+
+
+def invalid_edits(seed: int = SEED) -> list[Case]:
+    """Deployed customers whose edit makes the spec invalid: the preview fails (exit 1), nothing planned."""
+    seeded = _Seeded(random.Random(seed + 2))
+    return [Case("invalid-language", "cti", base("cti", 91, seeded), {},
+                 edits=(("account.languageCode", "english"),)),
+            Case("invalid-unknown-field", "mivb", base("mivb", 92, seeded), {},
+                 edits=(("gateway.colour", "blue"),))]

@@ -16,7 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from cloudlink_provider.fleet.engine import PROJECT_ROOT, pulumi_env, run_pulumi
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, pulumi_env
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from testkit.fleet_project import fleet, fleet_env, make_project
 
 from .corpus import ADMIN, CASES, GW, INTEGRATIONS, Case

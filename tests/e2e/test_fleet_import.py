@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
-from cloudlink_provider.fleet.engine import pulumi_env, run_pulumi
+from cloudlink_provider.fleet.engine.env import pulumi_env
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from testkit.certificates import CERT_PEM
 from testkit.fleet_project import fleet, fleet_env, make_project

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from cloudlink_provider.fleet.buckets import open_bucket
-from cloudlink_provider.fleet.engine import run_pulumi
+from cloudlink_provider.fleet.state.buckets import open_bucket
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
 from testkit.fleet_project import fleet, fleet_env, full_customers, make_project, write_imported_stacks
 from testkit.secrets import assert_no_secret
@@ -186,7 +186,7 @@ def test_a_server_dies_with_the_process_that_started_it(kind, tmp_path):
     import subprocess
     import sys
 
-    from cloudlink_provider.fleet.engine import PROJECT_ROOT
+    from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 
     from testkit.processes import wait_for
 

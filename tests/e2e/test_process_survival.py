@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from cloudlink_provider.fleet.engine import file_backend_dir, pulumi_binary
+from cloudlink_provider.fleet.engine.env import pulumi_binary
+from cloudlink_provider.fleet.state.buckets import file_backend_dir
 from cloudlink_provider.fleet.stacks import StackFile
 from testkit.fleet_project import CLOUDLINK, SAMPLE, fleet_env, make_project, write_stack
 from testkit.processes import kill_run, marked, new_tag, run_processes, wait_for, wait_until_gone

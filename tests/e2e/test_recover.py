@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 import pytest
 
-from cloudlink_provider.fleet.engine import DEMO_PASSPHRASE, PROJECT_ROOT, pulumi_env, run_pulumi
+from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, PROJECT_ROOT, pulumi_env
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
 from testkit.fleet_project import CLOUDLINK, SAMPLE, fleet, fleet_env, lock_files, make_project, write_stack
 from .test_fleet_postgres import postgres  # noqa: F401 - the PostgreSQL server fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudlink_provider.fleet.engine import PROJECT_ROOT, pulumi_binary
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, pulumi_binary
 from testkit.processes import marked, new_tag, wait_until_gone
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import json
 import httpx
 import pytest
 
-from cloudlink_provider.fleet.engine import PROJECT_ROOT
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from cloudlink_provider.fleet.engine import PROJECT_ROOT
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 from testkit.secrets import assert_no_secret
 
 from .conftest import sample_stacks

@@ -14,7 +14,8 @@ import re
 import httpx
 import pytest
 
-from cloudlink_provider.fleet.welcome import resend_welcome
+from cloudlink_provider.fleet.commands.welcome import resend_welcome
+from cloudlink_provider.fleet.engine.gateway import Project
 from testkit.fleet_project import fleet
 from testkit.secrets import assert_no_secret
 
@@ -165,7 +166,9 @@ def test_pbx_directory_onboarding_acceptance(new_stack, api, emulator):
         "p2001@onboard.example", "p2002@onboard.example", "p2004@onboard.example"}
     assert api.http.post(welcome_2004["activationUrl"], json={"password": "Welcome-2004!"}).status_code == 200
     clear_outbox(api)
-    [outcome] = resend_welcome([stack.name], stack.project, stack.env)
+    project = Project(stack.project, stack.env["PULUMI_BACKEND_URL"])
+    project.env = dict(stack.env)  # this test's passphrase
+    [outcome] = resend_welcome(project, [stack.name])
     assert outcome.error is None
     assert sorted(m["to"] for m in outbox(api)) == sorted(outcome.sent) == [
         "p2001@onboard.example", "p2002@onboard.example"]

@@ -7,7 +7,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from cloudlink_provider.fleet.engine import pulumi_binary
+from cloudlink_provider.fleet.engine.env import pulumi_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 

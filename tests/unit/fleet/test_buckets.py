@@ -1,6 +1,6 @@
-"""Object-store backends without a server: URLs opened as the engine opens them (buckets.py), the checkpoint
-reader over a bucket (one listing, the newest variant, bounded reads), and recover's locks and repairs in a
-bucket. The e2e suite runs the same code against real S3, Azure Blob and GCS servers."""
+"""Object-store backends without a server: URLs opened as the engine opens them (state/buckets.py), the
+checkpoint reader over a bucket (one listing, the newest variant, bounded reads), and recover's locks and
+repairs in a bucket (state/locks.py, state/repair.py). The e2e suite runs the same code against real S3, Azure Blob and GCS servers."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from cloudlink_provider.fleet.buckets import (AzureBucket, Blob, BucketError, GCSBucket, S3Bucket, Unsupported,
-                                              azure_service_url, open_bucket, translate_legacy_s3)
-from cloudlink_provider.fleet.checkpoint import BucketReader, CheckpointError, open_reader
-from cloudlink_provider.fleet.recover import BucketBackend, RecoverError, release
-from cloudlink_provider.fleet.scan import kms_provider
-from cloudlink_provider.fleet.stacks import StackFile
+from cloudlink_provider.fleet.stacks import StackConfig, StackFile
+from cloudlink_provider.fleet.state.buckets import (AzureBucket, Blob, BucketError, GCSBucket, S3Bucket,
+                                                    UnsupportedBackend, azure_service_url, open_bucket,
+                                                    translate_legacy_s3)
+from cloudlink_provider.fleet.state.checkpoint import CheckpointError, CheckpointReader, open_reader
+from cloudlink_provider.fleet.state.layout import Layout
+from cloudlink_provider.fleet.state.locks import read_locks, release
+from cloudlink_provider.fleet.state.repair import RecoverError, repair_blobs
+from cloudlink_provider.fleet.state.secrets import kms_provider
 
 PROJECT = "cloudlink-fleet"
 
@@ -62,6 +65,13 @@ class MemoryBucket:
     def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
 
+    def modified(self, key: str) -> float | None:
+        found = self.blobs.get(key)
+        return found[1] if found else None
+
+    def close(self) -> None:
+        pass
+
 
 def checkpoint(stack: str, accounts: int = 1) -> bytes:
     resources = [{"urn": f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}",
@@ -102,7 +112,7 @@ def test_s3_urls_open_with_the_engines_parameters_and_refuse_others(monkeypatch)
     assert S3Bucket("s3://state").client.meta.region_name == "ap-south-1"  # the Go SDK reads AWS_REGION
     with pytest.raises(BucketError, match="unknown query parameter 'colour'"):
         S3Bucket("s3://state?colour=blue")
-    with pytest.raises(Unsupported):
+    with pytest.raises(UnsupportedBackend):
         S3Bucket("s3://state?role=arn:aws:iam::1:role/x&region=eu-west-1")
     with pytest.raises(BucketError, match="invalid value for query parameter 's3ForcePathStyle'"):
         S3Bucket("s3://state?s3ForcePathStyle=maybe")
@@ -110,7 +120,7 @@ def test_s3_urls_open_with_the_engines_parameters_and_refuse_others(monkeypatch)
 
 def test_an_s3_backend_this_module_does_not_open_falls_back_to_the_engine(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    reader = open_reader("s3://state?role=arn:aws:iam::1:role/x", PROJECT, tmp_path, {})
+    reader = open_reader("s3://state?role=arn:aws:iam::1:role/x", PROJECT, no_export)
     assert reader.source == "export"
 
 
@@ -144,8 +154,8 @@ def test_azure_and_gcs_urls_take_their_credentials_from_the_environment(monkeypa
     assert gcs.client._connection.API_BASE_URL == "http://127.0.0.1:4443"
     with pytest.raises(BucketError, match="invalid query parameter 'region'"):
         GCSBucket("gs://state?region=x")
-    with pytest.raises(Unsupported):
-        open_bucket("postgres://host/db")
+    with pytest.raises(UnsupportedBackend):
+        open_bucket("ftp://host/db")
     with pytest.raises(BucketError, match="names no bucket"):
         open_bucket("s3:///just-a-path")
 
@@ -162,11 +172,12 @@ def test_one_listing_then_the_newest_variant_of_each_stack(monkeypatch):
     bucket.put(folder + "c.json", checkpoint("c", 5), modified=40)
     bucket.put(folder + "c.json.bak", b"not read", modified=50)
     bucket.put(folder + "z.json.zst", b"zstd", modified=1)
-    reader = BucketReader(bucket, PROJECT, lambda stack: f"engine read {stack}")  # type: ignore[arg-type,return-value]
+    exported: list[str] = []
+    reader = CheckpointReader(bucket, PROJECT, lambda stack: exported.append(stack))  # type: ignore[arg-type,func-returns-value]
     assert [len(reader.read(s).managed()) for s in ("a", "b", "c")] == [2, 4, 5]
     assert reader.read("never") is None
-    assert reader.read("z") == "engine read z"  # .json.zst: the engine reads it
-    assert bucket.listings == 1 and reader.source == "s3"
+    assert reader.read("z") is None and exported == ["z"]  # .json.zst: the engine reads it
+    assert bucket.listings == 1 and reader.listings == 1 and reader.source == "s3"
 
 
 def test_the_legacy_layout_and_a_damaged_or_vanished_checkpoint():
@@ -174,7 +185,7 @@ def test_the_legacy_layout_and_a_damaged_or_vanished_checkpoint():
     bucket.put(".pulumi/stacks/a.json", checkpoint("a"))
     bucket.put(".pulumi/stacks/b.json", b'{"version": 3, "check')
     bucket.put(".pulumi/stacks/c.json", checkpoint("c"))
-    reader = BucketReader(bucket, PROJECT, no_export)
+    reader = CheckpointReader(bucket, PROJECT, no_export)
     assert reader.read("a").stack == "a"
     with pytest.raises(CheckpointError, match="stack b: cannot read .pulumi/stacks/b.json"):
         reader.read("b")
@@ -188,7 +199,7 @@ def test_reads_are_bounded_whatever_the_scans_parallelism():
     bucket.put(".pulumi/meta.yaml", b"version: 1\n")
     for i in range(24):
         bucket.put(f".pulumi/stacks/{PROJECT}/s{i}.json", checkpoint(f"s{i}"))
-    reader = BucketReader(bucket, PROJECT, no_export, reads=3)
+    reader = CheckpointReader(bucket, PROJECT, no_export, reads=3)
     threads = [threading.Thread(target=reader.read, args=(f"s{i}",)) for i in range(24)]
     for t in threads:
         t.start()
@@ -200,19 +211,19 @@ def test_reads_are_bounded_whatever_the_scans_parallelism():
 # -- recover on a bucket ----------------------------------------------------------------------------------
 def test_a_dead_engines_lock_in_a_bucket_is_removed_and_a_damaged_checkpoint_restored(tmp_path):
     bucket = MemoryBucket()
-    backend = BucketBackend(bucket, PROJECT)
+    layout = Layout.of(bucket, PROJECT)
     key = f".pulumi/locks/organization/{PROJECT}/acme/0b1c.json"
     bucket.put(key, json.dumps({"pid": 2 ** 22 + 7, "username": "ci", "hostname": socket.gethostname(),
                                 "timestamp": "2026-12-01T10:00:00Z"}).encode())
     other = f".pulumi/locks/organization/{PROJECT}/acme/ffff.json"
     bucket.put(other, json.dumps({"pid": 1, "hostname": "another-runner"}).encode())
-    locks = backend.locks("acme")
+    locks = read_locks(bucket, layout, "acme")
     assert [(lock.key, lock.host) for lock in locks] == [(key, socket.gethostname()), (other, "another-runner")]
-    done, left = release(None, locks, force=False, bucket=bucket)
+    done, left = release("acme", locks, False, bucket, no_export)
     assert len(done) == 1 and "cannot be checked from here" in left[0]  # another host's: only with force
-    assert [lock.key for lock in backend.locks("acme")] == [other]
-    done, left = release(None, backend.locks("acme"), force=True, bucket=bucket)
-    assert left == [] and len(done) == 1 and backend.locks("acme") == []
+    assert [lock.key for lock in read_locks(bucket, layout, "acme")] == [other]
+    done, left = release("acme", read_locks(bucket, layout, "acme"), True, bucket, no_export)
+    assert left == [] and len(done) == 1 and read_locks(bucket, layout, "acme") == []
 
     stack = f".pulumi/stacks/{PROJECT}/acme.json"
     bucket.put(stack, b'{"version": 3, "checkpoint": {"lat')
@@ -220,21 +231,21 @@ def test_a_dead_engines_lock_in_a_bucket_is_removed_and_a_damaged_checkpoint_res
     bucket.put(f".pulumi/history/{PROJECT}/acme/acme-200.checkpoint.json", checkpoint("acme", 2), modified=200)
     bucket.put(f".pulumi/history/{PROJECT}/acme/acme-200.history.json", b"{}", modified=200)
     bucket.put(f".pulumi/history/{PROJECT}/acme/acme-300.checkpoint.json", b"torn", modified=300)
-    done = backend.repair("acme")
+    done = repair_blobs(bucket, layout, "acme")
     assert done == [f"restored the damaged {stack} from Pulumi's copy .pulumi/history/{PROJECT}/acme/"
                     "acme-200.checkpoint.json (what the dead run made after it is adopted by the next `up`)"]
     assert bucket.read(stack) == checkpoint("acme", 2)
-    assert backend.repair("acme") == []
+    assert repair_blobs(bucket, layout, "acme") == []
 
     bucket.put(stack, b"")
     bucket.put(f".pulumi/stacks/{PROJECT}/acme.json.bak", checkpoint("acme", 3))
-    backend.repair("acme")
+    repair_blobs(bucket, layout, "acme")
     assert bucket.read(stack) == checkpoint("acme", 3)  # the .bak first
     for key in [k for k in bucket.blobs if "/history/" in k or k.endswith(".bak")]:
         bucket.delete(key)
     bucket.put(stack, b"")
     with pytest.raises(RecoverError, match="no intact copy"):
-        backend.repair("acme")
+        repair_blobs(bucket, layout, "acme")
 
 
 def test_a_cloud_kms_secrets_provider_is_recognised(tmp_path):
@@ -242,5 +253,6 @@ def test_a_cloud_kms_secrets_provider_is_recognised(tmp_path):
     StackFile(tmp_path, "vault").save({"secretsprovider": "hashivault://fleet", "config": {}})
     StackFile(tmp_path, "plain").save({"encryptionsalt": "v1:abc", "config": {}})
     StackFile(tmp_path, "named").save({"secretsprovider": "passphrase", "config": {}})
-    assert [kms_provider(tmp_path, s) for s in ("kms", "vault", "plain", "named", "missing")] == \
-        ["awskms", "hashivault", None, None, None]
+    assert [kms_provider(StackConfig(s, StackFile(tmp_path, s).read()).secrets_provider())
+            for s in ("kms", "vault", "plain", "named")] == ["awskms", "hashivault", None, None]
+    assert kms_provider(None) is None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudlink_provider.fleet.changes import select_changed
+from cloudlink_provider.fleet.commands.changes import select_changed
 from cloudlink_provider.fleet.errors import FleetError
 
 NAMES = ["alpha", "beta", "gamma"]

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cloudlink_provider.fleet.checkpoint import (CHECKPOINT_VERSION, CheckpointError, FileReader, parse_checkpoint)
-from cloudlink_provider.fleet.engine import PROJECT_ROOT, pulumi_env, run_pulumi
-from cloudlink_provider.fleet.secrets import Passphrase, SecretsError
+from cloudlink_provider.fleet.state.checkpoint import (CHECKPOINT_VERSION, CheckpointError, open_reader, parse_checkpoint)
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, pulumi_env
+from cloudlink_provider.fleet.engine.gateway import run_pulumi
+from cloudlink_provider.fleet.state.secrets import Passphrase, SecretsError
 
 PASSPHRASE = "unit-checkpoint"
 PROGRAM = '''
@@ -77,7 +78,7 @@ def test_the_engine_writes_the_checkpoint_format_the_reader_knows(deployed):
     assert set(thing["outputs"]["password"]) == {"4dabf18193072939515e22adb298388d", "ciphertext"}
     assert "__provider" in thing["inputs"]
 
-    checkpoint = FileReader(state, "ckpt", lambda s: None).read("plain")
+    checkpoint = open_reader((state).as_uri(), "ckpt", lambda s: None).read("plain")
     assert checkpoint is not None and checkpoint.salt == salt and checkpoint.has_stack
     [res] = checkpoint.managed()
     assert (res.name, res.id) == ("thing", "thing-1")
@@ -88,7 +89,7 @@ def test_the_engine_writes_the_checkpoint_format_the_reader_knows(deployed):
 def test_gzip_checkpoints_and_stack_export_read_the_same(deployed):
     project, state, env = deployed
     assert (state / ".pulumi" / "stacks" / "ckpt" / "zipped.json.gz").is_file()
-    reader = FileReader(state, "ckpt", lambda s: None)
+    reader = open_reader((state).as_uri(), "ckpt", lambda s: None)
     zipped = reader.read("zipped")
     assert zipped is not None and [r.id for r in zipped.managed()] == ["thing-1"]
     exported = run_pulumi(["stack", "export", "--stack", "plain"], project, env)
@@ -108,7 +109,7 @@ def test_the_newest_variant_wins_as_in_the_engine(deployed, tmp_path):
     (copy / "s.json.gz").write_bytes(gzip.compress(data))
     os.utime(copy / "s.json", ns=(1, 1))
     (tmp_path / "state" / ".pulumi" / "meta.yaml").write_text("version: 1\n")
-    checkpoint = FileReader(tmp_path / "state", "ckpt", lambda s: None).read("s")
+    checkpoint = open_reader((tmp_path / "state").as_uri(), "ckpt", lambda s: None).read("s")
     assert checkpoint is not None and [r.id for r in checkpoint.managed()] == ["thing-1"]
 
 
@@ -124,7 +125,7 @@ def test_secrets_derive_each_key_once_and_refuse_a_wrong_passphrase(deployed):
     project, state, _ = deployed
     salt = yaml.safe_load((project / "Pulumi.plain.yaml").read_text())["encryptionsalt"]
     crypt = Passphrase(PASSPHRASE)
-    checkpoint = FileReader(state, "ckpt", lambda s: None).read("plain")
+    checkpoint = open_reader((state).as_uri(), "ckpt", lambda s: None).read("plain")
     assert checkpoint is not None
     for _ in range(3):
         crypt.reveal(salt, checkpoint.managed()[0].outputs)

@@ -12,8 +12,8 @@ import pulumi
 import pytest
 
 from cloudlink_provider.customer.model import parse_customer
-from cloudlink_provider.fleet.checkpoint import SECRET_SIG
-from cloudlink_provider.fleet.desired import Join, Ref, Secret, desired
+from cloudlink_provider.pulumi_facts import SIG_KEY
+from cloudlink_provider.fleet.scan.desired import Join, Ref, Secret, desired
 from testkit.fleet_project import FULL_KINDS, PBX_PASSWORD, TEAMS_SECRET, full_customer
 
 MOCK_OUTPUTS = {"accountId": "acc-1", "gatewayId": "gw-1"}
@@ -33,8 +33,8 @@ class Recorder(pulumi.runtime.Mocks):
 
 
 def _plain(value: Any) -> Any:
-    """A secret as the mocks see it ({SECRET_SIG: ..., value}) -> its value."""
-    if isinstance(value, dict) and SECRET_SIG in value:
+    """A secret as the mocks see it ({SIG_KEY: ..., value}) -> its value."""
+    if isinstance(value, dict) and SIG_KEY in value:
         return value["value"]
     return value
 

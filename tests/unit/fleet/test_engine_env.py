@@ -6,7 +6,8 @@ import json
 import socket
 from pathlib import Path
 
-from cloudlink_provider.fleet.engine import file_backend_dir, fleet_env, pulumi_env
+from cloudlink_provider.fleet.engine.env import fleet_env, pulumi_env
+from cloudlink_provider.fleet.state.buckets import file_backend_dir
 
 
 def test_a_file_url_is_percent_decoded_and_its_query_dropped(tmp_path):
@@ -35,7 +36,7 @@ def test_the_fleet_state_defaults_to_the_project_unless_a_backend_is_named(tmp_p
 
 
 def test_locks_are_found_under_a_path_with_a_space_and_a_query(tmp_path):
-    from cloudlink_provider.fleet.workspace import Project
+    from cloudlink_provider.fleet.engine.gateway import Project
 
     project_dir = tmp_path / "my proj"
     project_dir.mkdir()
@@ -44,4 +45,8 @@ def test_locks_are_found_under_a_path_with_a_space_and_a_query(tmp_path):
     lock = project_dir / ".state" / ".pulumi" / "locks" / "organization" / "cloudlink-fleet" / "acme" / "l.json"
     lock.parent.mkdir(parents=True)
     lock.write_text(json.dumps({"pid": 4242, "hostname": socket.gethostname()}))
-    assert project.lock_files() == [lock]
+    from cloudlink_provider.fleet.state.locks import read_locks
+
+    state = project.state
+    assert [lk.key for lk in read_locks(state.bucket, state.layout(), "acme")] == [
+        ".pulumi/locks/organization/cloudlink-fleet/acme/l.json"]

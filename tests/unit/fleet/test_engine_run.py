@@ -6,7 +6,7 @@ import signal
 
 from pulumi.automation import EngineEvent
 
-from cloudlink_provider.fleet.workspace import EngineRun
+from cloudlink_provider.fleet.engine.gateway import EngineRun
 
 PRELUDE = EngineEvent.from_json({"preludeEvent": {"config": {}}})
 STEP = EngineEvent.from_json({"diagnosticEvent": {"message": "x", "color": "never", "severity": "debug"}})
@@ -77,7 +77,8 @@ def test_only_locks_our_dead_engines_held_are_released(tmp_path):
     import json
     import socket
 
-    from cloudlink_provider.fleet.workspace import Project
+    from cloudlink_provider.fleet.commands.run import release_orphaned_locks
+    from cloudlink_provider.fleet.engine.gateway import Project
 
     (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\n")
     project = Project(tmp_path, (tmp_path / "state").as_uri())
@@ -89,5 +90,6 @@ def test_only_locks_our_dead_engines_held_are_released(tmp_path):
     run, proc = running()
     proc.returncode = -signal.SIGINT
     run.detach(proc, -signal.SIGINT)  # type: ignore[arg-type]
-    assert project.release_orphaned_locks([run]) == ["acme"]
-    assert sorted(p.parent.name for p in project.lock_files()) == ["baltic", "harbour"]
+    assert release_orphaned_locks(project, [run, EngineRun("baltic"), EngineRun("harbour")]) == ["acme"]
+    assert sorted(p.parent.name for p in (tmp_path / "state" / ".pulumi" / "locks").rglob("*.json")) == [
+        "baltic", "harbour"]

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi.automation import CommandError, CommandResult, EngineEvent
+from pulumi.automation import EngineEvent
 
-from cloudlink_provider.fleet.events import SECRET, SECRET_SIG, EventCollector, mask
+from cloudlink_provider.fleet.events import SECRET, EventCollector, mask
+from cloudlink_provider.pulumi_facts import SECRET_SIG, SIG_KEY, UNKNOWN
 from cloudlink_provider.fleet.report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED
-from cloudlink_provider.fleet.runner import RunOptions, classify, failure_reason
+from cloudlink_provider.fleet.commands.run import RunOptions, classify, failure_reason
+from cloudlink_provider.fleet.engine.gateway import EngineFailed, EngineResult, engine_failed
 
 ACCOUNT = "urn:pulumi:acme::cloudlink-fleet::pulumi-python:dynamic/cloudlink:Account::account"
 ACCOUNT_TYPE = "pulumi-python:dynamic/cloudlink:Account"
 PROVIDER = "urn:pulumi:acme::cloudlink-fleet::pulumi:providers:pulumi-python::default"
-SECRET_VALUE = {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "[secret]"}
+SECRET_VALUE = {SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
 
 
 def state(urn: str, type_: str, inputs: dict[str, Any], outputs: dict[str, Any] | None = None,
@@ -119,8 +121,8 @@ def test_the_stack_and_default_provider_creation_are_not_reported_as_customer_re
     assert collector.changes() == [] and not collector.has_changes()
 
 
-def command_error(stderr: str) -> CommandError:
-    return CommandError(CommandResult(stdout="Previewing update (acme):", stderr=stderr, code=255))
+def command_error(stderr: str) -> EngineFailed:
+    return engine_failed(EngineResult(("preview",), "Previewing update (acme):", stderr, 255))
 
 
 def test_drift_is_the_expected_no_changes_error_with_changes_and_no_error_diagnostics():
@@ -155,7 +157,6 @@ def test_failure_reason_prefers_engine_diagnostics_then_the_clis_error_lines():
 
 GATEWAY = "urn:pulumi:acme::cloudlink-fleet::pulumi-python:dynamic/cloudlink:Gateway::gateway"
 GATEWAY_TYPE = "pulumi-python:dynamic/cloudlink:Gateway"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def test_the_engine_placeholder_never_shows_a_value_not_known_yet_reads_known_after_up():

@@ -10,13 +10,13 @@ import yaml
 
 from cloudlink_provider.client import (Account, AzureSync, Gateway, IdentityProvider, PbxLink, PbxRole,
                                       TeamsIntegration)
-from cloudlink_provider.fleet.engine import run_pulumi
+from cloudlink_provider.fleet.engine.gateway import EngineResult, engine_failed, run_pulumi
 from cloudlink_provider.fleet.errors import ExitCode, FleetError
-from cloudlink_provider.fleet.importer import (FAILED, Importer, LiveCustomer, account_block, credentials_from_options,
+from cloudlink_provider.fleet.commands.importer import (FAILED, Importer, LiveCustomer, account_block, credentials_from_options,
                                                customer_spec, secret_command, secrets_from_env,
                                                stack_name_for)
 from cloudlink_provider.fleet.stacks import STACK_NAME
-from cloudlink_provider.fleet.workspace import Project
+from cloudlink_provider.fleet.engine.gateway import Project
 from cloudlink_provider.customer.model import SpecError, parse_customer
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from cloudlink_provider.customer.saml import pem_certificates, pem_text
@@ -245,18 +245,18 @@ def test_secrets_are_stored_encrypted_and_exact_and_never_on_a_command_line(tmp_
 
 
 def test_a_stack_that_cannot_be_configured_is_removed_so_a_rerun_works(tmp_path, monkeypatch):
-    from cloudlink_provider.fleet import importer as module
-
     project = _customer_project(tmp_path)
     importer = Importer(project, credentials_from_options("http://x", "partner", "secret"), {})
     live = LiveCustomer(ACCOUNT)
-    monkeypatch.setattr(module, "run_pulumi", lambda args, cwd, env, **kw: subprocess.CompletedProcess(
-        args, 255, "", "warning: something\nerror: the engine said no\n"))
+    def refused(stack: str, key: str, value: str, secret: bool = False) -> None:
+        raise engine_failed(EngineResult(("config", "set"), "", "warning: something\nerror: the engine said no\n", 255))
+
+    monkeypatch.setattr(project, "set_config", refused)
     failed = importer._write(live, "acme")
     assert (failed.status, failed.reason) == (FAILED, "setting cloudlink:clientSecret: error: the engine said no")
-    assert [s.name for s in project.workspace().list_stacks()] == []
+    assert project.export("acme") is None  # the half-configured stack was removed from the backend
     assert not (tmp_path / "stacks" / "Pulumi.acme.yaml").exists()
-    monkeypatch.setattr(module, "run_pulumi", run_pulumi)
+    monkeypatch.undo()
     again = importer._write(live, "acme")
     assert again.status != FAILED, again.reason
     assert _config_get(project, "acme", "cloudlink:clientSecret")["value"] == "secret"

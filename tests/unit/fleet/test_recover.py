@@ -1,5 +1,5 @@
-"""What a killed run leaves in a file:// backend, and how `recover` judges and repairs it (no engine here:
-the e2e test kills real engines)."""
+"""What a killed run leaves in a file:// backend, and how the state room judges and repairs it for `recover`
+(no engine here: the e2e test kills real engines)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from cloudlink_provider.fleet.recover import (FileBackend, Lock, RecoverError, locks_in_message, readable_checkpoint,
-                                              releasable, release, repair_files)
+from cloudlink_provider.fleet.state.buckets import FileBucket
+from cloudlink_provider.fleet.state.layout import Layout
+from cloudlink_provider.fleet.state.locks import Lock, locks_in_message, read_locks, releasable
+from cloudlink_provider.fleet.state.locks import release as release_locks
+from cloudlink_provider.fleet.state.repair import RecoverError, readable_checkpoint, repair_blobs
 
 HERE = socket.gethostname()
 
@@ -25,10 +28,40 @@ def dead_pid() -> int:
     return proc.pid  # exited and reaped: no process has it (until the kernel reuses it)
 
 
+class FileBackend:
+    """A file:// backend as the state room sees it: a bucket and the project's layout."""
+
+    def __init__(self, root: Path, project: str):
+        self.bookkeeping = root / ".pulumi"
+        self.bucket = FileBucket(root.as_uri(), root)
+        self.layout = Layout(project, 0)
+
+    def locks(self, stack: str) -> list[Lock]:
+        return read_locks(self.bucket, self.layout, stack)
+
+    def lock_files(self, stack: str) -> list[str]:
+        return [key for prefix in self.layout.lock_prefixes(stack) for key in self.bucket.list(prefix)]
+
+
+def release(_: None, locks: list[Lock], force: bool) -> tuple[list[str], list[str]]:
+    def cancel(stack: str) -> None:
+        raise AssertionError("a file:// lock is released by deleting it, never with `pulumi cancel`")
+
+    return release_locks(locks[0].stack if locks else "", locks, force, BACKEND[0].bucket, cancel)
+
+
+BACKEND: list[FileBackend] = []
+
+
+def repair_files(backend: FileBackend, stack: str) -> list[str]:
+    return repair_blobs(backend.bucket, backend.layout, stack)
+
+
 @pytest.fixture
 def backend(tmp_path) -> FileBackend:
     b = FileBackend(tmp_path, "cloudlink-fleet")
     (b.bookkeeping / "stacks" / "cloudlink-fleet").mkdir(parents=True)
+    BACKEND[:] = [b]
     return b
 
 
@@ -110,7 +143,7 @@ def test_a_damaged_checkpoint_is_restored_from_pulumis_newest_intact_copy(backen
     os.utime(backups / "acme.100.json", ns=(1, 1))
     (backups / "acme.200.json").write_bytes(checkpoint(2))
     done = repair_files(backend, "acme")
-    assert readable_checkpoint(stacks / "acme.json")
+    assert readable_checkpoint((stacks / "acme.json").read_bytes())
     assert json.loads((stacks / "acme.json").read_text()) == json.loads(checkpoint(2))
     assert not (stacks / "acme.json.attrs").exists()
     assert "restored the damaged .pulumi/stacks/cloudlink-fleet/acme.json" in done[-1]

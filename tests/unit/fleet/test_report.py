@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cloudlink_provider.fleet.engine import redact_url
+from cloudlink_provider.fleet.engine.env import redact_url
 from cloudlink_provider.fleet.events import FieldChange, ResourceChange
 from cloudlink_provider.fleet.report import (CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport,
                                              StackOutcome, markdown)
@@ -67,7 +67,7 @@ def test_markdown_counts_adoptions_in_their_own_column():
 
 
 def test_unmanaged_objects_are_listed_apart_and_exit_4_only_when_asked(tmp_path):
-    from cloudlink_provider.fleet.coverage import Unmanaged
+    from cloudlink_provider.fleet.scan.coverage import Unmanaged
 
     stray = Unmanaged("account", "acc-9", "Stray | Co", "acc-9", "customer account Stray | Co", None)
     teams = Unmanaged("teams", "acc-1", "Acme", "it-1", "Teams integration for tenant t", "acme")
@@ -100,3 +100,27 @@ def test_the_engines_whole_failure_text_is_in_the_json_only_with_debug():
     assert "Traceback" not in markdown(report) and failed.error.splitlines()[0] in markdown(report)
     report.debug = True
     assert report.to_json()["stacks"][0]["errorDetail"].startswith("Traceback")
+
+
+def test_a_markdown_report_too_long_for_one_comment_becomes_a_summary_with_the_whole_report_beside(tmp_path):
+    from cloudlink_provider.fleet.report import COMMENT_LIMIT
+
+    def changed(i: int) -> StackOutcome:
+        change = ResourceChange(f"urn:{i}", "cloudlink:Gateway", "gateway", "update",
+                                [FieldChange("name", f"Site {i}", f"Site {i} / moved")])
+        return StackOutcome(f"customer-{i:04d}", CHANGED, {"update": 1, "same": 5}, [change])
+
+    stacks = [changed(i) for i in range(1000)] + [outcome("broken", FAILED, error="account: name must not be empty")]
+    report = FleetReport("preview", "file:///s", stacks)
+    report.write_markdown(tmp_path / "preview.md")
+    comment, full = (tmp_path / "preview.md").read_text(), (tmp_path / "preview.full.md").read_text()
+    assert len(full) > COMMENT_LIMIT and len(comment) < COMMENT_LIMIT - 2000
+    assert "1001 customer(s): 1000 changed, 1 failed" in comment
+    assert "| update gateway (cloudlink:Gateway) | 1000 |" in comment
+    assert "- `broken`: account: name must not be empty" in comment
+    assert "attached as `preview.full.md`" in comment
+    assert full == markdown(report)
+
+    small = FleetReport("preview", "file:///s", stacks[:3])
+    small.write_markdown(tmp_path / "small.md")
+    assert (tmp_path / "small.md").read_text() == markdown(small) and not (tmp_path / "small.full.md").exists()

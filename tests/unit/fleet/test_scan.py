@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cloudlink_provider.fleet.checkpoint import FileReader
-from cloudlink_provider.fleet.coverage import Coverage
+from cloudlink_provider.fleet.state.checkpoint import open_reader
+from cloudlink_provider.fleet.scan.coverage import Coverage
 from cloudlink_provider.fleet.report import DRIFTED, FAILED
-from cloudlink_provider.fleet.scan import Scanner
-from cloudlink_provider.fleet.secrets import Passphrase
+from cloudlink_provider.fleet.scan.loop import Scanner
+from cloudlink_provider.fleet.state.secrets import Passphrase
 from testkit.fleet_project import write_imported_stacks
 
 PASSPHRASE = "unit-scan"
@@ -20,7 +20,7 @@ PASSPHRASE = "unit-scan"
 
 def _scanner(project: Path, passphrase: str = PASSPHRASE, coverage: Coverage | None = None) -> Scanner:
     state = project / ".state"
-    return Scanner(project / "stacks", state.as_uri(), FileReader(state, "cloudlink-fleet", lambda s: None),
+    return Scanner("cloudlink-fleet", project / "stacks", state.as_uri(), open_reader((state).as_uri(), "cloudlink-fleet", lambda s: None),
                    Passphrase(passphrase), parallel=2, coverage=coverage)
 
 

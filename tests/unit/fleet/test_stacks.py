@@ -55,8 +55,8 @@ def test_stack_files_have_one_reader_and_writer():
     readers = {str(p.relative_to(package)) for p in package.rglob("*.py")
                if re.search(r"^\s*(import yaml|from yaml)", p.read_text(), re.MULTILINE)}
     assert readers == {"fleet/stacks.py",
-                       "fleet/recover.py",      # Pulumi.yaml: the project's name
-                       "fleet/checkpoint.py"}   # the backend's .pulumi/meta.yaml
+                       "pulumi_facts.py",          # Pulumi.yaml: the project's name, read once
+                       "fleet/state/layout.py"}    # the backend's .pulumi/meta.yaml
 
 
 def test_a_stack_file_reads_its_spec_secure_keys_and_salt_and_writes_leading_keys_first(tmp_path):
@@ -78,3 +78,17 @@ def test_a_stack_file_reads_its_spec_secure_keys_and_salt_and_writes_leading_key
     assert file.salt() == "v1:salt" and file.secure_keys() == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
     file.path.write_text("config: [unclosed")
     assert file.load() == {}
+
+
+def test_a_stack_file_is_read_once_and_its_secure_keys_are_the_engines_secure_values(tmp_path):
+    from cloudlink_provider.fleet.stacks import StackFile, is_secure
+
+    (tmp_path / "Pulumi.acme.yaml").write_text(
+        "encryptionsalt: v1:salt\nconfig:\n  cloudlink:clientId: partner\n  cloudlink:clientSecret:\n    secure: v1:abc\n"
+        "  cloudlink-fleet:pbxPassword:\n    secure: v1:def\n  cloudlink-fleet:customer:\n    account: {name: A}\n")
+    snapshot = StackFile(tmp_path, "acme").snapshot()
+    (tmp_path / "Pulumi.acme.yaml").unlink()  # what the run read stays what it read
+    assert snapshot.secure_keys() == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
+    assert snapshot.spec() == {"account": {"name": "A"}} and snapshot.salt() == "v1:salt"
+    assert StackFile(tmp_path, "acme").snapshot().secure_keys() == set()
+    assert is_secure({"secure": "v1:x"}) and not is_secure({"secure": "v1:x", "other": 1}) and not is_secure("x")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cloudlink_provider.fleet.events import FieldChange, ResourceChange
 from cloudlink_provider.fleet.report import DRIFTED, FAILED, FleetReport, StackOutcome
-from cloudlink_provider.fleet.view import FleetView
+from cloudlink_provider.fleet.render.view import FleetView
 
 ODD = "boom [/oops] [secret] [bold]not bold[/bold] [correlation id 1f2e]"
 
@@ -77,7 +77,7 @@ def project(tmp_path):
 
 def test_the_import_table_prints_cloudlink_text_literally(project, monkeypatch):
     from cloudlink_provider import cli
-    from cloudlink_provider.fleet import importer
+    from cloudlink_provider.fleet.commands import importer
 
     class FakeImporter:
         def __init__(self, *args, **kwargs):
@@ -99,7 +99,7 @@ def test_the_import_table_prints_cloudlink_text_literally(project, monkeypatch):
 
 
 def test_the_scan_shows_a_progress_bar_on_a_terminal_and_lines_in_ci():
-    from cloudlink_provider.fleet.progress import ScanView
+    from cloudlink_provider.fleet.render.progress import ScanView
     from cloudlink_provider.fleet.report import UNCHANGED
 
     names = [*(f"c{i}" for i in range(999)), "acme"]

@@ -34,6 +34,7 @@ def _welcome(*args: str) -> tuple[int, str]:
 
 def test_welcome_email_needs_the_customers_named(tmp_path):
     (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\n")
     code, text = _welcome("--project-dir", str(tmp_path))
     assert code == 2 and "--stacks" in text
     code, text = _welcome("--stacks", "zzz*", "--project-dir", str(tmp_path))

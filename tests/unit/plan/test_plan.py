@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from cloudlink_provider.customer.model import parse_customer
-from cloudlink_provider.fleet.engine import PROJECT_ROOT
+from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 from cloudlink_provider.plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
 
 SAMPLES = sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))

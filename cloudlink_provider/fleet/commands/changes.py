@@ -16,7 +16,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .errors import usage
+from ..errors import usage
 
 SHARED = ("cloudlink_provider/", "Pulumi.yaml", "__main__.py", "pyproject.toml", "tools/")
 

@@ -13,7 +13,7 @@ from rich.console import Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from .report import StackOutcome
+from ..report import StackOutcome
 from .view import STYLE, FleetView
 
 

@@ -9,25 +9,26 @@ customer whose spec declares such a resource.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-
-from ..customer.model import SpecError, parse_customer
+from ...customer.model import SpecError, parse_customer
+from ...plan import SECRET_OF_BLOCK
+from ...pulumi_facts import short_type
 from .desired import MissingSecret, desired
-from .stacks import CUSTOMER_KEY, StackFile
 
 
-def write_only_notes(stacks_dir: Path, name: str) -> list[str]:
-    """One line per resource of the stack's spec with write-only inputs ([] when the spec cannot be read)."""
+def write_only_notes(spec_data: Any, name: str) -> list[str]:
+    """One line per resource of the stack's spec (as written in its stack file) with write-only inputs
+    ([] when the spec cannot be read)."""
     try:
-        spec = parse_customer(StackFile(stacks_dir, name).config().get(CUSTOMER_KEY))
-        plan = desired(spec, {"pbxPassword": "x", "teamsClientSecret": "x"}, name)
+        spec = parse_customer(spec_data)
+        plan = desired(spec, {key: "x" for key in SECRET_OF_BLOCK.values()}, name)
     except (SpecError, MissingSecret, AttributeError, TypeError):
         return []
     notes = []
     for rname, p in plan.items():
         for field in p.provider.write_only:
-            notes.append(f"{rname} ({p.type.split('dynamic/', 1)[-1]}): {field} is write-only: CloudLink never "
+            notes.append(f"{rname} ({short_type(p.type)}): {field} is write-only: CloudLink never "
                          "returns it, so a change made outside Pulumi cannot be seen (`up` re-sends it only when "
                          "the stack's value changes)")
     return notes

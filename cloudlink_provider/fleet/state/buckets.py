@@ -1,12 +1,15 @@
-"""The object stores Pulumi's DIY backend keeps state in, as blob buckets: `open_bucket(url) -> Bucket`.
+"""A DIY backend as a bucket of blobs, the way the engine sees it (gocloud.dev `blob.Bucket`).
 
-Owns how a backend URL becomes a bucket, exactly as the engine opens it
-(pulumi `pkg/backend/diy/backend.go`, gocloud.dev `blob/s3blob`, `blob/azureblob`,
+Owns the small interface every backend reader here goes through, and its
+implementations: `file://` here, the PostgreSQL table in `postgres`, and the
+object stores, opened exactly as the engine opens them (pulumi
+`pkg/backend/diy/backend.go`, gocloud.dev `blob/s3blob`, `blob/azureblob`,
 `blob/gcsblob`, `aws.V2ConfigFromURLParams`, at the versions tools/go.mod pins):
 
-- The URL's host is the bucket (container); its path, if any, is a prefix under
-  which every key lives (the engine's `blob.PrefixedBucket` of `bucketSubDir`), so
-  keys here are always relative to the backend root: `.pulumi/stacks/...`.
+- A key is a `/`-separated path under the backend's root (`.pulumi/stacks/<project>/<stack>.json`);
+  for every backend but `file://` the URL's host is the bucket (container) and its
+  path a prefix under which every key lives (the engine's `blob.PrefixedBucket` of
+  `bucketSubDir`), which each bucket applies itself.
 - `s3://bucket/sub?...`: the v1-era `disableSSL` becomes `disable_https` and a
   scheme-less `endpoint` gets `http://`/`https://` (the engine's
   `translateLegacyS3Params`); then `endpoint`, `region`, `profile`,
@@ -15,7 +18,7 @@ Owns how a backend URL becomes a bucket, exactly as the engine opens it
   `response_checksum_validation`, `ssetype`, `kmskeyid` (`awssdk`,
   `hostname_immutable` and `rate_limiter_capacity` change nothing a reader
   sees). `role` (assume a role) is not done here: such a backend is
-  `Unsupported` and the caller lets the engine read it. Any other parameter is
+  `UnsupportedBackend` and the caller lets the engine read it. Any other parameter is
   refused, as the engine refuses it. Credentials, region and profile otherwise
   come from the standard AWS environment (boto3 reads it; AWS_REGION as the Go SDK).
 - `azblob://container/sub?...`: the service URL from AZURE_STORAGE_ACCOUNT,
@@ -31,32 +34,109 @@ Owns how a backend URL becomes a bucket, exactly as the engine opens it
   `access_id=-` is anonymous). STORAGE_EMULATOR_HOST (`host:port`) points the
   client at an emulator without authentication, as gocloud does; otherwise the
   engine's credentials: GOOGLE_CREDENTIALS, GOOGLE_OAUTH_ACCESS_TOKEN, then
-  Google's application default credentials. (The engine wants credentials even
-  with an emulator; any token does.)
+  Google's application default credentials.
 
-A bucket only moves bytes: the layout of what is in it is checkpoint.py's and
-recover.py's. Every SDK failure becomes one `BucketError` line naming the bucket
-and the operation (never a traceback). Secrets in a URL never reach a message.
+`open_bucket(url)` picks the implementation; another scheme raises
+`UnsupportedBackend` (callers then use the engine itself: `pulumi stack export`,
+the engine's lock messages). A bucket only moves bytes: the layout of what is in
+it is layout.py's. Every object-store SDK failure becomes one `BucketError` line
+naming the bucket and the operation (never a traceback); secrets in a URL never
+reach a message. The object stores also answer `listing(prefix)`: every blob
+with its modification time in one listing, which the checkpoint reader takes
+once per fleet.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
-from .engine import redact_url
+from .errors import StateError
+from .postgres import PostgresBucket
 
+
+class Bucket(Protocol):
+    url: str
+
+    def list(self, prefix: str) -> list[str]: ...          # keys under prefix (recursive), sorted
+    def read(self, key: str) -> bytes | None: ...          # None when absent
+    def write(self, key: str, data: bytes) -> None: ...
+    def delete(self, key: str) -> None: ...
+    def modified(self, key: str) -> float | None: ...      # when the blob was last written; None when absent
+    def close(self) -> None: ...
+
+
+class UnsupportedBackend(StateError):
+    """No bucket here reads this backend's scheme."""
+
+
+def file_backend_dir(url: str) -> Path | None:
+    """The directory a `file://` backend URL names (percent-decoded, query dropped, `~` expanded as the
+    engine does); None for other backends."""
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.netloc + parsed.path)).expanduser()
+
+
+class FileBucket:
+    """`file://DIR`: each blob a file under DIR (fileblob also keeps `<blob>.attrs` sidecars, listed as blobs)."""
+
+    def __init__(self, url: str, root: Path):
+        self.url, self.root = url, root
+
+    def _path(self, key: str) -> Path:
+        return self.root / Path(*key.split("/"))
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if base.is_file():
+            return [prefix]
+        if not base.is_dir():
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(path.name + ".cloudlink-write")
+        scratch.write_bytes(data)
+        os.replace(scratch, path)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def modified(self, key: str) -> float | None:
+        try:
+            return self._path(key).stat().st_mtime_ns / 1e9
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        pass
+
+
+def redact_url(url: str) -> str:
+    """A backend URL fit for a report: any password replaced by `***`."""
+    return re.sub(r"^([a-z0-9+.-]+://[^/:@]*:)[^@/]*@", r"\1***@", url, flags=re.IGNORECASE)
+
+
+# -- object stores (s3://, azblob://, gs://) ---------------------------------------------------------
 MAX_CONNECTIONS = 16  # per bucket: the scan's bounded concurrent reads share these
 
 
-class BucketError(Exception):
-    """The bucket cannot be opened or an operation on it failed; one readable line."""
-
-
-class Unsupported(BucketError):
-    """A backend URL this module does not open itself (the engine can): the caller falls back to the engine."""
+class BucketError(StateError):
+    """An object store cannot be opened or an operation on it failed; one readable line."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +145,6 @@ class Blob:
     key: str
     modified: float  # seconds since the epoch
     size: int = 0
-
-
-class Bucket(Protocol):
-    url: str
-
-    def list(self, prefix: str) -> list[str]: ...          # keys under prefix (recursive)
-    def read(self, key: str) -> bytes | None: ...          # None when absent
-    def write(self, key: str, data: bytes) -> None: ...
-    def delete(self, key: str) -> None: ...
 
 
 class _Prefixed:
@@ -97,7 +168,16 @@ class _Prefixed:
         return [blob.key for blob in self.listing(prefix)]
 
     def listing(self, prefix: str) -> list[Blob]:  # pragma: no cover - each store's own
+        """Every blob under `prefix` with when it was last written: one listing (paged by the SDK)."""
         raise NotImplementedError
+
+    def close(self) -> None:
+        close = getattr(getattr(self, "client", None), "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - closing a pool that is gone already is not a failure
+                pass
 
 
 def _describe(error: BaseException) -> str:
@@ -171,7 +251,7 @@ class S3Bucket(_Prefixed):
         if unknown:
             raise BucketError(f"{self.url}: unknown query parameter {unknown[0]!r} (the engine refuses it too)")
         if q.get("role"):
-            raise Unsupported(f"{self.url}: assuming a role (`role=`) is left to the engine")
+            raise UnsupportedBackend(f"{self.url}: assuming a role (`role=`) is left to the engine")
         s3: dict[str, Any] = {}
         for key in ("use_path_style", "s3ForcePathStyle"):
             if q.get(key):
@@ -225,6 +305,14 @@ class S3Bucket(_Prefixed):
             if _code(e) in ("NoSuchKey", "404", "NotFound"):
                 return None
             raise self._fail("read", key, e) from None
+
+    def modified(self, key: str) -> float | None:
+        try:
+            return self.client.head_object(Bucket=self.name, Key=self.prefix + key)["LastModified"].timestamp()
+        except Exception as e:  # noqa: BLE001
+            if _code(e) in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise self._fail("stat", key, e) from None
 
     def write(self, key: str, data: bytes) -> None:
         try:
@@ -344,6 +432,16 @@ class AzureBucket(_Prefixed):
         except Exception as e:  # noqa: BLE001
             raise self._fail("read", key, e) from None
 
+    def modified(self, key: str) -> float | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return self.client.get_blob_client(self.prefix + key).get_blob_properties().last_modified.timestamp()
+        except ResourceNotFoundError:
+            return None
+        except Exception as e:  # noqa: BLE001
+            raise self._fail("stat", key, e) from None
+
     def write(self, key: str, data: bytes) -> None:
         try:
             self.client.upload_blob(self.prefix + key, data, overwrite=True)
@@ -410,6 +508,13 @@ class GCSBucket(_Prefixed):
         except Exception as e:  # noqa: BLE001
             raise self._fail("read", key, e) from None
 
+    def modified(self, key: str) -> float | None:
+        try:
+            blob = self.bucket.get_blob(self.prefix + key)
+        except Exception as e:  # noqa: BLE001
+            raise self._fail("stat", key, e) from None
+        return None if blob is None else (blob.updated.timestamp() if blob.updated else 0.0)
+
     def write(self, key: str, data: bytes) -> None:
         try:
             self.bucket.blob(self.prefix + key).upload_from_string(data)
@@ -450,13 +555,15 @@ def _google_credentials() -> Any:
 OBJECT_STORES: dict[str, type[_Prefixed]] = {"s3": S3Bucket, "azblob": AzureBucket, "gs": GCSBucket}
 
 
-def is_object_store(url: str) -> bool:
-    return urlparse(url).scheme in OBJECT_STORES
 
-
-def open_bucket(url: str) -> _Prefixed:
-    """The bucket a DIY backend URL names (s3://, azblob://, gs://); `Unsupported` for anything else."""
+def open_bucket(url: str) -> Bucket:
+    """The bucket for a backend URL; `UnsupportedBackend` for a scheme no bucket here reads."""
+    root = file_backend_dir(url)
+    if root is not None:
+        return FileBucket(url, root)
+    if urlparse(url).scheme in ("postgres", "postgresql"):
+        return PostgresBucket(url)
     kind = OBJECT_STORES.get(urlparse(url).scheme)
-    if kind is None:
-        raise Unsupported(f"{redact_url(url)}: not an object-store backend")
-    return kind(url)
+    if kind is not None:
+        return kind(url)
+    raise UnsupportedBackend(f"no native reader for {urlparse(url).scheme}:// backends")

@@ -3,8 +3,8 @@
 Owns turning a live customer (read with the typed client: the account, its
 gateway, the gateway's PBX link, the PBX roles, the Teams integration, the SSO
 identity provider and Azure AD Sync) into a new stack: `stacks/Pulumi.<name>.yaml`
-with the provider config (the client secret stored as a Pulumi secret through
-the Automation API, in a stack created with the passphrase provider) and a
+with the provider config (the client secret stored as a Pulumi secret by the
+engine, through the gateway, in a stack created with the passphrase provider) and a
 customer spec in the spec block format (spec names, not API enums) whose
 account block carries `adoptAccountId`. Every resource's create adopts the live
 object by its natural key, so the next `up` creates nothing and the following
@@ -29,29 +29,28 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from pulumi import automation as auto
-
-from ..client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
-                      PbxLink, PbxRole, TeamsIntegration)
-from ..customer.model import SpecError, parse_customer
-from ..plan import PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
-from ..resources import account as account_resource
-from ..resources import gateway as gateway_resource
-from ..resources import pbx_connection as pbx_resource
-from ..resources import role_assignment as roles_resource
-from ..resources import sso_scim_integration as sso_resource
-from ..resources import teams_integration as teams_resource
-from ..resources import LiveSso
-from ..wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
-from ..customer.rules import PBX_KINDS_BY_API, PBX_MODELS
-from .engine import run_pulumi
-from .errors import FleetError, usage
-from .stacks import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY, NAMESPACE, STACK_NAME, StackFile, discover_stacks
-from .workspace import Project
+from ...client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
+                       PbxLink, PbxRole, TeamsIntegration)
+from ...customer.model import SpecError, parse_customer
+from ...customer.rules import PBX_KINDS_BY_API, PBX_MODELS
+from ...plan import PBX_PASSWORD, SECRET_OF_BLOCK, TEAMS_SECRET  # noqa: F401 - one home: the plan
+from ...resources import account as account_resource
+from ...resources import gateway as gateway_resource
+from ...resources import pbx_connection as pbx_resource
+from ...resources import role_assignment as roles_resource
+from ...resources import sso_scim_integration as sso_resource
+from ...resources import teams_integration as teams_resource
+from ...resources import LiveSso
+from ...wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
+from ..engine.gateway import EngineFailed, Project, StackAlreadyExists
+from ..errors import FleetError, usage
+from ..stacks import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY, NAMESPACE, STACK_NAME, StackFile, discover_stacks
+from ..state.secrets import Passphrase, fleet_salt
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped", "failed"
+T = TypeVar("T")
 BLOCKS = ("account", "gateway", "pbx", "roles", "teams", "sso")
 
 
@@ -302,11 +301,9 @@ class Importer:
 
     # -- the work ------------------------------------------------------------------------------
     def _fleet_salt(self) -> str:
-        from .secrets import Passphrase, fleet_salt
-
         return fleet_salt(self.project.stacks_dir, Passphrase(self.project.env["PULUMI_CONFIG_PASSPHRASE"]))
 
-    def _call(self, fn: Any) -> Any:
+    def _call(self, fn: Callable[[CloudLink], T]) -> T:
         try:
             with CloudLink(self.config) as client:
                 return fn(client)
@@ -314,16 +311,11 @@ class Importer:
             raise FleetError(f"CloudLink at {self.config.endpoint}: {e}") from None
 
     def _set_secret(self, stack: str, key: str, value: str) -> None:
-        """`pulumi config set --secret` with the value on stdin, never on a command line (/proc/<pid>/cmdline).
-
-        The CLI reads a missing value from non-terminal stdin and drops one trailing newline: we add
-        one, so the stored value is exactly `value`.
-        """
-        done = run_pulumi(["config", "set", "--secret", key, "--stack", stack], self.project.dir, self.project.env,
-                          input=value + "\n")
-        if done.returncode != 0:
-            said = (done.stderr or done.stdout).strip().splitlines()
-            raise FleetError(f"setting {key}: {said[-1] if said else f'exit code {done.returncode}'}")
+        """`pulumi config set --secret`, the value on stdin (never on a command line)."""
+        try:
+            self.project.set_config(stack, key, value, secret=True)
+        except EngineFailed as e:
+            raise FleetError(f"setting {key}: {e.last_error}") from None
 
     def _write(self, live: LiveCustomer, stack: str) -> ImportResult:
         account = live.account
@@ -339,32 +331,32 @@ class Importer:
         stored = {key: self.secrets[key] for key in imported.needed_secrets if key in self.secrets}
         result.missing_secrets = [key for key in imported.needed_secrets if key not in stored]
         file = StackFile(self.project.stacks_dir, stack)
-        workspace = self.project.workspace()
         try:
             # Every fleet-written stack carries the fleet's one encryption salt (README, "Secrets"): the engine
             # keeps an encryptionsalt it finds in the stack file, and a scan derives one key for the fleet.
             file.save({"encryptionsalt": self._fleet_salt()})
-            created = auto.Stack.create(stack, workspace)
-        except auto.StackAlreadyExistsError:
+            self.project.init_stack(stack)
+        except StackAlreadyExists:
             file.path.unlink(missing_ok=True)
             result.status, result.reason = FAILED, (f"the backend already has a stack named {stack}; "
                                                     "choose another --name")
             return result
-        except auto.CommandError as e:
+        except EngineFailed as e:
             file.path.unlink(missing_ok=True)
-            result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
+            result.status, result.reason = FAILED, e.last_error[:300]
             return result
         try:
-            created.set_all_config({ENDPOINT_KEY: auto.ConfigValue(self.config.endpoint),
-                                    CLIENT_ID_KEY: auto.ConfigValue(self.config.client_id)})
+            self.project.set_config_all(stack, {ENDPOINT_KEY: self.config.endpoint,
+                                                CLIENT_ID_KEY: self.config.client_id})
             self._set_secret(stack, CLIENT_SECRET_KEY, self.config.client_secret)
             for key, value in stored.items():
                 self._set_secret(stack, f"{NAMESPACE}:{key}", value)
-        except (auto.CommandError, FleetError) as e:
-            result.status, result.reason = FAILED, str(e).strip().splitlines()[-1][:300]
+        except (EngineFailed, FleetError) as e:
+            reason = e.last_error if isinstance(e, EngineFailed) else str(e).strip().splitlines()[-1]
+            result.status, result.reason = FAILED, reason[:300]
             try:  # no half-configured stack left behind: a re-run creates it afresh
-                workspace.remove_stack(stack)
-            except auto.CommandError:
+                self.project.remove_stack(stack)
+            except EngineFailed:
                 pass
             return result
         header = (f"# Imported from CloudLink account {account.accountId} ({account.name}) by "

@@ -6,7 +6,7 @@ the state (the stack file's `encryptionsalt`, the checkpoint's
 `secrets_providers.state.salt`) is `v1:<base64 8-byte salt>:v1:<nonce>:<ciphertext of "pulumi">`;
 the key is PBKDF2-HMAC-SHA256(passphrase, salt, 1,000,000 iterations, 32 bytes);
 each value is `v1:<base64 12-byte nonce>:<base64 AES-256-GCM ciphertext+tag>`. In a
-checkpoint a secret property is `{SECRET_SIG: SECRET_KEY, "ciphertext": <value>}` whose
+checkpoint a secret property is `{SIG_KEY: SECRET_SIG, "ciphertext": <value>}` whose
 plaintext is the JSON of the property value.
 
 `Passphrase` derives each distinct salt's key at most once per process (PBKDF2
@@ -30,12 +30,22 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .checkpoint import SECRET_KEY, SECRET_SIG
+from ...pulumi_facts import is_secret
+from ..errors import FleetError
+from ..stacks import StackFile, discover_stacks
 
 ITERATIONS = 1_000_000
 KEY_BYTES = 32
 FLEET_SALT_FILE = ".fleet-encryptionsalt"  # in stacks/: the salt every fleet-written stack file carries
 
+
+KMS_PROVIDERS = ("awskms", "azurekeyvault", "gcpkms", "hashivault")  # secrets providers only the engine opens
+
+
+def kms_provider(secrets_provider: str | None) -> str | None:
+    """The cloud KMS secrets provider (`awskms`, ...) a stack's `secretsprovider` URL names, else None."""
+    scheme = secrets_provider.split("://", 1)[0] if secrets_provider else ""
+    return scheme if scheme in KMS_PROVIDERS else None
 
 class SecretsError(Exception):
     """Wrong passphrase, or a value this manager did not encrypt."""
@@ -106,7 +116,7 @@ class Passphrase:
     def reveal(self, state: str, value: Any) -> Any:
         """A checkpoint property value with every secret replaced by its (JSON-decoded) plaintext."""
         if isinstance(value, dict):
-            if value.get(SECRET_SIG) == SECRET_KEY:
+            if is_secret(value):
                 if "ciphertext" in value:
                     return json.loads(self.decrypt(state, value["ciphertext"]))
                 return self.reveal(state, value.get("plaintext") and json.loads(value["plaintext"]))
@@ -134,8 +144,6 @@ def fleet_salt(stacks_dir: Path, passphrase: Passphrase) -> str:
     path = stacks_dir / FLEET_SALT_FILE
     if path.is_file():
         return path.read_text().strip()
-    from .stacks import StackFile, discover_stacks
-
     state = None
     for name in discover_stacks(stacks_dir):
         try:
@@ -149,3 +157,16 @@ def fleet_salt(stacks_dir: Path, passphrase: Passphrase) -> str:
     stacks_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(state + "\n")
     return state
+
+
+def passphrase_from(env: dict[str, str]) -> Passphrase:
+    """The passphrase the engine would use: PULUMI_CONFIG_PASSPHRASE, else PULUMI_CONFIG_PASSPHRASE_FILE."""
+    if env.get("PULUMI_CONFIG_PASSPHRASE") is not None:
+        return Passphrase(env["PULUMI_CONFIG_PASSPHRASE"])
+    if env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
+        try:
+            return Passphrase(Path(env["PULUMI_CONFIG_PASSPHRASE_FILE"]).read_text().rstrip("\n"))
+        except OSError as e:
+            raise FleetError(f"PULUMI_CONFIG_PASSPHRASE_FILE: {e.strerror}") from None
+    raise FleetError("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the scan decrypts the "
+                     "stacks' secrets with it")

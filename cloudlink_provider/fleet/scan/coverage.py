@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from ..client import CloudLink
-from ..customer.model import CustomerSpec
-from ..resources import credentials_from_config, shared_client
+from ...client import CloudLink
+from ...customer.model import CustomerSpec
+from ...resources import credentials_from_config, shared_client
 
 ACCOUNT, GATEWAY, PBX, TEAMS, SSO = "account", "gateway", "pbx", "teams", "sso"
+
+
+class Config(Protocol):
+    """A stack's provider settings: what `configure()` reads (`get("cloudlink:endpoint")`)."""
+    def get(self, key: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -60,18 +65,17 @@ class Coverage:
         self.managed_names: dict[tuple[str, str], set[str]] = {}
         self.items: list[Unmanaged] = []
 
-    def _client(self, stack: Any) -> tuple[tuple[str, str], CloudLink]:
+    def _client(self, stack: Config) -> tuple[tuple[str, str], CloudLink]:
         config = credentials_from_config(stack)
         client = shared_client(config)
         key = (config.endpoint, config.client_id)  # one partner: one set of accounts
-        config = key  # type: ignore[assignment]
         with self._lock:
-            self.clients[config] = client
-            self.managed_ids.setdefault(config, set())
-            self.managed_names.setdefault(config, set())
-        return config, client
+            self.clients[key] = client
+            self.managed_ids.setdefault(key, set())
+            self.managed_names.setdefault(key, set())
+        return key, client
 
-    def managing(self, name: str, stack: Any, spec: CustomerSpec) -> None:
+    def managing(self, name: str, stack: Config, spec: CustomerSpec) -> None:
         """The stack's spec names this account (adopted by id, or by name on its first `up`)."""
         config, _ = self._client(stack)
         with self._lock:
@@ -89,7 +93,7 @@ class Coverage:
             if spec.account.adoptAccountId:
                 self.managed_ids[config].add(spec.account.adoptAccountId)
 
-    def owned(self, name: str, stack: Any, spec: CustomerSpec, refreshed: dict[str, tuple[str, dict]]) -> None:
+    def owned(self, name: str, stack: Config, spec: CustomerSpec, refreshed: dict[str, tuple[str, dict]]) -> None:
         """After the refresh: look for objects on the stack's account that it does not own."""
         if "account" not in refreshed:
             return  # not deployed (or deleted outside): nothing of it is live to compare against

@@ -1,8 +1,8 @@
-"""The project's engine processes and its view of its stack files.
+"""The one gateway to the engine.
 
 `run_engine` is driven against a stand-in `pulumi` (a script that reports how it was started and
 writes an event log the way the engine does), so these tests see exactly what the fleet gives every
-engine: its own session, a parent-death signal, the event log, and the Automation API's errors.
+engine: its own session, a parent-death signal, the event log, and typed errors carrying its output.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from cloudlink_provider.fleet.workspace import EngineRun, EngineStack, Project
+from cloudlink_provider.fleet.engine.gateway import (EngineFailed, EngineResult, EngineRun, Project, StackAlreadyExists,
+                                                     StackLocked, StackNotFound, engine_failed)
 
 FAKE_ENGINE = textwrap.dedent(f"""\
     #!{sys.executable}
@@ -56,7 +57,7 @@ def project(tmp_path, monkeypatch) -> Project:
     return project
 
 
-def started(result: auto.CommandResult) -> dict:
+def started(result: EngineResult) -> dict:
     return json.loads(result.stdout.splitlines()[0])
 
 
@@ -67,7 +68,7 @@ def test_an_engine_runs_in_its_own_session_dies_with_the_fleet_and_streams_its_e
         run.on_event(event)
         events.append(event)
 
-    result = EngineStack(project, "acme", run).up(on_event=on_event, parallel=4)
+    result = project.operate("up", "acme", run, on_event, parallel=4)
     engine = started(result)
     assert engine["sid"] == engine["pid"] != os.getsid(0)  # the terminal's Ctrl-C does not reach it
     assert engine["pdeathsig"] == signal.SIGKILL  # killed with the fleet, whatever killed the fleet
@@ -81,23 +82,44 @@ def test_an_engine_runs_in_its_own_session_dies_with_the_fleet_and_streams_its_e
     assert run.finished  # the summary closed the window in which Ctrl-C may be forwarded
 
 
-def test_preview_flags_follow_the_automation_api_keywords(project):
-    args = started(EngineStack(project, "acme").preview(diff=True, expect_no_changes=True, refresh=True))["args"]
+def test_operation_flags_follow_their_keywords(project):
+    args = started(project.operate("preview", "acme", diff=True, expect_no_changes=True, refresh=True))["args"]
     assert args[0] == "preview" and {"--diff", "--expect-no-changes", "--refresh"} <= set(args)
     assert "--event-log" not in args  # nobody listens: no log
-    args = started(EngineStack(project, "acme").refresh(clear_pending_creates=True, refresh=None))["args"]
+    args = started(project.operate("refresh", "acme", clear_pending_creates=True, refresh=None))["args"]
     assert args[:3] == ["refresh", "--yes", "--skip-preview"] and "--clear-pending-creates" in args
     assert "--refresh" not in args and args[args.index("--color") + 1] == "never"
     with pytest.raises(TypeError, match="target"):
-        EngineStack(project, "acme").destroy(target=["x"])  # an option we do not pass on is an error
+        project.operate("destroy", "acme", target=["x"])  # an option we do not pass on is an error
 
 
-def test_a_failed_engine_raises_the_automation_apis_command_error(project):
+def test_a_failed_engine_raises_a_typed_error_carrying_what_it_printed(project):
     project.env["FAKE_EXIT"] = "1"
     run = EngineRun("acme")
-    with pytest.raises(auto.CommandError) as failed:
-        EngineStack(project, "acme", run).refresh(on_event=lambda e: None)
-    assert "the update failed" in str(failed.value) and run.exit_codes == [1]
+    with pytest.raises(EngineFailed) as failed:
+        project.operate("refresh", "acme", run, lambda e: None)
+    assert failed.value.stderr == "error: the update failed\n" and failed.value.returncode == 1
+    assert json.loads(failed.value.stdout.splitlines()[0])["args"][0] == "refresh"
+    assert failed.value.error_lines == ["error: the update failed"] and run.exit_codes == [1]
+
+
+def test_the_engines_words_pick_the_error_type_once():
+    def said(stderr: str) -> type:
+        return type(engine_failed(EngineResult(("x",), "", stderr, 255)))
+
+    assert said("error: stack 'organization/p/acme' already exists") is StackAlreadyExists
+    assert said("error: no stack named 'acme' found") is StackNotFound
+    assert said("error: the stack is currently locked by 1 lock(s).") is StackLocked
+    assert said("error: the update failed") is EngineFailed
+
+
+def test_a_secret_goes_to_the_engine_on_stdin_never_on_its_command_line(project):
+    fake = Path(project.command)
+    fake.write_text(fake.read_text().replace("args = sys.argv[1:]",
+                                             "args = sys.argv[1:] + [sys.stdin.read()] if 'set' in sys.argv else "
+                                             "sys.argv[1:]"))
+    args = started(project.pulumi(["config", "set", "--secret", "k"], "acme", input="s3cret\n"))["args"]
+    assert args[-1] == "s3cret\n" and "s3cret" not in " ".join(args[:-1])
 
 
 def test_a_failure_handling_an_event_is_raised_by_the_caller_once_the_engine_has_exited(project):
@@ -107,26 +129,30 @@ def test_a_failure_handling_an_event_is_raised_by_the_caller_once_the_engine_has
         raise ValueError("cannot handle this event")
 
     with pytest.raises(ValueError, match="cannot handle"):
-        EngineStack(project, "acme", run).up(on_event=broken)
+        project.operate("up", "acme", run, broken)
     assert run.exit_codes == [0] and run.procs == []  # waited for, not left running
 
 
-def test_a_stack_is_created_once_and_then_just_used(project):
-    assert started(project.stack("acme").refresh())["args"][0] == "refresh"
+def test_a_stack_the_backend_has_is_not_initialised_again(project):
+    calls = []
+    command = project.command
+
+    def counting(args, *rest, **kw):
+        calls.append(args[0])
+        return original(args, *rest, **kw)
+
+    original = project.pulumi
+    project.pulumi = counting  # type: ignore[method-assign]
+    project.ensure_stack("acme")  # the backend has never seen it: `stack init`
+    assert calls == ["stack"]
     project.env["FAKE_STACK_EXISTS"] = "1"
-    stack = project.stack("acme")  # `stack init` says it exists: fine
-    assert isinstance(stack, EngineStack) and stack.name == "acme"
-
-
-def test_secret_keys_come_from_the_stack_file(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
-    (tmp_path / "stacks").mkdir()
-    (tmp_path / "stacks" / "Pulumi.acme.yaml").write_text(
-        "config:\n  cloudlink:clientId: partner\n  cloudlink:clientSecret:\n    secure: v1:abc\n"
-        "  cloudlink-fleet:pbxPassword:\n    secure: v1:def\n")
-    project = Project(tmp_path, (tmp_path / ".state").as_uri())
-    assert project.secret_keys("acme") == {"cloudlink:clientSecret", "cloudlink-fleet:pbxPassword"}
-    assert project.secret_keys("missing") == set()
+    project.ensure_stack("acme")  # still not in the backend (the stand-in writes nothing): `stack init` says it exists
+    assert calls == ["stack", "stack"]
+    checkpoint = Path(project.backend_url[len("file://"):]) / ".pulumi" / "stacks" / "acme.json"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_text('{"version": 3, "checkpoint": {"stack": "acme", "latest": null}}')
+    project.ensure_stack("acme")  # in the backend now: no process at all
+    assert calls == ["stack", "stack"] and project.command == command
 
 
 def test_no_module_imports_private_sdk_code():
@@ -159,7 +185,7 @@ def test_a_process_started_by_a_waiting_thread_dies_with_the_process_that_starte
 
     starter = textwrap.dedent(f"""\
         import subprocess, sys, threading
-        from cloudlink_provider.fleet.engine import die_with_parent
+        from cloudlink_provider.fleet.engine.env import die_with_parent
         def start():
             child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
                                      preexec_fn=die_with_parent())

@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..customer.model import CustomerSpec
-from ..plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
-from ..resources import CloudLinkProvider
+from ...customer.model import CustomerSpec
+from ...plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
+from ...pulumi_facts import DYNAMIC_PREFIX
+from ...resources import CloudLinkProvider
 
-TYPE_PREFIX = "pulumi-python:dynamic/"
-__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired"]
+TYPE_PREFIX = DYNAMIC_PREFIX
+__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired", "warnings"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,8 @@ def desired(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> dict[str
         out[name] = Planned(name, TYPE_PREFIX + planned.type, cls.PROVIDER, inputs, list(planned.depends_on),
                             (*cls.SECRET_INPUTS, *cls.SECRET_OUTPUTS))
     return out
+
+
+def warnings(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> list[str]:
+    """The warnings the program logs for this spec at every preview and up (readiness advisories)."""
+    return list(plan(spec, {k for k, v in secrets.items() if v}, stack).warnings)

@@ -17,9 +17,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .report import (CANCELLED, CHANGED, COLUMNS, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome,
-                     describe_resource, summary_line)
+from ..report import (CANCELLED, CHANGED, COLUMNS, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome,
+                     describe_resource, engine_lines, summary_line)
 
+PLAIN_ROWS = 100  # above this many customers the final table is plain text (rich tables measure every cell)
 STYLE = {UNCHANGED: "green", CHANGED: "cyan", DRIFTED: "yellow", FAILED: "red", CANCELLED: "magenta"}
 MARK = {UNCHANGED: "✓", CHANGED: "~", DRIFTED: "!", FAILED: "✗", CANCELLED: "■"}
 
@@ -100,6 +101,33 @@ class FleetView:
 
     # -- final report -------------------------------------------------------------------------
     def print_report(self, report: FleetReport) -> None:
+        if len(report.stacks) > PLAIN_ROWS:
+            self._print_plain(report)
+        else:
+            self._print_rich(report)
+        self._print_footer(report)
+
+    def _print_plain(self, report: FleetReport) -> None:
+        """A large fleet's table and changes as plain aligned text in one write: a rich table of a thousand
+        rows takes seconds to measure, which a whole-fleet preview cannot afford."""
+        head = ["customer", "status", *(label for _, label in COLUMNS), "drifted", "failure / notes"]
+        rows = [[s.stack, s.status, *(str(s.counts.get(op, 0)) for op, _ in COLUMNS),
+                 "yes" if s.status == DRIFTED else "",
+                 " / ".join((s.error or s.pending_note).strip().splitlines())] for s in report.stacks]
+        widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head) - 1)]
+        lines = [f"cloudlink fleet {report.operation}"]
+        for row in [head, *rows]:
+            cells = [c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths))]
+            lines.append("  ".join(cells + [row[-1]]).rstrip())
+        for s in report.stacks:
+            if s.resources:
+                lines.append(s.stack)
+                lines += [f"  {describe_resource(change)}" for change in s.resources]
+            if report.debug and s.detail:
+                lines += [f"{s.stack} failed (--debug):", s.detail.strip()]
+        self.console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+
+    def _print_rich(self, report: FleetReport) -> None:
         table = Table(title=f"cloudlink fleet {report.operation}")
         table.add_column("customer", no_wrap=True)
         table.add_column("status", no_wrap=True)
@@ -121,6 +149,8 @@ class FleetView:
             if report.debug and s.detail:
                 self.console.print(Text.assemble((s.stack, "bold"), " ", ("failed (--debug):", "red")))
                 self.console.print(s.detail.strip(), highlight=False, markup=False)
+
+    def _print_footer(self, report: FleetReport) -> None:
         if report.selected_by:
             self.console.print(f"stacks selected: {report.selected_by}", highlight=False, markup=False)
         if report.unmanaged:
@@ -130,7 +160,12 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
-        for stack, why in report.handed_to_engine.items():
+        for line in engine_lines(report):
+            self.console.print(line, highlight=False, markup=False, soft_wrap=True)
+        if report.rollout is not None:
+            for line in report.rollout.lines():
+                self.console.print(line, highlight=False, markup=False, soft_wrap=True)
+        for stack, why in (report.handed_to_engine.items() if not report.mode else ()):  # drift's hand-offs
             self.console.print(f"{stack}: {why}", highlight=False, markup=False)
         if report.checkpoints:
             self.console.print(f"checkpoints read {READERS.get(report.checkpoints, report.checkpoints)}",

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import ctypes
 import os
-import re
 import shutil
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urlparse
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from ...pulumi_facts import PACKAGE_ROOT
+from ..state.buckets import redact_url  # noqa: F401 - re-exported: the one redaction of a backend URL
+from ..state.buckets import file_backend_dir
+
+PROJECT_ROOT = PACKAGE_ROOT
 DEMO_PASSPHRASE = "cloudlink-demo"
 
 
@@ -37,15 +38,6 @@ def pulumi_binary(root: Path = PROJECT_ROOT) -> str:
     if not found:
         raise RuntimeError("the Pulumi engine is not built: run `make setup` (it builds .tools/bin/pulumi)")
     return found
-
-
-def file_backend_dir(url: str) -> Path | None:
-    """The directory a `file://` backend URL names (percent-decoded, query dropped, `~` expanded as the
-    engine does); None for other backends."""
-    parsed = urlparse(url)
-    if parsed.scheme != "file":
-        return None
-    return Path(unquote(parsed.netloc + parsed.path)).expanduser()
 
 
 def pulumi_env(root: Path = PROJECT_ROOT, backend_url: str | None = None,
@@ -78,8 +70,8 @@ def die_with_parent() -> Callable[[], None] | None:
     """A `preexec_fn` that makes the child get SIGKILL when this process dies (Linux PR_SET_PDEATHSIG).
 
     The signal fires when the *thread* that started the child exits, so the
-    child must be started by a thread that waits for it (as `subprocess.run`
-    and the fleet's `run_engine` do). If this process died before the prctl
+    child must be started by a thread that waits for it (as the gateway's
+    `run_engine` does). If this process died before the prctl
     took effect, the child exits at once. None (nothing to do) off Linux.
     """
     if _libc is None:
@@ -93,14 +85,6 @@ def die_with_parent() -> Callable[[], None] | None:
     return arm
 
 
-def run_pulumi(args: list[str], cwd: Path, env: dict[str, str], check: bool = False,
-               timeout: float = 600, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI; `input` (if given) is its stdin, the way to hand it a secret off the command line."""
-    cmd = [pulumi_binary(), *args, "--non-interactive"]
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=check,
-                          input=input, preexec_fn=die_with_parent())
-
-
 def fleet_env(project_dir: Path, backend_url: str | None = None,
               base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a fleet over `project_dir`: this install's engine, state in
@@ -108,6 +92,3 @@ def fleet_env(project_dir: Path, backend_url: str | None = None,
     return pulumi_env(PROJECT_ROOT, backend_url=backend_url, base=base, state_dir=project_dir / ".state")
 
 
-def redact_url(url: str) -> str:
-    """A backend URL fit for a report: any password replaced by `***`."""
-    return re.sub(r"^([a-z0-9+.-]+://[^/:@]*:)[^@/]*@", r"\1***@", url, flags=re.IGNORECASE)
