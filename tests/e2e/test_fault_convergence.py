@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .fleet_project import fleet, fleet_env, make_project, write_imported_stacks
+from testkit.fleet_project import fleet, fleet_env, make_project, write_imported_stacks
 
 pytestmark = pytest.mark.e2e
 
