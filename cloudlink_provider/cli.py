@@ -25,8 +25,11 @@ from .demo import EMULATOR_DB  # one database for `emulator serve` and `make dem
 from .fleet.errors import ExitCode, FleetError
 
 if TYPE_CHECKING:  # the fleet's rooms are imported when a command runs, not whenever the CLI starts
+    from datetime import date
+
     from .fleet.render.view import FleetView
     from .fleet.report import FleetReport
+    from .standards import Standards
 
 app = typer.Typer(help="Mitel CloudLink customers as code.", no_args_is_help=True, add_completion=False)
 
@@ -151,6 +154,7 @@ FLEET_EXIT_CODES = "\n".join([
     "2 = bad usage (unknown option, no stack matches, bad --shard, a bad rollout plan);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
+    "5 = standards: an alert or enforce standard is violated (no customer failed);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
 ])
 
@@ -361,11 +365,91 @@ def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Sh
 
     project = Project(project_dir, backend)
     names = select_stacks(project.stacks_dir, stacks, shard)
+    standards = _standards(project.stacks_dir)
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
-        report = drift(project, names, parallel, shard, view, fail_on_unmanaged)
+        report = drift(project, names, parallel, shard, view, fail_on_unmanaged,
+                       standards if standards.standards else None)
     report.debug = debug
     _finish(view, report, json_file, markdown_file)
+
+
+def _standards(stacks_dir: Path, refuse_expired_on: "date | None" = None) -> "Standards":
+    """The standards file, checked (exceptions against the stacks that exist); a bad one is exit 2."""
+    from .fleet.errors import usage
+    from .fleet.standards import fleet_standards
+    from .standards import StandardsError
+
+    try:
+        return fleet_standards(stacks_dir, refuse_expired_on)
+    except StandardsError as e:
+        raise usage(str(e)) from None
+
+
+STANDARDS_EXIT_CODES = "\n".join([
+    "Exit codes:",
+    "0 = no alert or enforce standard is violated (report-mode violations are listed only);",
+    "1 = a customer could not be checked (its spec or state could not be read), or the command could not run;",
+    "2 = bad usage, or a standards file that does not load (the one-line error names the file and the rule);",
+    "5 = an alert or enforce standard is violated, or an exception for one has expired;",
+    "130 = interrupted by Ctrl-C.",
+])
+
+
+@fleet_app.command("standards", epilog=STANDARDS_EXIT_CODES)
+def fleet_standards_command(
+        stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None,
+        project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
+        markdown_file: MarkdownOpt = None,
+        lint: Annotated[bool, typer.Option("--lint", help="only check stacks/standards.yaml (every rule parses, "
+                                           "every exception has a reason and a future expiry, names a standard "
+                                           "and a customer that exist); reads no state, asks CloudLink nothing")] = False,
+        on: Annotated[Optional[str], typer.Option("--on", metavar="YYYY-MM-DD", show_default=False,
+                                                  help="judge as of this day (default: today, UTC)")] = None) -> None:
+    """Check every customer against the standards in stacks/standards.yaml; exit 5 when an alert or enforce
+    standard is violated.
+
+    One process: the drift scan's reading of each stack's state and of CloudLink (GETs only), then the
+    evaluation: per customer its violations and alignment score, per standard how many customers follow it.
+    Built-in standards (Mitel's recommendations and the watches with dates) and the partner's own rules,
+    with exceptions that expire. `pulumi preview|up` evaluate the same standards through the policy pack
+    in policy/ (enforce = mandatory: `up` writes nothing for a customer that violates one).
+    """
+    from datetime import date, datetime, timezone
+
+    from .fleet.engine.gateway import Project
+    from .fleet.errors import usage
+    from .fleet.render.progress import ScanView
+    from .fleet.render.view import print_standards
+    from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL, scan_drift
+    from .fleet.stacks import select_stacks
+
+    try:
+        today = date.fromisoformat(on) if on else datetime.now(timezone.utc).date()
+    except ValueError:
+        raise usage(f"--on {on!r} is not a date like 2027-01-31") from None
+    project = Project(project_dir, backend)
+    standards = _standards(project.stacks_dir, today if lint else None)
+    out = consoles().out
+    if lint:
+        out.print(f"{standards.file}: {len(standards.standards)} standard(s), {len(standards.exceptions)} "
+                  "exception(s): ok", markup=False, highlight=False)
+        raise typer.Exit(0)
+    names = select_stacks(project.stacks_dir, stacks, shard)
+    view = ScanView(out, names, "standards (scan)", parallel or DEFAULT_SCAN_PARALLEL)
+    with view:
+        drift = scan_drift(project, names, parallel, shard, view, standards=standards, today=today,
+                           coverage_too=False)  # what no stack manages is drift's question, not a standard
+    report = drift.standards
+    print_standards(out, report)
+    if json_file:
+        report.write_json(json_file)
+    if markdown_file:
+        report.write_markdown(markdown_file)
+    code = int(ExitCode.INTERRUPTED) if drift.interrupted else report.exit_code
+    out.print(f"{len(report.customers)} customer(s), {sum(1 for c in report.customers if c.violations)} with "
+              f"violations; exit code {code}", markup=False, highlight=False)
+    raise typer.Exit(code)
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)

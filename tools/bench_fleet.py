@@ -1,5 +1,7 @@
 #!/usr/bin/env python
-"""Benchmark `cloudlink fleet drift`: the scan at 50, 200 and 1,000 full customers, `--engine` at 50.
+"""Benchmark `cloudlink fleet drift`: the scan at 50, 200 and 1,000 full customers, `--engine` at 50;
+and `cloudlink fleet standards` (every built-in standard on, plus partner rules and exceptions) on the
+same customers, right after each scan.
 
 Not a test: it measures and prints. Full customers are all six resources over the
 four PBX types (testkit/fleet_project.py `full_customer`), their stack files
@@ -25,6 +27,7 @@ how many were answered 429.
 
     .venv/bin/python tools/bench_fleet.py                       # 50, 200, 1000 + --engine at 50
     .venv/bin/python tools/bench_fleet.py --sizes 50 --engine-size 0
+    .venv/bin/python tools/bench_fleet.py --sizes 1000 --engine-size 0 --standards-only
 """
 
 from __future__ import annotations
@@ -67,6 +70,25 @@ wall = time.monotonic() - t
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"exit": proc.returncode, "wall_s": wall, "peak_rss_mb": r.ru_maxrss / 1024,
                   "cpu_s": r.ru_utime + r.ru_stime}))
+"""
+
+
+# Every built-in on, two partner rules (one over labels-free spec paths, one over a live fact) and two exceptions.
+STANDARDS = """
+standards:
+  sso-and-sync: {mode: alert}
+  teams-only-for-presence: {mode: report}
+  micollab-call-history: {mode: report}
+  pbx-user-capacity: {mode: alert, percent: 80}
+  role-holders: {mode: alert, warnAt: 900}
+  sso-certificate-expiry: {mode: alert, warnDays: 30}
+  pending-activation: {mode: report}
+rules:
+  - {id: gateway-names, title: Gateway names follow Site N, mode: report, require: {gateway.name: {matches: "Site [0-9]+"}}}
+  - {id: no-pending, title: Nobody pending activation, mode: report, require: {live.pendingUsers: {atMost: 0}}}
+exceptions:
+  - {standard: teams-only-for-presence, select: "!presence", reason: benchmark, expires: 2099-12-31}
+  - {standard: micollab-call-history, customer: bench-0002, reason: benchmark, expires: 2099-12-31}
 """
 
 
@@ -149,7 +171,8 @@ def journal(http: httpx.Client) -> dict[str, Any]:
             "rate_limited": sum(1 for r in data["items"] if r["status"] == 429)}
 
 
-def bench(size: int, engine: bool, workdir: Path) -> dict[str, Any]:
+def bench(size: int, engine: bool, workdir: Path, standards: bool = True,
+          drift: bool = True) -> list[dict[str, Any]]:
     with EmulatorServer(str(workdir / f"emulator-{size}-{engine}.db")) as emulator, \
             httpx.Client(base_url=emulator.url, timeout=60) as http:
         customers = full_customers(size, "Bench")
@@ -170,14 +193,29 @@ def bench(size: int, engine: bool, workdir: Path) -> dict[str, Any]:
             write_imported_stacks(project, rest, emulator.url)
             clone_state(project, templates, rest, emulator.url)
             setup += f" + create/clone {len(rest)} in {time.monotonic() - t:.0f}s"
-        http.delete("/_emulator/requests")
-        out = workdir / f"drift-{size}-{engine}.json"
-        args = [CLOUDLINK, "fleet", "drift", "--project-dir", str(project), "--json", str(out)]
-        result = measure(args + (["--engine"] if engine else []))
-        report = json.loads(out.read_text())
-        return {"mode": "--engine" if engine else "scan", "customers": size, **result, **journal(http),
-                "statuses": {k: v for k, v in report["totals"].items() if v and k != "stacks"},
-                "unmanaged": len(report.get("unmanaged") or []), "setup": setup}
+        rows = []
+        if drift or engine:
+            http.delete("/_emulator/requests")
+            out = workdir / f"drift-{size}-{engine}.json"
+            args = [CLOUDLINK, "fleet", "drift", "--project-dir", str(project), "--json", str(out)]
+            result = measure(args + (["--engine"] if engine else []))
+            report = json.loads(out.read_text())
+            rows.append({"mode": "--engine" if engine else "scan", "customers": size, **result, **journal(http),
+                         "statuses": {k: v for k, v in report["totals"].items() if v and k != "stacks"},
+                         "unmanaged": len(report.get("unmanaged") or []), "setup": setup})
+        if standards and not engine:
+            (project / "stacks" / "standards.yaml").write_text(STANDARDS)
+            http.delete("/_emulator/requests")
+            out = workdir / f"standards-{size}.json"
+            result = measure([CLOUDLINK, "fleet", "standards", "--project-dir", str(project), "--json", str(out)])
+            report = json.loads(out.read_text())
+            failed = sum(1 for c in report["customers"] if c["error"])
+            violations = sum(c["violations"] for c in report["customers"])
+            rows.append({"mode": "standards", "customers": size, **result, **journal(http),
+                         "statuses": {"failed": failed, "violations": violations,
+                                      **{s["id"]: f"{s['follow']}/{s['of']}" for s in report["standards"]}},
+                         "unmanaged": 0, "setup": setup})
+        return rows
 
 
 def main() -> None:
@@ -185,6 +223,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000], help="scan sizes")
     parser.add_argument("--engine-size", type=int, default=50, help="customers for --engine (0: skip)")
     parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it")
+    parser.add_argument("--standards-only", action="store_true",
+                        help="measure only `fleet standards` at the scan sizes (no drift run)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="cloudlink-bench-") as tmp:
@@ -193,9 +233,9 @@ def main() -> None:
             tmp = str(args.keep)
         runs = [(n, False) for n in args.sizes] + ([(args.engine_size, True)] if args.engine_size else [])
         for size, engine in runs:
-            row = bench(size, engine, Path(tmp))
-            print(f"{row['mode']} N={size}: {row['setup']}; drift {row['wall_s']:.1f}s", file=sys.stderr)
-            rows.append(row)
+            for row in bench(size, engine, Path(tmp), drift=not args.standards_only):
+                print(f"{row['mode']} N={size}: {row['setup']}; {row['wall_s']:.1f}s", file=sys.stderr)
+                rows.append(row)
     print(f"| mode | customers | exit | wall s | s/customer | CPU s | peak RSS MB | API calls | 429s | "
           f"by service | outcome |")
     print("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     USAGE = 2        # bad usage or input: unknown option, no stacks matched, bad --shard
     DRIFT = 3        # `drift` (or `preview --expect-no-changes`) found changes; no customer failed
     UNMANAGED = 4    # `drift --fail-on-unmanaged`: CloudLink has objects no stack manages; no drift, no failure
+    STANDARDS = 5    # `standards`: an alert or enforce standard is violated; no customer failed
     INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT) after cancelling what was running
 
 

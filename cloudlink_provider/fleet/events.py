@@ -95,6 +95,17 @@ def _props(state: Any, which: str) -> dict[str, Any]:
     return dict(getattr(state, which, None) or {}) if state is not None else {}
 
 
+@dataclass(frozen=True)
+class PolicyViolation:
+    """A policy pack's finding: `standard` is the policy's name (a standard's id); `level` mandatory or advisory."""
+    standard: str
+    level: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"standard": self.standard, "level": self.level, "message": self.message}
+
+
 class EventCollector:
     """Feed it every engine event of one operation (`collector(event)`); read the results after.
 
@@ -112,6 +123,7 @@ class EventCollector:
         self.error_urns: dict[str, str] = {}  # error message -> the URN of the resource it is about
         self.summary: dict[str, int] | None = None
         self._stack_ops: set[str] = set()  # the stack resource's own step, which the summary counts too
+        self.policies: list[PolicyViolation] = []  # what the standards' policy pack reported (policy/)
         self.activity = "starting"
 
     # -- masking ----------------------------------------------------------------------------
@@ -148,6 +160,12 @@ class EventCollector:
             elif event.summary_event is not None:
                 self.summary = {str(k): int(v) for k, v in (event.summary_event.resource_changes or {}).items()}
                 self.activity = "finishing"
+            elif event.policy_event is not None:
+                p = event.policy_event
+                text = ": ".join(line.strip() for line in ANSI.sub("", p.message or "").splitlines() if line.strip())
+                found = PolicyViolation(p.policy_name, p.enforcement_level, text)  # "<title>: <what is wrong>"
+                if found not in self.policies:
+                    self.policies.append(found)
 
     def _diagnostic(self, diag: Any) -> None:
         if diag.severity == "warning":

@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..standards import StandardsReport
 from .errors import ExitCode
-from .events import KNOWN_AFTER_UP, ResourceChange
+from .events import KNOWN_AFTER_UP, PolicyViolation, ResourceChange
 
 COMMENT_LIMIT = 65_536  # GitHub's limit on one issue or pull-request comment, in characters
 COMMENT_BUDGET = COMMENT_LIMIT - 2_000  # room for the workflow's own marker and link
@@ -55,6 +56,7 @@ class StackOutcome:
     notes: list[str] = field(default_factory=list)  # drift: what no drift check can see (scan/blind.py)
     detail: str | None = None  # everything the engine said about the failure: only with --debug
     users: dict[str, Any] | None = None  # the stack's `users` output (onboarded, activated, pending, pendingUsers)
+    policies: list[PolicyViolation] = field(default_factory=list)  # what the standards' policy pack said
     cannot_judge: str | None = None  # the scan: why it hands this customer to the engine (steps.py); None: judged
     engine: str | None = None  # who decided this row: `scan`, or why the engine ran (`the plan has changes`, ...)
     skipped: bool = False  # up: the scan found nothing to do, so the engine did not run
@@ -70,7 +72,8 @@ class StackOutcome:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
                 "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
-                "users": self.users, "durationSeconds": round(self.duration_s, 2)}
+                "users": self.users, "durationSeconds": round(self.duration_s, 2),
+                "policyViolations": [p.to_json() for p in self.policies]}
         data["warnings"] = self.warnings
         if self.engine is not None:
             data["decidedBy"] = self.engine
@@ -107,6 +110,7 @@ class FleetReport:
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
     checkpoints: str | None = None  # the scan: which reader read the checkpoints (state/checkpoint.py `source`)
     handed_to_engine: dict[str, str] = field(default_factory=dict)  # the scan: stack -> why the engine checked it
+    standards: StandardsReport | None = None  # the standards report evaluated beside drift by the scan, or None
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
 
@@ -143,6 +147,7 @@ class FleetReport:
             "selectedBy": self.selected_by,
             "checkpointReader": self.checkpoints,
             "handedToEngine": self.handed_to_engine,
+            **({"standards": self.standards.to_json()} if self.standards is not None else {}),
             **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
             **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
@@ -250,6 +255,8 @@ def markdown(report: FleetReport) -> str:
                   "| account | what | adopt with |", "|---|---|---|"]
         lines += [f"| {_cell(u.account_name)} | {_cell(u.description)} | `{_cell(u.command)}` |"
                   for u in report.unmanaged]
+    if report.standards is not None:
+        lines += ["", report.standards.to_markdown().replace("## ", "#### ", 1).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,12 @@
 // InstallDependencies is a no-op. Like Pulumi's own plugins it health-checks
 // the engine and ends, with the program it runs, once the engine is gone
 // (internal/enginewatch).
+//
+// RunPlugin runs a Python policy pack (`pulumi preview|up --policy-pack DIR`,
+// a PulumiPolicy.yaml with `runtime: python`): the engine asks the language
+// host of the pack's runtime to start it, as it does with Pulumi's official
+// host; the pack's `__main__.py` (pulumi-policy's PolicyPack) serves the
+// Analyzer protocol and prints its port, which we stream back to the engine.
 package main
 
 import (
@@ -20,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"github.com/cloudlink-fleet/tools/internal/enginewatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -172,4 +179,59 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run the Python executor: %v", err)}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// RunPlugin starts a plugin written in Python: the engine uses it for policy
+// packs (kind "analyzer"). The program directory's __main__.py is run with the
+// interpreter of the pack's `virtualenv` option (else PULUMI_PYTHON_CMD, else
+// python3), in the engine's working directory, with the engine's arguments and
+// environment; its output is streamed back and it dies with the request (the
+// engine cancels it when the run ends) or with this host.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
+	info := req.GetInfo()
+	dir := req.GetPwd()
+	if info != nil && info.GetProgramDirectory() != "" {
+		dir = info.GetProgramDirectory()
+	}
+	if dir == "" {
+		return fmt.Errorf("RunPlugin: no program directory")
+	}
+	args := append([]string{"-u", dir}, req.GetArgs()...)
+	cmd := exec.CommandContext(server.Context(), python(info), args...)
+	cmd.Dir = req.GetPwd()
+	if cmd.Dir == "" {
+		cmd.Dir = dir
+	}
+	cmd.Env = append(os.Environ(), req.GetEnv()...)
+	var mu sync.Mutex
+	send := func(r *pulumirpc.RunPluginResponse) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return server.Send(r)
+	}
+	cmd.Stdout = streamWriter(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+	})
+	cmd.Stderr = streamWriter(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+	})
+	code := 0
+	if err := enginewatch.Run(cmd); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return fmt.Errorf("could not run the Python plugin in %s: %w", dir, err)
+		}
+		code = exit.ExitCode()
+	}
+	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+// streamWriter sends each write (copied: the caller reuses its buffer) as one message.
+type streamWriter func([]byte) error
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	if err := w(append([]byte(nil), p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

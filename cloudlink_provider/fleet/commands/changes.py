@@ -2,8 +2,8 @@
 
 Owns the rule, and says which part of it picked the stacks:
 - shared code changed since REF (the program, the provider package, Pulumi.yaml,
-  `__main__.py`, pyproject.toml, tools/): every stack, because any of them may plan
-  differently now;
+  `__main__.py`, pyproject.toml, tools/, the standards file and the policy pack): every
+  stack, because any of them may plan (or be judged) differently now;
 - otherwise the stacks whose `stacks/Pulumi.<name>.yaml` changed (committed since REF,
   uncommitted, or new and untracked);
 - nothing changed: no stack.
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ..errors import usage
 
-SHARED = ("cloudlink_provider/", "Pulumi.yaml", "__main__.py", "pyproject.toml", "tools/")
+SHARED = ("cloudlink_provider/", "Pulumi.yaml", "__main__.py", "pyproject.toml", "tools/", "stacks/standards.yaml",
+          "policy/")
 
 
 def _git(project_dir: Path, *args: str) -> list[str]:

@@ -26,7 +26,7 @@ from ...pulumi_facts import is_secret
 from ..engine.env import redact_url
 from ..engine.gateway import EngineFailed, EngineResult, EngineRun, Project, StackLocked
 from ..errors import usage
-from ..events import Event, EventCollector
+from ..events import Event, EventCollector, PolicyViolation
 from ..failures import Diagnostic, engine_diagnostics, summarise
 from ..loop import Listener, NullListener, default_parallel, run_each
 from ..report import CANCELLED, CHANGED, DRIFTED, UNCHANGED, FleetReport, StackOutcome, status_of
@@ -234,14 +234,16 @@ def _operate(project: Project, name: str, run: EngineRun, options: RunOptions,
              on_event: Callable[[Event], None]) -> EngineResult:
     op = options.operation
     common: dict[str, Any] = {"color": "never", "parallel": ENGINE_PARALLEL}
+    pack = project.policy_pack()  # the standards, judged by the engine: enforce blocks before any write
     if op == "preview":
         return project.operate("preview", name, run, on_event, diff=True, refresh=options.refresh or None,
-                               expect_no_changes=options.expect_no_changes or None, **common)
+                               expect_no_changes=options.expect_no_changes or None, policy_pack=pack, **common)
     if op == "drift":
         return project.operate("preview", name, run, on_event, refresh=True, expect_no_changes=True, diff=True,
-                               **common)
+                               policy_pack=pack, **common)
     if op == "up":
-        return project.operate("up", name, run, on_event, refresh=options.refresh or None, **common)
+        return project.operate("up", name, run, on_event, refresh=options.refresh or None, policy_pack=pack,
+                               **common)
     if op == "refresh":
         return project.operate("refresh", name, run, on_event,
                                clear_pending_creates=options.clear_pending_creates or None, **common)
@@ -285,6 +287,7 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
     resources = collector.changes(include_refresh_only=options.operation == "refresh")
     outcome = StackOutcome(name, UNCHANGED, counts, resources,
                            warnings=list(collector.warnings) if options.operation in ("preview", "up") else [])
+    outcome.policies = list(collector.policies)
     # `--expect-no-changes` makes the engine fail when it plans changes: that is drift, not a failure
     expected_no_changes = (error is not None and options.drift_semantics and collector.summary is not None
                            and collector.has_changes() and not collector.errors)
@@ -297,4 +300,18 @@ def classify(name: str, options: RunOptions, collector: EventCollector, error: B
         outcome.error = "interrupted: " + short.splitlines()[0]
     elif failed:
         outcome.error, outcome.detail = failure(error, collector, name)  # type: ignore[arg-type]
+        blocking = [p for p in collector.policies if p.level == "mandatory"]
+        if blocking:  # an enforce standard stopped the engine before any write: say which, not "preview failed"
+            outcome.error = blocked_by(blocking)
     return outcome
+
+
+def blocked_by(policies: list[PolicyViolation]) -> str:
+    """One to three lines: the enforce standards that stopped this customer, and what to do."""
+    first = policies[0]
+    lines = [f"blocked by enforce standard {first.standard}: {first.message}"]
+    if len(policies) > 1:
+        lines.append(f"and {len(policies) - 1} more: " + ", ".join(p.standard for p in policies[1:]))
+    lines.append("what to do: change the spec, or add a reviewed exception (reason, expiry) in stacks/standards.yaml; "
+                 "nothing was written")
+    return "\n".join(lines)

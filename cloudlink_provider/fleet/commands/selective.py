@@ -58,7 +58,7 @@ def scan_preview(project: Any, names: list[str], options: RunOptions, listener: 
     listener = listener or NullListener()
     start = time.monotonic()
     report = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh,
-                  expect_no_changes=options.expect_no_changes)
+                  expect_no_changes=options.expect_no_changes, policy_pack=True)
     report.mode = SCAN
     reasons = {s.stack: s.cannot_judge for s in report.stacks if s.cannot_judge}
     for s in report.stacks:
@@ -82,7 +82,8 @@ def selective_up(project: Any, names: list[str], options: RunOptions, listener: 
         for s in report.stacks:
             s.engine = ALL
         return report
-    planned = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh, for_up=True)
+    planned = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh, for_up=True,
+                   policy_pack=True)
     reasons: dict[str, str] = {}
     for s in planned.stacks:
         if s.cannot_judge:
@@ -113,11 +114,11 @@ def selective_up(project: Any, names: list[str], options: RunOptions, listener: 
 
 
 def drift(project: Any, names: list[str], parallel: int | None = None, shard: str | None = None,
-          listener: Any = None, fail_on_unmanaged: bool = False) -> FleetReport:
+          listener: Any = None, fail_on_unmanaged: bool = False, standards: Any = None) -> FleetReport:
     """`cloudlink fleet drift`: the scan, and the engine's drift check for the customers it hands over."""
     listener = listener or NullListener()
     start = time.monotonic()
-    report = scan_drift(project, names, parallel, shard, listener, fail_on_unmanaged)
+    report = scan_drift(project, names, parallel, shard, listener, fail_on_unmanaged, standards)
     handed = [n for n in names if n in report.handed_to_engine]
     if handed and not report.interrupted:
         engine = Fleet(project, listener).run(handed, RunOptions("drift", min(default_parallel(), len(handed)),

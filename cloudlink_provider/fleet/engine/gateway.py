@@ -277,7 +277,8 @@ def _follow(path: Path, on_event: OnEvent, exited: threading.Event, failed: list
 
 # keyword -> the CLI's flag; a true value adds the flag, other values follow it
 FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
-         "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color"}
+         "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color",
+         "policy_pack": "--policy-pack"}
 COMMANDS = {"preview": ["preview"], "up": ["up", "--yes", "--skip-preview"],
             "refresh": ["refresh", "--yes", "--skip-preview"], "destroy": ["destroy", "--yes", "--skip-preview"]}
 
@@ -317,6 +318,14 @@ class Project:
         self._backend_lock, self._backend_ready = threading.Lock(), threading.Event()
         self._state: CheckpointReader | None = None
         self._state_lock = threading.Lock()
+
+    def policy_pack(self) -> str | None:
+        """The standards' policy pack (`policy/`) when the project has one and a standards file for it to judge
+        by; `preview`, `up` and `drift --engine` pass it (`--policy-pack`)."""
+        pack = self.dir / "policy"
+        if (pack / "PulumiPolicy.yaml").is_file() and (self.stacks_dir / "standards.yaml").is_file():
+            return str(pack)
+        return None
 
     # -- the gateway -----------------------------------------------------------------------------
     def pulumi(self, args: list[str], stack: str | None = None, run: EngineRun | None = None,

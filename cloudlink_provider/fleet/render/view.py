@@ -17,6 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ...standards import StandardsReport
+from ...standards.evaluate import EXCEPTED, EXPIRED
 from ..report import (CANCELLED, CHANGED, COLUMNS, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome,
                      describe_resource, engine_lines, summary_line)
 
@@ -123,6 +125,8 @@ class FleetView:
             if s.resources:
                 lines.append(s.stack)
                 lines += [f"  {describe_resource(change)}" for change in s.resources]
+            lines += [f"{s.stack} standard {p.standard} ({p.level}): {p.message}"
+                      for p in s.policies if p.level != "mandatory"]  # (mandatory ones are the failure itself)
             if report.debug and s.detail:
                 lines += [f"{s.stack} failed (--debug):", s.detail.strip()]
         self.console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
@@ -146,6 +150,10 @@ class FleetView:
                 self.console.print(Text(s.stack, style="bold"))
                 for change in s.resources:
                     self.console.print(f"  {describe_resource(change)}", highlight=False, markup=False)
+            for p in s.policies:
+                if p.level != "mandatory":  # (mandatory ones are the failure itself)
+                    self.console.print(Text.assemble((s.stack, "bold"), f" standard {p.standard} ({p.level}): ",
+                                                     p.message))
             if report.debug and s.detail:
                 self.console.print(Text.assemble((s.stack, "bold"), " ", ("failed (--debug):", "red")))
                 self.console.print(s.detail.strip(), highlight=False, markup=False)
@@ -160,6 +168,8 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        if report.standards is not None:
+            print_standards(self.console, report.standards)
         for line in engine_lines(report):
             self.console.print(line, highlight=False, markup=False, soft_wrap=True)
         if report.rollout is not None:
@@ -190,3 +200,28 @@ def _brief(outcome: StackOutcome) -> str:
     if outcome.status == DRIFTED and outcome.resources:
         return "; ".join(describe_resource(r) for r in outcome.resources)[:200]
     return ", ".join(changed)
+
+
+def print_standards(console: Console, report: StandardsReport) -> None:
+    """A standards.StandardsReport as two tables: per standard "N of M follow it", per customer its score and
+    violations (an expired exception says so)."""
+    table = Table(title=f"standards ({report.standards.file}, {report.today})")
+    for column, justify in (("standard", "left"), ("mode", "left"), ("follow it", "right"), ("source", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for s in report.standards.standards:
+        follow, of = report.tally(s)
+        table.add_row(Text(f"{s.title} ({s.id})"), s.mode, f"{follow:,} of {of:,}", Text(s.source))
+    console.print(table)
+    table = Table(title="alignment per customer")
+    for column, justify in (("customer", "left"), ("alignment", "right"), ("violations (and exceptions)", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for c in report.customers:
+        if c.error:
+            table.add_row(Text(c.customer), "-", Text(f"could not be checked: {c.error}", style="red"))
+            continue
+        lines = [f"{f.standard} ({f.mode}{', exception expired' if f.status == EXPIRED else ''}): {f.text()}"
+                 for f in c.violations]
+        lines += [f"{f.standard}: {f.text()}" for f in c.findings if f.status == EXCEPTED]
+        style = "red" if c.violations else ""
+        table.add_row(Text(c.customer), f"{c.score}%", Text("\n".join(lines) or "follows every standard", style=style))
+    console.print(table)

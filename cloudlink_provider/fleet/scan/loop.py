@@ -31,12 +31,14 @@ import base64
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
 from ...client import CloudLinkError
 from ...customer.model import SpecError, parse_customer
 from ...resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
+from ...standards import Standards
 from ..engine.env import redact_url
 from ..engine.gateway import Project
 from ..errors import FleetError
@@ -44,6 +46,7 @@ from ..events import EventCollector
 from ..loop import Listener, NullListener, run_each
 from ..report import CANCELLED, UNCHANGED, FleetReport, StackOutcome, status_of
 from ..stacks import CUSTOMER_KEY, StackConfig, StackFile, UnreadableStackFile, is_secure
+from ..standards import LiveReader, PolicyMirror, standards_of
 from ..state.checkpoint import Checkpoint, CheckpointError, CheckpointReader
 from ..state.errors import StateError
 from ..state.secrets import Passphrase, SecretsError, kms_provider, passphrase_from
@@ -97,7 +100,8 @@ class Scanner:
                  passphrase: Passphrase, listener: Listener | None = None, parallel: int = DEFAULT_SCAN_PARALLEL,
                  shard: str | None = None, coverage: Coverage | None = None, refresh: bool = True,
                  operation: str = "drift", expect_no_changes: bool = False, for_up: bool = False,
-                 observe: Callable[[str, str, str, dict[str, Any]], None] | None = None):
+                 observe: Callable[[str, str, str, dict[str, Any]], None] | None = None,
+                 live: LiveReader | None = None, policies: PolicyMirror | None = None):
         self.project = project
         self.stacks_dir = stacks_dir
         self.backend_url = backend_url
@@ -112,6 +116,8 @@ class Scanner:
         self.expect_no_changes = expect_no_changes
         self.for_up = for_up
         self.observe = observe
+        self.live = live  # collecting each customer's live facts for the standards, or None
+        self.policies = policies  # the standards' policy pack as the engine would run it (preview, up), or None
         self._cancelled = threading.Event()
         self._kms: dict[str, str] = {}  # stack -> why the engine must check it (its secrets provider)
         self._providers: dict[str, type[CloudLinkProvider]] = {}
@@ -158,6 +164,10 @@ class Scanner:
             users, provider_changes = self._scan(name, stack, checkpoint, collector)
             judge = cannot_judge(checkpoint, provider_changes, self.for_up)
             error = None
+            if self.policies is not None:
+                found, blocked = self.policies.judge(name, stack.config)
+                collector.policies.extend(found)
+                judge = judge or blocked
         except Judged as e:  # the engine would fail it the same way
             error = str(e)
         except (StackFailed, CheckpointError, SecretsError) as e:
@@ -174,6 +184,7 @@ class Scanner:
                                collector.counts(), collector.changes(), error=error,
                                notes=write_only_notes(file.spec(), name) if self.refresh else [], users=users,
                                warnings=[] if self.refresh else list(collector.warnings), cannot_judge=judge)
+        outcome.policies = list(collector.policies)
         outcome.duration_s = time.monotonic() - start
         return outcome
 
@@ -258,6 +269,11 @@ class Scanner:
             refreshed = saved(checkpoint, plan, reveal, provider_for)
         if self.coverage is not None:
             self.coverage.owned(name, stack, spec, {n: (r.id, r.outputs) for n, r in refreshed.items()})
+        if self.live is not None and self.refresh:
+            activity("reading live facts for the standards")
+            client = next(iter(refreshed.values())).provider.client if refreshed else None
+            self.live.observe(name, stack.config, spec, {n: (r.inputs, r.outputs) for n, r in refreshed.items()},
+                              client)
         provider_changes = preview(name, self.project, stack.config, stack.secure_keys, checkpoint, plan, refreshed,
                                    reveal, provider_for, collector, activity)
         onboarding = refreshed.get("users")  # issue 11: pending activations, as CloudLink says now
@@ -265,20 +281,30 @@ class Scanner:
 
 
 def scan_drift(project: Project, names: list[str], parallel: int | None = None, shard: str | None = None,
-               listener: Listener | None = None, fail_on_unmanaged: bool = False) -> FleetReport:
-    """`cloudlink fleet drift` as a scan over `project`: the report, with coverage."""
+               listener: Listener | None = None, fail_on_unmanaged: bool = False, standards: Standards | None = None,
+               today: date | None = None, coverage_too: bool = True) -> FleetReport:
+    """`cloudlink fleet drift` as a scan over `project`: the report, with coverage (unless `coverage_too` is
+    False: `fleet standards` needs none), and with `standards` the standards report beside it
+    (`report.standards`)."""
     try:
         reader = project.state
     except StateError as e:
         raise FleetError(str(e)) from None
-    coverage = Coverage()
+    coverage = Coverage() if coverage_too else None
+    live = LiveReader() if standards is not None else None
     scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase_from(project.env),
-                      listener, parallel or DEFAULT_SCAN_PARALLEL, shard, coverage)
+                      listener, parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, live=live)
     try:
         report = scanner.run(names)
     finally:
         project.close()
+    if live is not None and standards is not None:
+        failed = {s.stack: s.error or s.status for s in report.stacks
+                  if s.stack not in live.customers and s.stack not in live.errors}
+        report.standards = standards_of(standards, live, failed, today)
     report.fail_on_unmanaged = fail_on_unmanaged
+    if coverage is None:
+        return report
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job
         try:
             coverage.partner_accounts()
@@ -290,16 +316,19 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
 
 def scan(project: Project, names: list[str], listener: Listener | None = None, parallel: int | None = None,
          shard: str | None = None, refresh: bool = False, operation: str = "preview", expect_no_changes: bool = False,
-         for_up: bool = False, observe: Callable[[str, str, str, dict[str, Any]], None] | None = None) -> FleetReport:
+         for_up: bool = False, observe: Callable[[str, str, str, dict[str, Any]], None] | None = None,
+         policy_pack: bool = False) -> FleetReport:
     """The scan over `names` without coverage (a preview, the plan before `up`, a rollout's health gate):
-    a report whose rows carry `cannot_judge`."""
+    a report whose rows carry `cannot_judge`. `policy_pack`: when the project has the standards' policy pack
+    (which the engine would run), each row carries its findings too (standards.PolicyMirror)."""
     try:
         reader = project.state
     except StateError as e:
         raise FleetError(str(e)) from None
     scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase_from(project.env),
                       listener, parallel or DEFAULT_SCAN_PARALLEL, shard, refresh=refresh, operation=operation,
-                      expect_no_changes=expect_no_changes, for_up=for_up, observe=observe)
+                      expect_no_changes=expect_no_changes, for_up=for_up, observe=observe,
+                      policies=PolicyMirror(project.stacks_dir) if policy_pack and project.policy_pack() else None)
     try:
         return scanner.run(names)
     finally:

@@ -41,9 +41,9 @@ def engine(monkeypatch):
 
 def scanned(monkeypatch, outcomes: list[StackOutcome], seen: dict | None = None):
     def scan(project, names, listener=None, parallel=None, shard=None, refresh=False, operation="preview",
-             expect_no_changes=False, for_up=False, observe=None):
+             expect_no_changes=False, for_up=False, observe=None, policy_pack=False):
         if seen is not None:
-            seen.update(refresh=refresh, for_up=for_up, operation=operation)
+            seen.update(refresh=refresh, for_up=for_up, operation=operation, policy_pack=policy_pack)
         return FleetReport(operation, "file:///s", [o for o in outcomes if o.stack in names])
     monkeypatch.setattr(selective, "scan", scan)
 
@@ -58,7 +58,8 @@ def test_up_runs_the_engine_only_for_changes_failures_and_customers_the_scan_can
     names = ["a-same", "b-changed", "c-invalid", "d-pending", "e-same"]
     report = selective.selective_up(SimpleNamespace(), names, RunOptions("up"))
     assert engine.ran == [["b-changed", "c-invalid", "d-pending"]]
-    assert seen == {"refresh": False, "for_up": True, "operation": "preview"}
+    assert seen == {"refresh": False, "for_up": True, "operation": "preview",
+                    "policy_pack": True}  # the standards' policy pack mirrored, as the engine would run it
     rows = {s.stack: s for s in report.stacks}
     assert [s.stack for s in report.stacks] == names
     assert report.skipped_unchanged == 2 and rows["a-same"].skipped and rows["a-same"].engine == "scan"

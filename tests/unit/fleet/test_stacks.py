@@ -56,7 +56,8 @@ def test_stack_files_have_one_reader_and_writer():
                if re.search(r"^\s*(import yaml|from yaml)", p.read_text(), re.MULTILINE)}
     assert readers == {"fleet/stacks.py",
                        "pulumi_facts.py",          # Pulumi.yaml: the project's name, read once
-                       "fleet/state/layout.py"}    # the backend's .pulumi/meta.yaml
+                       "fleet/state/layout.py",    # the backend's .pulumi/meta.yaml
+                       "standards/model.py"}       # stacks/standards.yaml, which is no stack file
 
 
 def test_a_stack_file_reads_its_spec_secure_keys_and_salt_and_writes_leading_keys_first(tmp_path):
