@@ -468,8 +468,12 @@ class GCSBucket(_Prefixed):
 
     def __init__(self, url: str):
         super().__init__(url)
-        from google.auth.credentials import AnonymousCredentials
-        from google.cloud import storage
+        import warnings
+
+        with warnings.catch_warnings():  # google.api_core's notice about Python 3.11's end of life: not the partner's
+            warnings.filterwarnings("ignore", "You are using a Python version", FutureWarning)
+            from google.auth.credentials import AnonymousCredentials
+            from google.cloud import storage
 
         q = _query(url)
         unknown = sorted(set(q) - GCS_PARAMS)
