@@ -1,6 +1,8 @@
 """The Pulumi program: registers what `cloudlink_provider.plan` says one stack's customer spec wants.
 
-Reads `cloudlink-fleet:customer` from the stack config and validates it (a bad
+Reads the stack's own layer (`cloudlink-fleet:customer`, `:profiles`, `:labels`)
+from the stack config and the fleet file (`stacks/fleet.yaml`), layers them with the
+one merge (`customer.layers.effective`) and validates the effective spec (a bad
 spec stops the preview before any resource is registered, let alone written),
 asks the pure plan for the resources, then registers each one in order,
 turning the plan's references into Pulumi outputs (`Ref` -> the other
@@ -10,23 +12,31 @@ nothing itself: anything that needs "what the spec wants" calls the plan.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from .customer.model import CustomerSpec, SpecError, parse_customer
+from .customer.layers import LayerError, effective, validated
+from .customer.model import CustomerSpec, SpecError
+from .fleetfile import CUSTOMER_KEY, LABELS_KEY, PROFILES_KEY, FleetFile, FleetFileError, customer_layer, stacks_dir_of
 from .plan import RESOURCE_TYPES, SECRET_OF_BLOCK, Join, MissingSecret, Plan, Ref, SecretRef, plan
 
 
-def load_spec(config: pulumi.Config | None = None) -> CustomerSpec:
+def load_spec(config: pulumi.Config | None = None, project_dir: Path | None = None) -> CustomerSpec:
+    """This stack's effective customer spec: the fleet file's layers under the stack's own, validated."""
     config = config or pulumi.Config()
+    stack = pulumi.get_stack()
+    stacks_dir = stacks_dir_of(project_dir or Path.cwd())
     raw = config.get_object("customer")
+    file = f"{stacks_dir.name}/Pulumi.{stack}.yaml"
     if raw is None:
-        raise pulumi.RunError("this stack has no customer spec: set `cloudlink-fleet:customer` in "
-                              f"stacks/Pulumi.{pulumi.get_stack()}.yaml")
+        raise pulumi.RunError(f"this stack has no customer spec: set `cloudlink-fleet:customer` in {file}")
+    layer = customer_layer(stack, {CUSTOMER_KEY: raw, PROFILES_KEY: config.get_object("profiles"),
+                                   LABELS_KEY: config.get_object("labels")}, file)
     try:
-        return parse_customer(raw)
-    except SpecError as e:
+        return validated(effective(FleetFile(stacks_dir).read().fleet, layer))
+    except (SpecError, LayerError, FleetFileError) as e:
         raise pulumi.RunError(str(e)) from None
 
 

@@ -74,8 +74,13 @@ def stack_urn(stack: str, project: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def project_name(project_dir: Path = PACKAGE_ROOT) -> str:
-    """The `name` in `project_dir/Pulumi.yaml`, read once per directory; raises when there is none."""
+def project_name(project_dir: Path | None = None) -> str:
+    """The `name` in `project_dir/Pulumi.yaml`, read once per directory; raises when there is none.
+
+    Without a directory: the project this package ships in, else (the package installed elsewhere, as
+    an upgrade or a wheel) the project the engine runs the program in, its working directory."""
+    if project_dir is None:
+        project_dir = PACKAGE_ROOT if (PACKAGE_ROOT / "Pulumi.yaml").is_file() else Path.cwd()
     path = Path(project_dir) / "Pulumi.yaml"
     try:
         name = (yaml.safe_load(path.read_text()) or {}).get("name")

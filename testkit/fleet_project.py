@@ -3,9 +3,9 @@
 A copy of Pulumi.yaml and the entry point (with the repository's virtualenv
 linked in), one `stacks/Pulumi.<name>.yaml` per customer pointed at a given
 emulator, and its own `file://` state folder. Generated customers are
-account-only and reuse one sample stack's encryption salt and its encrypted
-client secret (same demo passphrase), so no engine call is needed to make
-them. It starts nothing itself.
+account-only full stack files that reuse the samples' fleet file's encryption
+salt and encrypted client secret (same demo passphrase), so no engine call is
+needed to make them. It starts nothing itself.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from typing import Any
 
 from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, PROJECT_ROOT
 from cloudlink_provider.fleet.stacks import CUSTOMER_KEY, StackFile
+from cloudlink_provider.fleetfile import PROFILES_KEY
+
+from .samples import copy_fleet_file, fleet_client_secret, sample_spec_raw
 
 CLOUDLINK = str(PROJECT_ROOT / ".venv" / "bin" / "cloudlink")
 SAMPLE = StackFile(PROJECT_ROOT / "stacks", "acme-iberia")
@@ -45,22 +48,21 @@ def make_project(root: Path, endpoint: str, customers: dict[str, dict[str, Any]]
         for path in (PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"):
             name = path.name[len("Pulumi."):-len(".yaml")]
             data = StackFile(PROJECT_ROOT / "stacks", name).load()
-            data["config"]["cloudlink:endpoint"] = endpoint
             data["config"][CUSTOMER_KEY] = {"account": data["config"][CUSTOMER_KEY]["account"]}
+            data["config"].pop(PROFILES_KEY, None)  # the account alone: no profile adds SSO
             StackFile(root / "stacks", name).save(data)
-    sample = SAMPLE.load()
+        copy_fleet_file(root, endpoint, provider_only=True)  # account-only: no PBX default either
     for name, spec in (customers or {}).items():
-        write_stack(root, name, spec, endpoint, sample)
+        write_stack(root, name, spec, endpoint)
     return root
 
 
-def write_stack(root: Path, name: str, spec: dict[str, Any], endpoint: str,
-                sample: dict[str, Any] | None = None) -> Path:
-    sample = sample or SAMPLE.load()
+def write_stack(root: Path, name: str, spec: dict[str, Any], endpoint: str) -> Path:
+    salt, client_secret = fleet_client_secret()  # acme-iberia's salt: its pbxPassword opens with it too
     file = StackFile(root / "stacks", name)
-    file.save({"encryptionsalt": sample["encryptionsalt"],
+    file.save({"encryptionsalt": salt,  # a full stack file: provider settings of its own, no fleet file needed
                "config": {"cloudlink:endpoint": endpoint, "cloudlink:clientId": "demo-partner",
-                          "cloudlink:clientSecret": sample["config"]["cloudlink:clientSecret"], CUSTOMER_KEY: spec}})
+                          "cloudlink:clientSecret": client_secret, CUSTOMER_KEY: spec}})
     return file.path
 
 
@@ -101,7 +103,7 @@ PBX_PASSWORD, TEAMS_SECRET = "pbx-pass-0001", "teams-secret-0001"
 
 def full_customer(i: int, prefix: str = "Full") -> dict[str, Any]:
     pbx_type, gateway_type, role, teams_mode = FULL_KINDS[i % len(FULL_KINDS)]
-    sso = SAMPLE.spec()["sso"]
+    sso = sample_spec_raw("acme-iberia")["sso"]
     spec: dict[str, Any] = {
         "account": {"name": f"{prefix} {i:04d}", "domain": f"{prefix.lower()}{i:04d}.example",
                     "languageCode": LANGUAGES[i % len(LANGUAGES)]},

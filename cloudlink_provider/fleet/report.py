@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..standards import StandardsReport
+from . import describe
 from .errors import ExitCode
 from .events import KNOWN_AFTER_UP, PolicyViolation, ResourceChange
 
@@ -61,6 +62,12 @@ class StackOutcome:
     engine: str | None = None  # who decided this row: `scan`, or why the engine ran (`the plan has changes`, ...)
     skipped: bool = False  # up: the scan found nothing to do, so the engine did not run
     warnings: list[str] = field(default_factory=list)  # preview/up: the program's warnings (readiness advisories)
+    labels: dict[str, str] = field(default_factory=dict)  # the customer's labels (fleet file profiles + its own)
+    picked_by: str | None = None  # preview --changed-since: why this customer was picked
+
+    @property
+    def labels_text(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
 
     @property
     def pending_note(self) -> str:
@@ -71,9 +78,12 @@ class StackOutcome:
     def to_json(self, debug: bool = False) -> dict[str, Any]:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
-                "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
-                "users": self.users, "durationSeconds": round(self.duration_s, 2),
+                "resources": [{**r.to_json(), "description": describe_resource(r)} for r in self.resources],
+                "error": self.error, "notes": self.notes,
+                "users": self.users, "labels": self.labels, "durationSeconds": round(self.duration_s, 2),
                 "policyViolations": [p.to_json() for p in self.policies]}
+        if self.picked_by is not None:
+            data["pickedBy"] = self.picked_by
         data["warnings"] = self.warnings
         if self.engine is not None:
             data["decidedBy"] = self.engine
@@ -107,9 +117,12 @@ class FleetReport:
     unmanaged: list[Unmanaged] | None = None  # found by the scan (scan/coverage.py); None: not looked for
     fail_on_unmanaged: bool = False
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
+    spec_changes: dict[str, list[str]] = field(default_factory=dict)  # --changed-since: effective spec diffs
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
     checkpoints: str | None = None  # the scan: which reader read the checkpoints (state/checkpoint.py `source`)
     handed_to_engine: dict[str, str] = field(default_factory=dict)  # the scan: stack -> why the engine checked it
+    coverage_errors: list[str] = field(default_factory=list)  # drift: account listings that failed (a section)
+    warnings: list[str] = field(default_factory=list)  # run-wide warnings (the public demo passphrase in use)
     standards: StandardsReport | None = None  # the standards report evaluated beside drift by the scan, or None
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
@@ -123,11 +136,11 @@ class FleetReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes);
-        4 unmanaged objects found with --fail-on-unmanaged; else 0."""
+        """130 interrupted; 1 any customer (or the coverage listing) failed; 3 drift found (drift /
+        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED) or (self.rollout is not None and self.rollout.failed):
+        if self.count(FAILED) or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
@@ -147,6 +160,9 @@ class FleetReport:
             "selectedBy": self.selected_by,
             "checkpointReader": self.checkpoints,
             "handedToEngine": self.handed_to_engine,
+            "coverageErrors": self.coverage_errors,
+            "warnings": self.warnings,
+            "specChanges": self.spec_changes,
             **({"standards": self.standards.to_json()} if self.standards is not None else {}),
             **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
@@ -186,10 +202,11 @@ def describe_resource(change: ResourceChange) -> str:
         head += " (takes over what CloudLink has; creates nothing it finds)"
     if change.deleted_outside:
         return f"{head} [deleted outside Pulumi]"
-    parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
+    parts = describe.field_texts(change.type, change.op, change.fields, change.inputs, change.old_inputs)
+    parts += describe.notes(change.type, change.op, change.fields, change.inputs)
     text = f"{head} " + ", ".join(parts) if parts else head
     if change.outside:
-        text += " [changed outside Pulumi: " + ", ".join(f.field for f in change.outside) + "]"
+        text += " [" + describe.outside_text(change.type, change.outside) + "]"
     return text
 
 
@@ -219,19 +236,46 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def same_changes(stacks: list[StackOutcome]) -> tuple[list[tuple[list[str], list[str]]], set[str]]:
+    """Customers whose planned changes read exactly alike, grouped: ([(change lines, customers)], the others).
+
+    A thousand identical rows are unreadable; a change to a fleet default is one change on many customers."""
+    by_change: dict[tuple[str, ...], list[str]] = {}
+    for s in stacks:
+        if s.resources and not s.error:
+            by_change.setdefault(tuple(describe_resource(r) for r in s.resources), []).append(s.stack)
+    groups = [(list(k), v) for k, v in by_change.items() if len(v) > 1]
+    grouped = {n for _, names in groups for n in names}
+    return groups, {s.stack for s in stacks if s.stack not in grouped}
+
+
+def spec_change_groups(spec_changes: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
+    """Customers whose effective spec changed identically, grouped, the largest group first."""
+    by_change: dict[tuple[str, ...], list[str]] = {}
+    for name, changes in spec_changes.items():
+        by_change.setdefault(tuple(changes), []).append(name)
+    return sorted(((list(k), v) for k, v in by_change.items()), key=lambda g: -len(g[1]))
+
+
 def markdown(report: FleetReport) -> str:
     """A report fit for a pull-request comment: a summary line, a table, details per changed customer."""
     title = f"cloudlink fleet {report.operation}"
     lines = [f"### {title}", "", f"**{summary_line(report)}** · exit code {int(report.exit_code)}"
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
-             "", "| customer | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
-             "|---|---|" + "--:|" * len(COLUMNS) + "---|"]
+             "", "| customer | labels | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
+             "|---|---|---|" + "--:|" * len(COLUMNS) + "---|"]
     for s in report.stacks:
         notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
-        lines.append(f"| `{s.stack}` | {_ICONS.get(s.status, '')} {s.status} | " + " | ".join(counts)
-                     + f" | {_cell(notes)} |")
-    detailed = [s for s in report.stacks if s.resources or s.error or s.warnings]
+        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {s.status} | "
+                     + " | ".join(counts) + f" | {_cell(notes)} |")
+    grouped, alone = same_changes(report.stacks)
+    for change_lines, names in grouped:
+        lines += ["", f"**The same change on {len(names)} customers:**", ""]
+        lines += [f"- {_cell(line)}" for line in change_lines]
+        lines += ["", f"<details><summary>the {len(names)} customers</summary>", "",
+                  ", ".join(f"`{n}`" for n in names), "", "</details>"]
+    detailed = [s for s in report.stacks if (s.resources and s.stack in alone) or s.error or s.warnings]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
         lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
@@ -250,6 +294,18 @@ def markdown(report: FleetReport) -> str:
         lines += ["", f"#### {_cell(rollout[0])}", ""] + [f"- {_cell(line.strip())}" for line in rollout[1:]]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.warnings:
+        lines += [""] + [f"> ⚠️ {_cell(w)}" for w in report.warnings]
+    if report.coverage_errors:
+        lines += ["", "#### Coverage could not be listed", ""] + [f"- {_cell(e)}" for e in report.coverage_errors]
+    for changes, names in spec_change_groups(report.spec_changes):
+        what = "; ".join(f"`{_cell(c)}`" for c in changes)
+        if len(names) == 1:
+            lines += ["", f"Effective spec change on `{names[0]}`: {what}"]
+        else:
+            lines += ["", f"**The same change on {len(names)} customers:** {what}", "",
+                      f"<details><summary>the {len(names)} customers</summary>", "",
+                      ", ".join(f"`{n}`" for n in names), "", "</details>"]
     if report.unmanaged:
         lines += ["", f"#### In CloudLink, managed by no stack ({len(report.unmanaged)})", "",
                   "| account | what | adopt with |", "|---|---|---|"]
@@ -294,4 +350,8 @@ def summary_markdown(report: FleetReport, full_name: str, full_length: int, list
         lines += [""] + [f"- {_cell(line.strip())}" for line in report.rollout.lines()]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.warnings:  # run-wide warnings (the public demo passphrase) are never cut
+        lines += [""] + [f"> ⚠️ {_cell(w)}" for w in report.warnings]
+    if report.coverage_errors:
+        lines += ["", "#### Coverage could not be listed", ""] + [f"- {_cell(e)}" for e in report.coverage_errors]
     return "\n".join(lines) + "\n"

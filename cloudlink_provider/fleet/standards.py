@@ -1,7 +1,8 @@
 """The fleet's side of the standards: each customer as (name, labels, effective spec), and its live facts.
 
-Owns how the fleet hands customers to `cloudlink_provider.standards`: the spec and
-labels from the stack file (`StackFile`, the one reader of stack files), and, during
+Owns how the fleet hands customers to `cloudlink_provider.standards`: the effective spec
+and labels (the stack file layered over the fleet file, `layering.py`, the program's own
+merge; the stack file alone only where no project folder is given), and, during
 the drift scan, the live facts the standards' watches need, taken from what the
 scan's refresh already read (the SSO certificate, the onboarded users) plus two
 GETs where nothing read them yet (the account's role holders; the users' creation
@@ -23,10 +24,13 @@ from ..customer.rules import PBX_MODELS
 from ..plan import NAMESPACE
 from ..standards import Customer, LiveFacts, Standards, StandardsError, StandardsReport, evaluate, load_standards
 from ..standards.facts import PendingUser, parse_day
+from ..customer.layers import LayerError, validated
+from .errors import FleetError
 from .events import PolicyViolation
+from .layering import layering_for
 from .stacks import CUSTOMER_KEY, StackFile, UnreadableStackFile
 
-LABELS_KEY = f"{NAMESPACE}:labels"  # the customer's labels, until the fleet file's effective spec carries them
+LABELS_KEY = f"{NAMESPACE}:labels"  # the customer's own labels (with no project folder: no fleet file to layer)
 
 
 class CustomerUnreadable(Exception):
@@ -40,11 +44,27 @@ def labels_of(config: dict[str, Any], name: str) -> dict[str, str]:
     return dict(raw)
 
 
-def customer_from(name: str, config: dict[str, Any]) -> Customer:
-    """A customer as the standards see it, from its stack config; raises CustomerUnreadable."""
+def effective_labels(stacks_dir: Path, name: str, config: dict[str, Any]) -> dict[str, str]:
+    """The customer's labels as `--select` reads them: its profiles' labels, then its own."""
+    try:
+        return dict(layering_for(stacks_dir).effective(name, config).labels)
+    except (LayerError, FleetError) as e:
+        raise CustomerUnreadable(" ".join(str(e).split())) from None
+
+
+def customer_from(name: str, config: dict[str, Any], stacks_dir: Path | None = None) -> Customer:
+    """A customer as the standards see it, from its stack config layered over the fleet file in `stacks_dir`
+    (the stack config alone without one); raises CustomerUnreadable."""
     raw = config.get(CUSTOMER_KEY)
     if raw is None:
         raise CustomerUnreadable(f"this stack has no customer spec: set `{CUSTOMER_KEY}` in stacks/Pulumi.{name}.yaml")
+    if stacks_dir is not None:
+        try:
+            effective = layering_for(stacks_dir).effective(name, config)
+            spec = validated(effective)
+        except (SpecError, LayerError, FleetError) as e:
+            raise CustomerUnreadable(" ".join(str(e).split())) from None
+        return Customer(name, dict(effective.labels), spec.model_dump(mode="json"))
     try:
         spec = parse_customer(raw)
     except SpecError as e:
@@ -58,7 +78,7 @@ def load_customer(stacks_dir: Path, name: str) -> Customer:
     except UnreadableStackFile as e:
         raise CustomerUnreadable(str(e)) from None
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    return customer_from(name, config)
+    return customer_from(name, config, stacks_dir)
 
 
 def fleet_standards(stacks_dir: Path, refuse_expired_on: date | None = None) -> Standards:
@@ -74,6 +94,7 @@ class LiveReader:
     customers: dict[str, Customer] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # a live read that failed: that customer cannot be judged
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    stacks_dir: Path | None = None  # the project's stacks/: labels layered over its fleet file
 
     def observe(self, name: str, config: dict[str, Any], spec: Any,
                 refreshed: dict[str, tuple[dict[str, Any], dict[str, Any]]], client: Any) -> None:
@@ -85,7 +106,14 @@ class LiveReader:
             with self._lock:
                 self.errors[name] = f"reading live facts for the standards: {' '.join(str(e).split())}"
             return
-        customer = Customer(name, labels_of(config, name), spec.model_dump(mode="json"), facts)
+        try:
+            labels = (effective_labels(self.stacks_dir, name, config) if self.stacks_dir is not None
+                      else labels_of(config, name))
+        except CustomerUnreadable as e:
+            with self._lock:
+                self.errors[name] = str(e)
+            return
+        customer = Customer(name, labels, spec.model_dump(mode="json"), facts)
         with self._lock:
             self.customers[name] = customer
 
@@ -120,6 +148,7 @@ class PolicyMirror:
     since its run stops there and says so."""
 
     def __init__(self, stacks_dir: Path):
+        self.stacks_dir = stacks_dir
         self.standards: Standards | None = None
         self.error: str | None = None
         try:
@@ -132,7 +161,7 @@ class PolicyMirror:
         if self.standards is None:
             return [], f"the standards file does not load ({self.error}): the engine's policy pack refuses it"
         try:
-            customer = customer_from(name, config)
+            customer = customer_from(name, config, self.stacks_dir)
         except CustomerUnreadable:
             return [], None  # an invalid spec fails at check, naming the field: not the pack's to say
         today = datetime.now(timezone.utc).date()

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError
 from ..customer.model import located_problems
+from ..fleetfile import FleetFileError, project_provider_settings
 from ..pulumi_facts import UNKNOWN  # noqa: F401 - how the engine marks a value not known during preview
 
 DEBUG_ENV = "CLOUDLINK_DEBUG"  # set (to anything but "" or "0"): a refusal keeps the API error it came from, chained
@@ -89,19 +90,35 @@ class ConfigSource(Protocol):
     def get(self, key: str) -> Any: ...
 
 
-def credentials_from_config(config: ConfigSource | Mapping[str, Any] | None) -> ClientConfig:
+def credentials_from_config(config: ConfigSource | Mapping[str, Any] | None,
+                            fleet: Mapping[str, str] | None = None) -> ClientConfig:
     """The partner's API credentials from a stack config (`cloudlink:endpoint`, `cloudlink:clientId`,
-    `cloudlink:clientSecret`), each falling back to its CLOUDLINK_* environment variable; a missing one is
-    a ValueError naming the keys and how to set them."""
+    `cloudlink:clientSecret`), each falling back to the fleet file's provider block (stacks/fleet.yaml), then
+    to its CLOUDLINK_* environment variable; a missing one is a ValueError naming the keys and how to set them.
+
+    `fleet`: the fleet file's settings as `cloudlink:<key>` -> value; None reads the fleet file of the
+    working directory's project (where the engine starts the program and the providers), and only when
+    the stack config lacks a setting, so a stack file that says everything never opens the fleet file."""
+    fleet_settings: Mapping[str, str] | None = fleet
+
     def setting(key: str) -> str | None:
+        nonlocal fleet_settings
         value = config.get(key) if config is not None else None
+        if value in (None, "") and config is not None:
+            if fleet_settings is None:
+                try:
+                    fleet_settings = project_provider_settings()
+                except FleetFileError as e:
+                    raise ValueError(str(e)) from None
+            value = fleet_settings.get(key)
         return value if value not in (None, "") else os.environ.get(_ENV[key])
 
     values = {key: setting(key) for key in _ENV}
     missing = [key for key, value in values.items() if not value]
     if missing:
         raise ValueError(f"missing provider configuration: {', '.join(missing)} "
-                         "(pulumi config set ..., with --secret for the client secret)")
+                         "(in stacks/fleet.yaml's provider block, or pulumi config set ..., with --secret for the "
+                         "client secret)")
     return ClientConfig(endpoint=values[ENDPOINT_KEY], client_id=values[CLIENT_ID_KEY],  # type: ignore[arg-type]
                         client_secret=values[CLIENT_SECRET_KEY])
 

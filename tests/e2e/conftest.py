@@ -27,6 +27,7 @@ from cloudlink_provider.fleet.state.buckets import file_backend_dir
 from cloudlink_provider.fleet.commands.run import RunOptions, StackRun, run_operation
 from cloudlink_provider.fleet.stacks import StackFile
 from cloudlink_provider.fleet.engine.gateway import Project
+from testkit.samples import copy_fleet_file
 
 PASSPHRASE = "e2e-passphrase"
 
@@ -166,8 +167,8 @@ def sample_stack(project, engine_env, emulator):
     """A committed sample customer, copied into the scratch project and pointed at this test's emulator."""
     def make(name: str) -> Stack:
         data = StackFile(PROJECT_ROOT / "stacks", name).load()
-        data["config"]["cloudlink:endpoint"] = emulator.url
         StackFile(project / "stacks", name).save(data)
+        copy_fleet_file(project, emulator.url)  # the samples' endpoint and credentials come from the fleet file
         env = {**engine_env, "PULUMI_CONFIG_PASSPHRASE": "cloudlink-demo"}  # the samples' passphrase
         stack = Stack(project, name, env, emulator)
         stack.pulumi("stack", "init")

@@ -64,7 +64,7 @@ def test_invalid_spec_fails_before_any_write(new_stack, api):
     result = stack.preview(ok=False)
     assert result.returncode != 0
     out = result.stdout + result.stderr
-    assert "customer.account.languageCode" in out and "customer.account.colour: unknown key" in out
+    assert "customer.account.languageCode" in out and "customer.account.colour (from stacks/Pulumi.bad.yaml): unknown key" in out
     assert stack.up(ok=False).returncode != 0
     assert api.journal() == []  # not even a token was requested
 

@@ -19,6 +19,7 @@ import yaml
 from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, pulumi_env
 from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from testkit.fleet_project import fleet, fleet_env, make_project
+from testkit.samples import copy_fleet_file
 
 from .corpus import ADMIN, CASES, GW, INTEGRATIONS, Case
 
@@ -40,6 +41,7 @@ def write_stack(project: Path, case: Case, spec: dict[str, Any], endpoint: str) 
     config = {k: v for k, v in sample["config"].items() if k != "cloudlink-fleet:customer"}
     config["cloudlink:endpoint"] = endpoint
     config["cloudlink-fleet:customer"] = spec
+    copy_fleet_file(project, endpoint)  # the client id and secret come from the samples' fleet file
     data = {"encryptionsalt": sample["encryptionsalt"], "config": config}
     (project / "stacks" / f"Pulumi.{case.name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 

@@ -91,7 +91,7 @@ def test_fleet_lifecycle_preview_up_drift_repair_destroy(tmp_path, emulator, api
     assert {"field": "domain", "old": "evil.example", "new": "customer002.example"} in account["fields"]
     assert [f["field"] for f in account["changedOutside"]] == ["domain"]
     markdown = (out / "drift.md").read_text()
-    assert "customer-002" in markdown and "evil.example" in markdown and "| customer | status |" in markdown
+    assert "customer-002" in markdown and "evil.example" in markdown and "| customer | labels | status |" in markdown
     assert "evil.example" in result.stdout
     for text in (result.stdout, result.stderr, markdown, (out / "drift.json").read_text()):
         assert_no_secret(text, [DEMO_PARTNER["client_secret"]], "the drift report")
@@ -198,8 +198,13 @@ def test_import_existing_accounts_then_up_adopts_them(tmp_path, emulator, api):
     assert config["cloudlink-fleet:customer"] == {"account": {
         "name": "Alpha Dental", "domain": "alpha.example", "languageCode": "en-GB",
         "adoptAccountId": made["Alpha Dental"]}}
-    assert config["cloudlink:endpoint"] == emulator.url and set(config["cloudlink:clientSecret"]) == {"secure"}
+    # the first import created the fleet file: the credentials are written there once, encrypted
+    assert not [k for k in config if k.startswith("cloudlink:")]
+    fleet_file = yaml.safe_load((project / "stacks" / "fleet.yaml").read_text())
+    assert fleet_file["provider"]["endpoint"] == emulator.url and set(fleet_file["provider"]["clientSecret"]) == {
+        "secure"}
     assert_no_secret(text, [DEMO_PARTNER["client_secret"]], "the imported stack file")
+    assert_no_secret((project / "stacks" / "fleet.yaml").read_text(), [DEMO_PARTNER["client_secret"]], "the fleet file")
     assert "encryptionsalt" in yaml.safe_load(text)
     check(fleet(project, "import", "--account-id", made["Alpha Dental"], "--name", "alpha", env=fleet_env(creds)), 2)
 
@@ -207,7 +212,7 @@ def test_import_existing_accounts_then_up_adopts_them(tmp_path, emulator, api):
     result = check(fleet(project, "import", "--all", "--endpoint", emulator.url, "--client-id",
                          DEMO_PARTNER["client_id"], "--client-secret", DEMO_PARTNER["client_secret"]), 0)
     assert sorted(p.name for p in (project / "stacks").glob("*.yaml")) == [
-        "Pulumi.alpha.yaml", "Pulumi.baren-apotheke.yaml", "Pulumi.costa-logistica.yaml"]
+        "Pulumi.alpha.yaml", "Pulumi.baren-apotheke.yaml", "Pulumi.costa-logistica.yaml", "fleet.yaml"]
     assert "skipped" in result.stdout
     costa = yaml.safe_load((project / "stacks" / "Pulumi.costa-logistica.yaml").read_text())
     assert costa["config"]["cloudlink-fleet:customer"]["account"] == {

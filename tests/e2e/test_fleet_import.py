@@ -19,6 +19,8 @@ import yaml
 from cloudlink_provider.emulator.store import DEMO_PARTNER
 from cloudlink_provider.fleet.engine.env import pulumi_env
 from cloudlink_provider.fleet.engine.gateway import run_pulumi
+from cloudlink_provider.fleetfile import FleetFile
+from cloudlink_provider.passphrase import Passphrase
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from testkit.certificates import CERT_PEM
 from testkit.fleet_project import fleet, fleet_env, make_project
@@ -79,15 +81,26 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     project = make_project(tmp_path / "project", emulator.url)
     env = fleet_env({"CLOUDLINK_ENDPOINT": emulator.url, "CLOUDLINK_CLIENT_ID": DEMO_PARTNER["client_id"],
                      "CLOUDLINK_CLIENT_SECRET": DEMO_PARTNER["client_secret"],
-                     "PBX_PW": PBX_PASSWORD, "TEAMS_SECRET": TEAMS_SECRET})
+                     "PBX_PW": PBX_PASSWORD, "TEAMS_SECRET": TEAMS_SECRET,
+                     "PBX_PW_ALPHA_CLINICS": PBX_PASSWORD, "PBX_PW_BETA_LOGISTICS": PBX_PASSWORD + "-beta"})
     check(fleet(project, "import", "--all", "--pbx-password-env", "UNSET_VAR", env=env), 2)
-    result = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW",
+    # one PBX password for two customers: refused before anything is written (issue 15)
+    shared = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW", env=env), 2)
+    assert "same pbxPassword to 2 customers" in " ".join(shared.stderr.split())
+    assert list((project / "stacks").glob("Pulumi.*.yaml")) == []
+    result = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW_{stack}",
                          "--teams-secret-env", "TEAMS_SECRET", env=env), 0)
     assert "2 gateways; imported the first by creation order (CLGW-ALPHA-0001)" in " ".join(result.stderr.split())
     assert "pulumi config set" not in result.stdout  # every secret needed was handed over
 
-    files = {p.name: p.read_text() for p in (project / "stacks").glob("*.yaml")}
+    files = {p.name: p.read_text() for p in (project / "stacks").glob("Pulumi.*.yaml")}
     assert sorted(files) == ["Pulumi.alpha-clinics.yaml", "Pulumi.beta-logistics.yaml"]
+    # no fleet file yet: import created one, and the credentials are written there once, never per stack
+    fleet_file = (project / "stacks" / "fleet.yaml").read_text()
+    assert DEMO_PARTNER["client_secret"] not in fleet_file
+    assert FleetFile(project / "stacks").provider_settings(Passphrase(env["PULUMI_CONFIG_PASSPHRASE"])) == {
+        "cloudlink:endpoint": emulator.url, "cloudlink:clientId": DEMO_PARTNER["client_id"],
+        "cloudlink:clientSecret": DEMO_PARTNER["client_secret"]}
     for text in files.values():
         assert_no_secret(text, [PBX_PASSWORD, TEAMS_SECRET, DEMO_PARTNER["client_secret"]], "a stack file")
     # one encryption salt for the fleet (stacks/.fleet-encryptionsalt): the scan derives one key
@@ -98,14 +111,13 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     assert set(alpha_config["cloudlink-fleet:pbxPassword"]) == {"secure"}
     assert "cloudlink-fleet:teamsClientSecret" not in alpha_config  # no Teams, no secret for it
     assert set(beta_config["cloudlink-fleet:teamsClientSecret"]) == {"secure"}
-    assert set(alpha_config["cloudlink:clientSecret"]) == set(beta_config["cloudlink:clientSecret"]) == {"secure"}
+    assert not [k for k in {**alpha_config, **beta_config} if k.startswith("cloudlink:")]
     # set with the value on stdin (never on a command line), and stored exactly: no trailing newline
     engine = {**pulumi_env(backend_url=(project / ".state").as_uri()), "PULUMI_CONFIG_PASSPHRASE": env[
         "PULUMI_CONFIG_PASSPHRASE"]}
     for stack, key, value in (("alpha-clinics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
-                              ("beta-logistics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
-                              ("beta-logistics", "cloudlink-fleet:teamsClientSecret", TEAMS_SECRET),
-                              ("alpha-clinics", "cloudlink:clientSecret", DEMO_PARTNER["client_secret"])):
+                              ("beta-logistics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD + "-beta"),
+                              ("beta-logistics", "cloudlink-fleet:teamsClientSecret", TEAMS_SECRET)):
         got = run_pulumi(["config", "get", key, "--json", "--stack", stack], project, engine)
         assert got.returncode == 0, got.stderr
         assert json.loads(got.stdout) == {"value": value, "secret": True}
@@ -140,11 +152,13 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     assert adopt["beta-logistics"]["changes"]["adopted"] == 4  # account, gateway, pbx, teams
     markdown = (tmp_path / "adopt.md").read_text()
     assert "| adopted |" in markdown and "account (cloudlink:Account): adopt" in markdown
+    assert "rotates the Azure AD Sync SCIM token" in markdown  # the side effect is in the preview (issue 15)
 
     # The first up adopts everything: no create, and the only writes are the re-sent write-only secrets
     # and the SCIM token rotation (the live token cannot be read back).
     api.clear_journal()
-    check(fleet(project, "up", env=env), 0)
+    adopted = check(fleet(project, "up", env=env), 0)
+    assert "rotates the Azure AD Sync SCIM token" in " ".join(adopted.stdout.split())  # and in up's report
     assert sorted((w["method"], w["path"], w["status"]) for w in api.writes()) == sorted([
         ("PUT", f"{GW}/{alpha['account']}/gateways/{alpha['gateway']}/pbx-link", 200),
         ("POST", f"{SCIM}/{alpha['account']}/azure-sync/token", 201),
@@ -186,3 +200,42 @@ def test_import_without_the_secrets_names_the_commands_and_up_refuses_until_they
     assert [(w["method"], w["path"]) for w in api.writes()] == [
         ("PUT", f"{GW}/{gamma['account']}/gateways/{gamma['gateway']}/pbx-link")]
     check(fleet(project, "preview", "--expect-no-changes", env=env), 0)
+
+
+def test_import_into_a_fleet_file_writes_the_compact_form(tmp_path, emulator, api):
+    """The fleet file gives the credentials, PBX defaults and a profile: the imported stack file says only
+    what is this customer's own, and the engine and the scan see exactly the live customer."""
+    api.http.put("/_emulator/settings", json={"pbx_connect_s": 0})
+    delta = customer_with_pbx(api, "Delta Dental", [("CLGW-DELTA-0001", "MBG", "Clinic")], "MX_ONE",
+                              "pbx.delta.example")
+    project = make_project(tmp_path / "project", emulator.url)
+    crypt = Passphrase(fleet_env()["PULUMI_CONFIG_PASSPHRASE"])
+    salt = crypt.new_state()
+    FleetFile(project / "stacks").save({
+        "encryptionsalt": salt,
+        "provider": {"endpoint": emulator.url, "clientId": DEMO_PARTNER["client_id"],
+                     "clientSecret": {"secure": crypt.encrypt(salt, DEMO_PARTNER["client_secret"])}},
+        "defaults": {"account": {"languageCode": "pt-PT"}, "pbx": {"port": 443, "username": "cloudlink"},
+                     "teams": {"tenantId": TEAMS_TENANT, "clientId": TEAMS_APP}}})  # a default Delta lacks
+    env = fleet_env({"PBX_PW": PBX_PASSWORD})  # no credentials given: they come from the fleet file
+    check(fleet(project, "import", "--account-id", delta["account"], "--name", "delta", "--pbx-password-env",
+                "PBX_PW", env=env), 0)
+    config = yaml.safe_load((project / "stacks" / "Pulumi.delta.yaml").read_text())["config"]
+    assert not [k for k in config if k.startswith("cloudlink:")]  # the credentials are never repeated
+    assert config["cloudlink-fleet:customer"] == {
+        "account": {"name": "Delta Dental", "domain": "delta.example", "adoptAccountId": delta["account"]},
+        "gateway": {"serialNumber": "CLGW-DELTA-0001", "type": "mbg", "name": "Clinic"},
+        "pbx": {"type": "mx-one", "host": "pbx.delta.example"},
+        "teams": None}  # the fleet's default Teams block is removed: Delta has no Teams integration
+    shown = json.loads(check(fleet(project, "show", "delta", "--json", env=env), 0).stdout)
+    assert shown["spec"]["pbx.port"] == {"value": 443, "from": "stacks/fleet.yaml defaults"}
+    assert shown["removed"] == {"teams": "stacks/Pulumi.delta.yaml"}
+
+    # the engine adopts it exactly (only the write-only password is re-sent), and engine and scan agree
+    api.clear_journal()
+    check(fleet(project, "up", env=env), 0)
+    assert [(w["method"], w["path"]) for w in api.writes()] == [
+        ("PUT", f"{GW}/{delta['account']}/gateways/{delta['gateway']}/pbx-link")]
+    check(fleet(project, "preview", "--expect-no-changes", env=env), 0)
+    check(fleet(project, "drift", env=env), 0)
+    check(fleet(project, "drift", "--engine", env=env), 0)

@@ -1,7 +1,8 @@
 """The scan preview and the engine's preview find the same plan: the guard of fleet/steps.py.
 
 The seeded spec-edit corpus (tests/e2e/corpus.py: every resource kind and managed field,
-replacements, deletions, `(known after up)`), plus customers that have no state yet (one
+replacements, deletions, `(known after up)`), a customer whose change comes from the fleet file
+(a profile it opts into: the scan must plan the same effective spec the program registers), plus customers that have no state yet (one
 of them adopting a live account), invalid specs, and a deployed customer left alone, all
 deployed by the real engine. `fleet preview` (the scan) and `fleet preview --engine` must
 give the same set of (customer, status, resource, op, fields) and exit with the same code,
@@ -18,6 +19,8 @@ import pytest
 
 from .corpus import ADMIN, SPEC_EDITS, invalid_edits, new_customers
 from testkit.fleet_project import fleet, fleet_env, make_project
+from cloudlink_provider.fleet.stacks import StackFile
+from cloudlink_provider.fleetfile import PROFILES_KEY, FleetFile
 from .test_corpus import check, planned, write_stack
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +38,14 @@ def findings(report: dict[str, Any]) -> set[tuple]:
     return out
 
 
+def language_profile(project, language: str) -> None:
+    """The fleet file's `lang` profile (write_stack rewrites the fleet file: set it again before each run)."""
+    file = FleetFile(project / "stacks")
+    data = file.load()
+    data["profiles"] = {**(data.get("profiles") or {}), "lang": {"spec": {"account": {"languageCode": language}}}}
+    file.save(data)
+
+
 def test_the_scan_preview_plans_exactly_what_the_engine_previews(tmp_path, emulator, api):
     api.http.put("/_emulator/settings", json={"pbx_connect_s": 0})
     project = make_project(tmp_path / "project", emulator.url)
@@ -42,6 +53,15 @@ def test_the_scan_preview_plans_exactly_what_the_engine_previews(tmp_path, emula
     deployed = [*SPEC_EDITS, *invalid]
     for case in deployed:
         write_stack(project, case, case.spec, emulator.url)
+    layered = new_customers(seed=13)[0]  # its language comes from the fleet file's profile `lang`
+    own = {**layered.spec, "account": {k: v for k, v in layered.spec["account"].items() if k != "languageCode"}}
+    layered = type(layered)("layered", layered.base, own, {})
+    write_stack(project, layered, layered.spec, emulator.url)
+    stack_file = StackFile(project / "stacks", "layered")
+    data = stack_file.load()
+    data["config"][PROFILES_KEY] = ["lang"]
+    stack_file.save(data)
+    language_profile(project, "es-ES")
     env = fleet_env()
     out = tmp_path / "reports"
     check(fleet(project, "up", "--parallel", "4", env=env, timeout=900), 0)
@@ -59,6 +79,7 @@ def test_the_scan_preview_plans_exactly_what_the_engine_previews(tmp_path, emula
     spec = {**untouched.spec, "pbx": {**untouched.spec["pbx"], "micollabVersion": "9.5"}}  # readiness warnings
     untouched = type(untouched)("untouched", untouched.base, spec, {})
     write_stack(project, untouched, untouched.spec, emulator.url)
+    language_profile(project, "ca-ES")  # the fleet file changes layered's language, nothing in its stack file
     check(fleet(project, "up", "--stacks", "untouched", env=env, timeout=600), 0)
 
     api.clear_journal()
@@ -76,6 +97,7 @@ def test_the_scan_preview_plans_exactly_what_the_engine_previews(tmp_path, emula
     for case in [*SPEC_EDITS, fresh, adopt]:
         assert plan[case.name] == case.expect, case.name
     assert plan["untouched"] == {}
+    assert plan["layered"] == {"account": ("update", ("languageCode",))}  # the effective spec, as the engine
     status = {s["stack"]: s for s in scan_report["stacks"]}
     for case in invalid:
         assert status[case.name]["status"] == "failed" and status[case.name]["error"], case.name

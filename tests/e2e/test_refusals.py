@@ -84,7 +84,7 @@ def test_an_adopt_id_that_is_empty_or_unknown_never_creates_anything(new_stack, 
     api.clear_journal()
     empty = stack.preview(ok=False)
     assert empty.returncode != 0
-    assert "customer.account.adoptAccountId: must be the id of" in empty.stdout + empty.stderr
+    assert "customer.account.adoptAccountId (from stacks/Pulumi.adopt.yaml): must be the id of" in empty.stdout + empty.stderr
     assert api.journal() == []  # judged before any call, not even a token
 
     stack.set_customer({"account": {"name": "Adopt Co", "adoptAccountId": "no-such-account"},

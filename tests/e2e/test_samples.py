@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
-from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
+from testkit.samples import sample_spec_raw
 from testkit.secrets import assert_no_secret
 
 from .conftest import sample_stacks
@@ -37,8 +36,7 @@ def test_sample_customer(name, sample_stack, api):
 
 @pytest.mark.parametrize("name", sample_stacks())
 def test_preview_of_a_new_customer_shows_every_create_and_writes_nothing(name, sample_stack, api):
-    spec = yaml.safe_load((PROJECT_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"][
-        "cloudlink-fleet:customer"]
+    spec = sample_spec_raw(name)  # the stack file layered over stacks/fleet.yaml
     blocks = [b for b in ("account", "gateway", "pbx", "roles", "teams", "sso", "users") if spec.get(b)]
     stack = sample_stack(name)
     api.clear_journal()

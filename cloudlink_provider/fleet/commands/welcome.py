@@ -13,11 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...client import CloudLink, CloudLinkError
+from typing import Any
+
+from ...client import ClientConfig, CloudLink, CloudLinkError
+from ...passphrase import Passphrase, passphrase_from
 from ...pulumi_facts import is_secret
 from ...resources import credentials_from_config
 from ..engine.gateway import EngineFailed, Project
+from ..errors import FleetError
+from ..layering import layering_for
 from ..state.errors import StateError
+
+
+def resolved_credentials(setting: Any, project: Project) -> ClientConfig:
+    """The stack's own provider settings, then the fleet file's (as the engine's providers resolve them)."""
+    phrase = passphrase_from(project.env)
+    try:
+        fleet = layering_for(project.stacks_dir).provider_settings(Passphrase(phrase) if phrase is not None else None)
+    except FleetError as e:
+        raise ValueError(str(e)) from None
+    return credentials_from_config(setting, fleet=fleet)
 
 
 @dataclass
@@ -38,7 +53,7 @@ def resend_one(project: Project, stack: str, dry_run: bool) -> WelcomeOutcome:
         pending = set(users.get("pendingUsers") or [])
         if not pending or not outputs.get("accountId"):
             return outcome
-        config = credentials_from_config(project.config(stack, show_secrets=True))
+        config = resolved_credentials(project.config(stack, show_secrets=True), project)
         with CloudLink(config) as client:
             for user in client.users.list(outputs["accountId"]):
                 if user.email not in pending:

@@ -134,13 +134,14 @@ class FleetView:
     def _print_rich(self, report: FleetReport) -> None:
         table = Table(title=f"cloudlink fleet {report.operation}")
         table.add_column("customer", no_wrap=True)
+        table.add_column("labels")
         table.add_column("status", no_wrap=True)
         for _, label in COLUMNS:
             table.add_column(label, justify="right")
         table.add_column("drifted", justify="center")
         table.add_column("failure / notes")
         for s in report.stacks:
-            table.add_row(Text(s.stack), Text(s.status, style=STYLE.get(s.status, "")),
+            table.add_row(Text(s.stack), Text(s.labels_text), Text(s.status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
                           Text(s.error.strip() if s.error else s.pending_note))  # the whole 1-3 lines, as in JSON/Markdown
@@ -168,6 +169,10 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        for error in report.coverage_errors:
+            self.console.print(Text(f"coverage: {error}", style="red"))
+        for warning in report.warnings:
+            self.console.print(Text(warning, style="bold yellow"))
         if report.standards is not None:
             print_standards(self.console, report.standards)
         for line in engine_lines(report):
@@ -198,7 +203,7 @@ def _brief(outcome: StackOutcome) -> str:
         return outcome.error.strip().splitlines()[0][:160]
     changed = [f"{outcome.counts.get(op, 0)} {label}" for op, label in COLUMNS if op != "same" and outcome.counts.get(op)]
     if outcome.status == DRIFTED and outcome.resources:
-        return "; ".join(describe_resource(r) for r in outcome.resources)[:200]
+        return "; ".join(describe_resource(r) for r in outcome.resources)
     return ", ".join(changed)
 
 

@@ -18,7 +18,7 @@ from .desired import MissingSecret, desired
 
 
 def write_only_notes(spec_data: Any, name: str) -> list[str]:
-    """One line per resource of the stack's spec (as written in its stack file) with write-only inputs
+    """One line per resource of the customer's effective spec (stack file over fleet file) with write-only inputs
     ([] when the spec cannot be read)."""
     try:
         spec = parse_customer(spec_data)

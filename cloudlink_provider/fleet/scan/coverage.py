@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...client import CloudLink
+from ...client import CloudLink, CloudLinkError
 from ...customer.model import CustomerSpec
 from ...resources import credentials_from_config, shared_client
 
@@ -44,15 +44,20 @@ class Unmanaged:
 
     @property
     def command(self) -> str:
-        """The `cloudlink fleet import` command that adopts it."""
+        """What adopts it, and works: importing an unmanaged account; for an object on a managed account,
+        the block to add to the stack that manages it (never a second import of the same account)."""
         if self.kind == ACCOUNT:
             return f"cloudlink fleet import --account-id {self.account_id}"
-        return (f"cloudlink fleet import --account-id {self.account_id} --name {self.stack}-{self.kind}  "
-                f"# then move its `{self.kind}` block into stacks/Pulumi.{self.stack}.yaml")
+        if self.kind == GATEWAY:
+            return (f"none: a stack manages one gateway today, so this one stays unmanaged "
+                    f"(stacks/Pulumi.{self.stack}.yaml manages the account's first)")
+        return (f"add a `{self.kind}` block describing it to stacks/Pulumi.{self.stack}.yaml: "
+                f"the next `cloudlink fleet up` adopts it")
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "accountId": self.account_id, "accountName": self.account_name, "id": self.id,
-                "description": self.description, "stack": self.stack, "importCommand": self.command}
+                "description": self.description, "stack": self.stack,
+                "importCommand": self.command if self.kind == ACCOUNT else None, "adoptWith": self.command}
 
 
 class Coverage:
@@ -66,7 +71,8 @@ class Coverage:
         self.items: list[Unmanaged] = []
 
     def _client(self, stack: Config) -> tuple[tuple[str, str], CloudLink]:
-        config = credentials_from_config(stack)
+        credentials = getattr(stack, "credentials", None)  # a scanned stack: its own settings, then the fleet file's
+        config = credentials() if callable(credentials) else credentials_from_config(stack, fleet={})
         client = shared_client(config)
         key = (config.endpoint, config.client_id)  # one partner: one set of accounts
         with self._lock:
@@ -126,14 +132,23 @@ class Coverage:
         with self._lock:
             self.items += found
 
-    def partner_accounts(self) -> None:
-        """Once per set of credentials: customer accounts that no stack manages."""
+    def partner_accounts(self) -> list[str]:
+        """Once per set of credentials: customer accounts that no stack manages. Returns one line per set of
+        credentials whose accounts could not be listed (the report's section; the others still count)."""
+        errors = []
         for config, client in list(self.clients.items()):
             ids, names = self.managed_ids[config], self.managed_names[config]
-            for account in client.accounts.list():
+            try:
+                accounts = list(client.accounts.list())
+            except CloudLinkError as e:
+                errors.append(f"the accounts of client {config[1]} at {config[0]} could not be listed, so "
+                              f"unmanaged accounts there are unknown: {' '.join(str(e).split())}")
+                continue
+            for account in accounts:
                 if account.accountId not in ids and account.name not in names:
                     self.items.append(Unmanaged(ACCOUNT, account.accountId, account.name, account.accountId,
                                                 f"customer account {account.name}", None))
+        return errors
 
     def sorted(self) -> list[Unmanaged]:
         order = {k: i for i, k in enumerate((ACCOUNT, GATEWAY, PBX, TEAMS, SSO))}

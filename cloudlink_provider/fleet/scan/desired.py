@@ -21,7 +21,7 @@ from ...pulumi_facts import DYNAMIC_PREFIX
 from ...resources import CloudLinkProvider
 
 TYPE_PREFIX = DYNAMIC_PREFIX
-__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired", "warnings"]
+__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired", "export_names", "warnings"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,11 @@ def desired(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> dict[str
         out[name] = Planned(name, TYPE_PREFIX + planned.type, cls.PROVIDER, inputs, list(planned.depends_on),
                             (*cls.SECRET_INPUTS, *cls.SECRET_OUTPUTS))
     return out
+
+
+def export_names(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> set[str]:
+    """The names of the stack outputs the program exports for this spec."""
+    return set(plan(spec, {k for k, v in secrets.items() if v}, stack).exports)
 
 
 def warnings(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> list[str]:

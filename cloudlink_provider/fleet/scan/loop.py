@@ -5,7 +5,8 @@ Owns the scan loop. Per customer, on the fleet loop (loop.py, bounded by `--para
 1. the stack file, read once, its `secure:` values decrypted in-process
    (state/secrets.py), and the checkpoint, straight from the backend
    (state/checkpoint.py), its secrets decrypted likewise;
-2. the desired resources from the spec (desired.py: the program's plan);
+2. the desired resources from the effective spec (the stack file over the fleet file,
+   by the program's own merge, `customer.layers`; desired.py: the program's plan);
 3. the in-process preview (preview.py, the one module that mirrors the engine's
    step rules, and says which test guards it), told as engine events to the same
    `EventCollector` the engine run uses, so fields, masking and counts cannot
@@ -30,21 +31,25 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
 from ...client import CloudLinkError
-from ...customer.model import SpecError, parse_customer
+from ...customer.layers import LayerError
+from ...customer.model import SpecError
+from ...fleetfile import PROVIDER_KEYS
 from ...resources import CloudLinkProvider, CloudLinkRefused, credentials_from_config
 from ...standards import Standards
 from ..engine.env import redact_url
 from ..engine.gateway import Project
 from ..errors import FleetError
 from ..events import EventCollector
+from ..layering import layering_for
 from ..loop import Listener, NullListener, run_each
-from ..report import CANCELLED, UNCHANGED, FleetReport, StackOutcome, status_of
+from ..preflight import Problem, preflight
+from ..report import CANCELLED, FAILED, UNCHANGED, FleetReport, StackOutcome, status_of
 from ..stacks import CUSTOMER_KEY, StackConfig, StackFile, UnreadableStackFile, is_secure
 from ..standards import LiveReader, PolicyMirror, standards_of
 from ..state.checkpoint import Checkpoint, CheckpointError, CheckpointReader
@@ -52,7 +57,7 @@ from ..state.errors import StateError
 from ..state.secrets import Passphrase, SecretsError, kms_provider, passphrase_from
 from .blind import write_only_notes
 from .coverage import Coverage
-from .desired import MissingSecret, desired, warnings
+from .desired import MissingSecret, desired, export_names, warnings
 from .preview import Judged, StackFailed, cannot_judge, preview, refresh, saved, scan_failed, warn
 
 DEFAULT_SCAN_PARALLEL = 16  # customers at once: each is a handful of GETs, mostly waiting on the network
@@ -65,9 +70,11 @@ class DecryptedStack:
     salt: str | None
     config: dict[str, Any]
     secure_keys: set[str]
+    fleet: dict[str, str] = field(default_factory=dict)  # the fleet file's provider settings (decrypted)
 
     @classmethod
-    def load(cls, file: StackConfig, passphrase: Passphrase) -> "DecryptedStack":
+    def load(cls, file: StackConfig, passphrase: Passphrase,
+             fleet: dict[str, str] | None = None) -> "DecryptedStack":
         salt = file.salt()
         config: dict[str, Any] = {}
         for key, value in file.config().items():
@@ -79,10 +86,14 @@ class DecryptedStack:
                 except SecretsError as e:
                     raise StackFailed(f"{key}: {e}") from None
             config[key] = value
-        return cls(file.name, salt, config, file.secure_keys())
+        return cls(file.name, salt, config, file.secure_keys(), dict(fleet or {}))
 
     def get(self, key: str) -> Any:  # the slice of pulumi.Config a provider's configure() reads
         return self.config.get(key)
+
+    def credentials(self) -> Any:
+        """The provider settings the engine's providers use: the stack's own, then the fleet file's."""
+        return credentials_from_config(self, fleet=self.fleet)
 
 
 class Scanner:
@@ -122,6 +133,16 @@ class Scanner:
         self._kms: dict[str, str] = {}  # stack -> why the engine must check it (its secrets provider)
         self._providers: dict[str, type[CloudLinkProvider]] = {}
         self._providers_lock = threading.Lock()
+        self.unusable: dict[str, Problem] = {}  # stacks that cannot reach CloudLink (preflight.py): failed rows
+        self.layering = layering_for(stacks_dir)
+
+    def _fleet_settings(self, file: StackConfig) -> dict[str, str]:
+        """The fleet file's provider settings, decrypted once for the whole scan; only read when the stack
+        file lacks some of its own (a full stack file never opens the fleet file)."""
+        config = file.config()
+        if all(config.get(f"cloudlink:{k}") not in (None, "") for k in PROVIDER_KEYS):
+            return {}
+        return self.layering.provider_settings(self.passphrase)
 
     def cancel(self, hard: bool = False) -> None:
         self._cancelled.set()
@@ -145,6 +166,10 @@ class Scanner:
         if self._cancelled.is_set():
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
         self.listener.started(name)
+        if name in self.unusable:  # the preflight: this customer's endpoint or credentials do not work
+            outcome = StackOutcome(name, FAILED, error=self.unusable[name].message)
+            outcome.duration_s = time.monotonic() - start
+            return outcome
         collector = EventCollector(set())
         users = None
         judge: str | None = None
@@ -157,12 +182,12 @@ class Scanner:
             kms = kms_provider(file.secrets_provider())
             if kms is not None:
                 return self._for_engine(name, file, start, kms)
-            stack = DecryptedStack.load(file, self.passphrase)
+            stack = DecryptedStack.load(file, self.passphrase, self._fleet_settings(file))
             collector = EventCollector(stack.secure_keys)
             self.listener.activity(name, "reading the checkpoint")
             checkpoint = self.reader.read(name)
-            users, provider_changes = self._scan(name, stack, checkpoint, collector)
-            judge = cannot_judge(checkpoint, provider_changes, self.for_up)
+            users, provider_changes, exports = self._scan(name, stack, checkpoint, collector)
+            judge = cannot_judge(checkpoint, provider_changes, self.for_up, exports)
             error = None
             if self.policies is not None:
                 found, blocked = self.policies.judge(name, stack.config)
@@ -182,7 +207,7 @@ class Scanner:
         outcome = StackOutcome(name, status_of(error is not None, collector.has_changes(),
                                                drift=self.operation == "drift" or self.expect_no_changes),
                                collector.counts(), collector.changes(), error=error,
-                               notes=write_only_notes(file.spec(), name) if self.refresh else [], users=users,
+                               notes=write_only_notes(self.layering.spec_data(name, file.config()), name) if self.refresh else [], users=users,
                                warnings=[] if self.refresh else list(collector.warnings), cannot_judge=judge)
         outcome.policies = list(collector.policies)
         outcome.duration_s = time.monotonic() - start
@@ -194,8 +219,8 @@ class Scanner:
         if self.coverage is not None:
             config = file.config()
             try:
-                spec = parse_customer(config[CUSTOMER_KEY]) if config.get(CUSTOMER_KEY) is not None else None
-            except SpecError:
+                spec = self.layering.spec(name, config)  # the effective spec, the same merge as the program's
+            except (SpecError, LayerError, FleetError):
                 spec = None  # the engine's run reports the spec's error
             if spec is not None and config.get("cloudlink:endpoint") and config.get("cloudlink:clientId"):
                 self.coverage.managed_by_engine(str(config["cloudlink:endpoint"]), str(config["cloudlink:clientId"]),
@@ -224,27 +249,27 @@ class Scanner:
                     raise StackFailed(f"no provider known for {type_}")
                 self._providers[key] = cls
         provider = cls()
-        provider.use_credentials(credentials_from_config(stack))
+        provider.use_credentials(stack.credentials())
         return provider
 
     def _scan(self, name: str, stack: DecryptedStack, checkpoint: Checkpoint | None,
-              collector: EventCollector) -> tuple[dict[str, Any] | None, list[str]]:
+              collector: EventCollector) -> tuple[dict[str, Any] | None, list[str], set[str]]:
         """Refresh (if asked) and preview one stack into `collector`; returns user onboarding's refreshed
-        summary (the pending activations the report shows), if the stack onboards users, and the config keys
-        the default provider's step changes."""
+        summary (the pending activations the report shows), if the stack onboards users, the config keys
+        the default provider's step changes, and the names of the outputs the program exports."""
         try:
-            raw = stack.get(CUSTOMER_KEY)
-            if raw is None:
+            if stack.get(CUSTOMER_KEY) is None:
                 raise StackFailed(f"this stack has no customer spec: set `{CUSTOMER_KEY}` in "
                                   f"stacks/Pulumi.{name}.yaml")
-            spec = parse_customer(raw)
+            spec = self.layering.spec(name, stack.config)  # the program's effective spec, the same merge
             namespace = CUSTOMER_KEY.split(":", 1)[0] + ":"
             secrets = {k.split(":", 1)[1]: v for k, v in stack.config.items()
                        if k.startswith(namespace) and isinstance(v, str)}
             plan = desired(spec, secrets, name)
+            exports = export_names(spec, secrets, name)
             if not self.refresh:
                 warn(collector, warnings(spec, secrets, name))
-        except (SpecError, MissingSecret) as e:
+        except (SpecError, LayerError, MissingSecret) as e:
             raise Judged(str(e)) from None
         if self.coverage is not None:
             self.coverage.managing(name, stack, spec)
@@ -277,7 +302,15 @@ class Scanner:
         provider_changes = preview(name, self.project, stack.config, stack.secure_keys, checkpoint, plan, refreshed,
                                    reveal, provider_for, collector, activity)
         onboarding = refreshed.get("users")  # issue 11: pending activations, as CloudLink says now
-        return (onboarding.outputs.get("summary") if onboarding else None), provider_changes
+        return (onboarding.outputs.get("summary") if onboarding else None), provider_changes, exports
+
+
+def _unreadable_state(operation: str, project: Project, names: list[str], shard: str | None,
+                      error: StateError) -> FleetReport:
+    """The report when the backend cannot be read: every customer a failed row saying why (never an abort)."""
+    report = FleetReport(operation, redact_url(project.backend_url), shard=shard)
+    report.stacks = [StackOutcome(name, FAILED, error=f"the state cannot be read: {error}") for name in names]
+    return report
 
 
 def scan_drift(project: Project, names: list[str], parallel: int | None = None, shard: str | None = None,
@@ -285,15 +318,18 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
                today: date | None = None, coverage_too: bool = True) -> FleetReport:
     """`cloudlink fleet drift` as a scan over `project`: the report, with coverage (unless `coverage_too` is
     False: `fleet standards` needs none), and with `standards` the standards report beside it
-    (`report.standards`)."""
+    (`report.standards`). Whatever fails, the report is written: a customer that cannot reach CloudLink is a
+    failed row (the preflight), a coverage listing that fails is a section (`coverage_errors`)."""
     try:
         reader = project.state
     except StateError as e:
-        raise FleetError(str(e)) from None
+        return _unreadable_state("drift", project, names, shard, e)
     coverage = Coverage() if coverage_too else None
-    live = LiveReader() if standards is not None else None
-    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase_from(project.env),
+    live = LiveReader(stacks_dir=project.stacks_dir) if standards is not None else None
+    passphrase = passphrase_from(project.env)
+    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase,
                       listener, parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, live=live)
+    scanner.unusable = preflight(project.stacks_dir, names, passphrase)  # cannot reach CloudLink: a failed row
     try:
         report = scanner.run(names)
     finally:
@@ -306,10 +342,7 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
     if coverage is None:
         return report
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job
-        try:
-            coverage.partner_accounts()
-        except CloudLinkError as e:
-            raise FleetError(f"listing the partner's accounts: {e}") from None
+        report.coverage_errors = coverage.partner_accounts()  # a listing that fails is a section, never an abort
     report.unmanaged = coverage.sorted()
     return report
 
@@ -317,18 +350,23 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
 def scan(project: Project, names: list[str], listener: Listener | None = None, parallel: int | None = None,
          shard: str | None = None, refresh: bool = False, operation: str = "preview", expect_no_changes: bool = False,
          for_up: bool = False, observe: Callable[[str, str, str, dict[str, Any]], None] | None = None,
-         policy_pack: bool = False) -> FleetReport:
+         policy_pack: bool = False, unusable: dict[str, Problem] | None = None) -> FleetReport:
     """The scan over `names` without coverage (a preview, the plan before `up`, a rollout's health gate):
     a report whose rows carry `cannot_judge`. `policy_pack`: when the project has the standards' policy pack
-    (which the engine would run), each row carries its findings too (standards.PolicyMirror)."""
+    (which the engine would run), each row carries its findings too (standards.PolicyMirror). `unusable`: the
+    preflight's findings when the caller already checked these stacks' endpoints and credentials; otherwise
+    the preflight runs here first, so a customer that cannot reach CloudLink is a failed row, never
+    "unchanged"."""
     try:
         reader = project.state
     except StateError as e:
         raise FleetError(str(e)) from None
-    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase_from(project.env),
+    passphrase = passphrase_from(project.env)
+    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase,
                       listener, parallel or DEFAULT_SCAN_PARALLEL, shard, refresh=refresh, operation=operation,
                       expect_no_changes=expect_no_changes, for_up=for_up, observe=observe,
                       policies=PolicyMirror(project.stacks_dir) if policy_pack and project.policy_pack() else None)
+    scanner.unusable = preflight(project.stacks_dir, names, passphrase) if unusable is None else unusable
     try:
         return scanner.run(names)
     finally:

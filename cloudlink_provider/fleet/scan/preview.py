@@ -32,7 +32,8 @@ and only here:
 
 What it cannot know (`cannot_judge`), and so hands to the engine, never guessing:
 a customer without state yet is judged for a preview (everything is a create) but
-`up` runs the engine; pending operations a killed run left; a changed provider
+`up` runs the engine; pending operations a killed run left; for `up`, saved stack
+outputs whose names are not the ones the program exports; a changed provider
 configuration (endpoint or partner credentials: the providers would talk to
 another service, or as someone else); a checkpoint or stack it cannot read, or any
 error of its own (`scan_failed`). The engine's own run then decides that customer.
@@ -143,10 +144,14 @@ def step_op(diff_changes: bool | None, replaces: Any, old_inputs: dict[str, Any]
 PROVIDER_NAMESPACE = "cloudlink:"  # the provider's own config keys: endpoint, clientId, clientSecret
 
 
-def cannot_judge(checkpoint: Checkpoint | None, provider_changes: list[str], for_up: bool) -> str | None:
+def cannot_judge(checkpoint: Checkpoint | None, provider_changes: list[str], for_up: bool,
+                 exports: set[str] | None = None) -> str | None:
     """Why the scan cannot say what the engine would do for this customer; None: it can.
 
-    `provider_changes`: the config keys the default provider's step changes (`preview`'s result)."""
+    `provider_changes`: the config keys the default provider's step changes (`preview`'s result).
+    `exports`: the output names the program exports for this spec; an `up` whose saved stack outputs
+    name others (a checkpoint restored from a backup, a program that exports something new) makes the
+    engine write them, which the scan's resource steps do not show."""
     if checkpoint is None or not checkpoint.resources:  # never deployed (a preview may have initialised it)
         return "no state yet: the engine creates it" if for_up else None
     if checkpoint.pending_operations:
@@ -155,6 +160,11 @@ def cannot_judge(checkpoint: Checkpoint | None, provider_changes: list[str], for
     changed = sorted(k for k in provider_changes if k.startswith(PROVIDER_NAMESPACE))
     if changed:
         return f"the provider configuration changed ({', '.join(changed)})"
+    if for_up and exports is not None:
+        saved = set(checkpoint.stack_outputs())
+        if saved != exports:
+            differ = sorted(exports ^ saved)
+            return f"the stack's saved outputs are not the program's ({', '.join(differ)})"
     return None
 
 

@@ -1,6 +1,7 @@
-"""Pulumi passphrase secrets, decrypted in-process, and the fleet-wide encryption salt.
+"""Pulumi passphrase secrets in checkpoints, and the fleet-wide encryption salt.
 
-Owns the passphrase secrets manager's format, as Pulumi's source defines it
+The crypto itself lives on the ground floor (`cloudlink_provider.passphrase`), because the
+program and the providers decrypt the fleet file's secret too. The format, as Pulumi's source defines it
 (`pkg/secrets/passphrase/manager.go`, `sdk/go/common/resource/config/crypt.go`):
 the state (the stack file's `encryptionsalt`, the checkpoint's
 `secrets_providers.state.salt`) is `v1:<base64 8-byte salt>:v1:<nonce>:<ciphertext of "pulumi">`;
@@ -19,23 +20,20 @@ Plaintext never leaves the caller; nothing here logs or prints a value.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import os
-import threading
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from ...passphrase import ITERATIONS, KEY_BYTES, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, SecretsError, derive_key
+from ...passphrase import Passphrase as _Passphrase
+from ...passphrase import passphrase_from as _phrase_from
 from ...pulumi_facts import is_secret
 from ..errors import FleetError
 from ..stacks import StackFile, discover_stacks
 
-ITERATIONS = 1_000_000
-KEY_BYTES = 32
+__all__ = ["ITERATIONS", "KEY_BYTES", "FLEET_SALT_FILE", "PASSPHRASE_ENV", "KMS_PROVIDERS", "Passphrase", "SecretsError",
+           "derive_key", "fleet_salt", "kms_provider", "passphrase_from"]
+
 FLEET_SALT_FILE = ".fleet-encryptionsalt"  # in stacks/: the salt every fleet-written stack file carries
 
 
@@ -47,71 +45,9 @@ def kms_provider(secrets_provider: str | None) -> str | None:
     scheme = secrets_provider.split("://", 1)[0] if secrets_provider else ""
     return scheme if scheme in KMS_PROVIDERS else None
 
-class SecretsError(Exception):
-    """Wrong passphrase, or a value this manager did not encrypt."""
 
-
-def _b64(text: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except ValueError as e:
-        raise SecretsError(f"not a passphrase-encrypted value ({e})") from None
-
-
-def _open(key: bytes, value: str) -> str:
-    parts = value.split(":")
-    if len(parts) != 3 or parts[0] != "v1":
-        raise SecretsError("not a passphrase-encrypted value (expected v1:<nonce>:<ciphertext>)")
-    nonce, ciphertext = _b64(parts[1]), _b64(parts[2])
-    if len(nonce) != 12:
-        raise SecretsError("bad value: the nonce is not 12 bytes")
-    try:
-        return AESGCM(key).decrypt(nonce, ciphertext, None).decode()
-    except InvalidTag:
-        raise SecretsError("the passphrase does not decrypt this value") from None
-
-
-def _seal(key: bytes, plaintext: str) -> str:
-    nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), None)
-    return f"v1:{base64.b64encode(nonce).decode()}:{base64.b64encode(sealed).decode()}"
-
-
-def derive_key(passphrase: str, salt: bytes) -> bytes:
-    return hashlib.pbkdf2_hmac("sha256", passphrase.encode(), salt, ITERATIONS, KEY_BYTES)
-
-
-class Passphrase:
-    """One passphrase, any number of salts: `decrypt(state, value)`; keys derived once per salt."""
-
-    def __init__(self, passphrase: str):
-        self._passphrase = passphrase
-        self._keys: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self.derivations = 0  # how many keys were derived (the benchmark prints it)
-
-    def key(self, state: str) -> bytes:
-        with self._lock:  # one derivation per salt even when many stacks ask at once
-            if state not in self._keys:
-                parts = state.split(":", 2)
-                if len(parts) != 3 or parts[0] != "v1":
-                    raise SecretsError("the encryption salt is not a passphrase secrets manager state "
-                                       "(v1:<salt>:<check>)")
-                key = derive_key(self._passphrase, _b64(parts[1]))
-                self.derivations += 1
-                try:
-                    check = _open(key, parts[2])
-                except SecretsError:
-                    check = None
-                if check != "pulumi":
-                    raise SecretsError("incorrect passphrase (PULUMI_CONFIG_PASSPHRASE) for this stack's "
-                                       "encryption salt")
-                self._keys[state] = key
-            return self._keys[state]
-
-    def decrypt(self, state: str, value: str) -> str:
-        """A stack config `secure:` value (or a checkpoint ciphertext) -> its plaintext."""
-        return _open(self.key(state), value)
+class Passphrase(_Passphrase):
+    """The ground floor's passphrase crypto, plus reading checkpoint secrets."""
 
     def reveal(self, state: str, value: Any) -> Any:
         """A checkpoint property value with every secret replaced by its (JSON-decoded) plaintext."""
@@ -124,15 +60,6 @@ class Passphrase:
         if isinstance(value, list):
             return [self.reveal(state, v) for v in value]
         return value
-
-    def new_state(self) -> str:
-        """A fresh salt with its check value, exactly as `pulumi stack init --secrets-provider passphrase`."""
-        salt = os.urandom(8)
-        key = derive_key(self._passphrase, salt)
-        return f"v1:{base64.b64encode(salt).decode()}:{_seal(key, 'pulumi')}"
-
-    def encrypt(self, state: str, plaintext: str) -> str:
-        return _seal(self.key(state), plaintext)
 
 
 def fleet_salt(stacks_dir: Path, passphrase: Passphrase) -> str:
@@ -160,13 +87,11 @@ def fleet_salt(stacks_dir: Path, passphrase: Passphrase) -> str:
 
 
 def passphrase_from(env: dict[str, str]) -> Passphrase:
-    """The passphrase the engine would use: PULUMI_CONFIG_PASSPHRASE, else PULUMI_CONFIG_PASSPHRASE_FILE."""
-    if env.get("PULUMI_CONFIG_PASSPHRASE") is not None:
-        return Passphrase(env["PULUMI_CONFIG_PASSPHRASE"])
-    if env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
-        try:
-            return Passphrase(Path(env["PULUMI_CONFIG_PASSPHRASE_FILE"]).read_text().rstrip("\n"))
-        except OSError as e:
-            raise FleetError(f"PULUMI_CONFIG_PASSPHRASE_FILE: {e.strerror}") from None
+    """The passphrase the engine would use (the ground floor's rule), or a FleetError saying what to set."""
+    phrase = _phrase_from(env)
+    if phrase is not None:
+        return Passphrase(phrase)
+    if env.get(PASSPHRASE_FILE_ENV):
+        raise FleetError(f"{PASSPHRASE_FILE_ENV}: cannot read {env[PASSPHRASE_FILE_ENV]}")
     raise FleetError("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the scan decrypts the "
                      "stacks' secrets with it")

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from cloudlink_provider.customer.model import parse_customer
 from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 from cloudlink_provider.plan import RESOURCE_TYPES, Join, MissingSecret, Ref, SecretRef, plan
+from testkit import samples
 
 SAMPLES = sorted((PROJECT_ROOT / "stacks").glob("Pulumi.*.yaml"))
 
 
 def sample_spec(path):
-    return parse_customer(yaml.safe_load(path.read_text())["config"]["cloudlink-fleet:customer"])
+    return samples.sample_spec(path.name[len("Pulumi."):-len(".yaml")])
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
@@ -75,8 +75,7 @@ def test_users_come_after_what_brings_them_with_the_pbx_capacity():
     assert (users.inputs["maxUsers"], users.inputs["pbxTitle"], users.inputs["requireName"]) == (
         800, "MiVoice Office 400", True)
     assert from_pbx.exports["users"] == Ref("users", "summary")
-    cert = yaml.safe_load((PROJECT_ROOT / "stacks" / "Pulumi.acme-iberia.yaml").read_text())["config"][
-        "cloudlink-fleet:customer"]["sso"]
+    cert = samples.sample_spec_raw("acme-iberia")["sso"]
     synced = plan(parse_customer({**base, "sso": cert, "users": {"source": "azure-ad-sync"}}), {"pbxPassword"})
     assert synced.resources["users"].depends_on == ("account", "sso")
     assert synced.resources["users"].inputs["after"] == Ref("account")  # = the SSO integration's id

@@ -41,10 +41,19 @@ def test_credentials_from_stack_config_then_environment(monkeypatch):
     config = {"cloudlink:endpoint": "http://x", "cloudlink:clientId": "id", "cloudlink:clientSecret": "s"}
     assert credentials_from_config(config) == ClientConfig("http://x", "id", "s")
     monkeypatch.setenv("CLOUDLINK_CLIENT_SECRET", "from-env")
-    assert credentials_from_config({**config, "cloudlink:clientSecret": None}).client_secret == "from-env"
+    assert credentials_from_config({**config, "cloudlink:clientSecret": None}, fleet={}).client_secret == "from-env"
     monkeypatch.delenv("CLOUDLINK_CLIENT_SECRET")
     with pytest.raises(ValueError, match="cloudlink:clientSecret"):
-        credentials_from_config({**config, "cloudlink:clientSecret": None})
+        credentials_from_config({**config, "cloudlink:clientSecret": None}, fleet={})
+
+
+def test_credentials_take_what_the_stack_lacks_from_the_fleet_file(monkeypatch):
+    monkeypatch.setenv("CLOUDLINK_CLIENT_SECRET", "from-env")
+    fleet = {"cloudlink:endpoint": "http://fleet", "cloudlink:clientId": "fleet-id", "cloudlink:clientSecret": "fs"}
+    assert credentials_from_config({"cloudlink:endpoint": "http://mine"}, fleet=fleet) == ClientConfig(
+        "http://mine", "fleet-id", "fs")
+    assert credentials_from_config({}, fleet={"cloudlink:endpoint": "http://fleet", "cloudlink:clientId": "i"}
+                                   ).client_secret == "from-env"  # stack config, then the fleet file, then the env
 
 
 @pytest.mark.parametrize("endpoint,service,expected", [

@@ -29,6 +29,23 @@ def test_customer_from_config():
         customer_from("x", {"cloudlink-fleet:customer": SPEC, "cloudlink-fleet:labels": {"wave": 3}})
 
 
+def test_a_customer_in_a_project_is_its_effective_spec_and_labels(tmp_path):
+    """Layered over the fleet file as the program and `--select` see it: profile labels and spec included."""
+    (tmp_path / "fleet.yaml").write_text("defaults: {pbx: {port: 443, username: cl}}\n"
+                                         "profiles:\n  gold: {labels: {tier: gold}, spec: {account: {languageCode: en-GB}}}\n")
+    own = {**SPEC, "pbx": {"type": "mx-one", "host": "pbx.example"}, "account": {"name": "Nordwind"}}
+    config = {"cloudlink-fleet:customer": own, "cloudlink-fleet:profiles": ["gold"],
+              "cloudlink-fleet:labels": {"region": "eu"}}
+    c = customer_from("nordwind", config, tmp_path)
+    assert c.labels == {"tier": "gold", "region": "eu"}
+    assert c.get("pbx.username") == "cl" and c.get("account.languageCode") == "en-GB"
+    reader = LiveReader(stacks_dir=tmp_path)
+    reader.observe("nordwind", config, parse_customer(SPEC), {}, None)
+    assert reader.customers["nordwind"].labels == {"tier": "gold", "region": "eu"}
+    with pytest.raises(CustomerUnreadable, match="nope"):
+        customer_from("x", {**config, "cloudlink-fleet:profiles": ["nope"]}, tmp_path)
+
+
 class Client:
     def __init__(self):
         self.calls: list[str] = []

@@ -1,0 +1,211 @@
+"""The fleet file, `stacks/fleet.yaml`: its one reader and writer, and a customer's layers read from config.
+
+The fleet file sits beside the stack files (in Pulumi.yaml's `stackConfigDir`) and
+holds what every customer shares:
+
+    encryptionsalt: v1:...            # passphrase secrets manager state, as in a stack file
+    provider:                         # fleet-wide provider settings (a stack's own cloudlink:* win)
+      endpoint: https://{service}.api.mitel.io/2017-09-01
+      clientId: my-partner-client
+      clientSecret: {secure: v1:...}  # encrypted with the passphrase, never plaintext
+    defaults: {...}                   # any customer spec field
+    profiles:                         # opted into by `cloudlink-fleet:profiles: [gold, eu-mivb]`
+      gold: {labels: {tier: gold}, profiles: [base], spec: {...}}
+
+A stack file opts in with the config keys `cloudlink-fleet:profiles` and
+`cloudlink-fleet:labels` beside `cloudlink-fleet:customer`. The merge itself is the
+pure `cloudlink_provider.customer.layers.effective`; this module only reads files and
+decrypts the fleet secret (with the passphrase the engine uses). It is read the same
+way by the Pulumi program, the dynamic providers (which find it from their working
+directory, the project directory) and the fleet tools (given the project directory).
+Errors are one line naming the file (`FleetFileError`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .customer.layers import CustomerLayer, Fleet, Profile
+from .passphrase import Passphrase, SecretsError, passphrase_from
+
+FLEET_FILE = "fleet.yaml"
+NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's name)
+CUSTOMER_KEY, PROFILES_KEY, LABELS_KEY = f"{NAMESPACE}:customer", f"{NAMESPACE}:profiles", f"{NAMESPACE}:labels"
+PROVIDER_KEYS = ("endpoint", "clientId", "clientSecret")  # `cloudlink:<key>` in a stack file
+SECRET_PROVIDER_KEYS = ("clientSecret",)
+TOP_KEYS = ("encryptionsalt", "provider", "defaults", "profiles")
+PROFILE_KEYS = ("spec", "labels", "profiles")
+
+
+class FleetFileError(ValueError):
+    """A fleet file that cannot be read, has the wrong shape, or whose secret the passphrase cannot open."""
+
+
+def stacks_dir_of(project_dir: Path) -> Path:
+    """Where the stack files live: Pulumi.yaml's `stackConfigDir`, else the project directory."""
+    try:
+        project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        project = {}
+    sub = project.get("stackConfigDir") if isinstance(project, dict) else None
+    return project_dir / sub if isinstance(sub, str) and sub else project_dir
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML with multi-line strings (PEM certificates) as literal blocks."""
+
+
+_Dumper.add_representer(str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v,
+                                                             style="|" if "\n" in v else None))
+
+
+@dataclass(frozen=True)
+class FleetContent:
+    """What a fleet file says: the layering content, the provider settings as written, the salt."""
+    fleet: Fleet
+    provider: Mapping[str, Any] = field(default_factory=dict)
+    salt: str | None = None
+
+
+@dataclass(frozen=True)
+class FleetFile:
+    """`<stacks dir>/fleet.yaml`. `read()` judges its shape; a missing file reads as an empty fleet."""
+    stacks_dir: Path
+
+    @property
+    def path(self) -> Path:
+        return self.stacks_dir / FLEET_FILE
+
+    @property
+    def label(self) -> str:
+        """How messages and origins name the file: relative to the project (`stacks/fleet.yaml`)."""
+        return f"{self.stacks_dir.name}/{FLEET_FILE}" if self.stacks_dir.name else FLEET_FILE
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def load(self) -> dict[str, Any]:
+        """The raw content ({} when the file does not exist); raises `FleetFileError` when it is not YAML."""
+        if not self.exists():
+            return {}
+        try:
+            data = yaml.safe_load(self.path.read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise FleetFileError(f"{self.label}: cannot read it: {type(e).__name__} "
+                                 f"{' '.join(str(e).split())[:160]}") from None
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise FleetFileError(f"{self.label}: expected a block of {', '.join(TOP_KEYS)}")
+        return data
+
+    def read(self) -> FleetContent:
+        data = self.load()
+        bad = [k for k in data if k not in TOP_KEYS]
+        if bad:
+            raise FleetFileError(f"{self.label}: unknown key {bad[0]!r} (the fleet file holds "
+                                 f"{', '.join(TOP_KEYS)})")
+        provider = self._block(data, "provider")
+        wrong = [k for k in provider if k not in PROVIDER_KEYS]
+        if wrong:
+            raise FleetFileError(f"{self.label}: provider.{wrong[0]}: unknown key (the provider block holds "
+                                 f"{', '.join(PROVIDER_KEYS)})")
+        for key in SECRET_PROVIDER_KEYS:
+            value = provider.get(key)
+            if value is not None and not (isinstance(value, dict) and isinstance(value.get("secure"), str)):
+                raise FleetFileError(f"{self.label}: provider.{key} must be encrypted ({key}: {{secure: v1:...}}), "
+                                     "never plaintext: write it with `cloudlink fleet set-client-secret`")
+        profiles: dict[str, Profile] = {}
+        for name, body in self._block(data, "profiles").items():
+            where = f"{self.label}: profiles.{name}"
+            if body is None:
+                body = {}
+            if not isinstance(body, dict):
+                raise FleetFileError(f"{where}: expected a block of {', '.join(PROFILE_KEYS)}")
+            extra = [k for k in body if k not in PROFILE_KEYS]
+            if extra:
+                raise FleetFileError(f"{where}.{extra[0]}: unknown key (a profile holds {', '.join(PROFILE_KEYS)}; "
+                                     "spec values go under spec:)")
+            spec = body.get("spec") or {}
+            if not isinstance(spec, dict):
+                raise FleetFileError(f"{where}.spec: expected a block of customer spec keys")
+            inner = body.get("profiles") or []
+            if isinstance(inner, str):
+                inner = [inner]
+            if not isinstance(inner, list) or not all(isinstance(p, str) for p in inner):
+                raise FleetFileError(f"{where}.profiles: expected a list of profile names")
+            profiles[str(name)] = Profile(spec=spec, labels=body.get("labels"), profiles=tuple(inner))
+        defaults = self._block(data, "defaults")
+        salt = data.get("encryptionsalt")
+        return FleetContent(Fleet(self.label, defaults, profiles), provider, salt if isinstance(salt, str) else None)
+
+    def _block(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
+        value = data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise FleetFileError(f"{self.label}: {key}: expected a block of keys, not {type(value).__name__}")
+        return value
+
+    def provider_settings(self, passphrase: Passphrase | None) -> dict[str, str]:
+        """The provider block as `cloudlink:<key>` -> value, the client secret decrypted.
+
+        Raises `FleetFileError` when the secret cannot be decrypted (no passphrase, a wrong one, a bad salt)."""
+        content = self.read()
+        out: dict[str, str] = {}
+        for key, value in content.provider.items():
+            if value is None:
+                continue
+            if key in SECRET_PROVIDER_KEYS:
+                out[f"cloudlink:{key}"] = self.decrypt(content, key, passphrase)
+            else:
+                out[f"cloudlink:{key}"] = str(value)
+        return out
+
+    def decrypt(self, content: FleetContent, key: str, passphrase: Passphrase | None) -> str:
+        if passphrase is None:
+            raise FleetFileError(f"{self.label}: provider.{key} is encrypted; set PULUMI_CONFIG_PASSPHRASE "
+                                 "(or PULUMI_CONFIG_PASSPHRASE_FILE) to the fleet's passphrase")
+        if not content.salt:
+            raise FleetFileError(f"{self.label}: provider.{key} is encrypted but the file has no encryptionsalt")
+        try:
+            return passphrase.decrypt(content.salt, content.provider[key]["secure"])
+        except SecretsError as e:
+            raise FleetFileError(f"{self.label}: provider.{key} cannot be decrypted: {e}") from None
+
+    def save(self, data: Mapping[str, Any], header: str = "") -> None:
+        """Write the file: top-level keys in their documented order."""
+        body = {k: data[k] for k in TOP_KEYS if data.get(k) not in (None, {})}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(header + yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                                                width=100, allow_unicode=True))
+
+
+def customer_layer(name: str, config: Mapping[str, Any], file: str) -> CustomerLayer:
+    """A customer's own layer from its stack config (`cloudlink-fleet:customer`, `:profiles`, `:labels`)."""
+    return CustomerLayer(name=name, file=file, spec=config.get(CUSTOMER_KEY), profiles=config.get(PROFILES_KEY),
+                         labels=config.get(LABELS_KEY))
+
+
+_PROCESS_SETTINGS: dict[Path, dict[str, str]] = {}
+
+
+def project_provider_settings(project_dir: Path | None = None,
+                              env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The fleet file's provider settings for the project in `project_dir` (default: the working directory,
+    which is the project directory for the program and the dynamic providers the engine starts).
+    {} when there is no fleet file; read and decrypted once per process."""
+    project_dir = (project_dir or Path.cwd()).resolve()
+    if project_dir not in _PROCESS_SETTINGS:
+        file = FleetFile(stacks_dir_of(project_dir))
+        if not file.exists():
+            return {}
+        phrase = passphrase_from(os.environ if env is None else env)
+        _PROCESS_SETTINGS[project_dir] = file.provider_settings(Passphrase(phrase) if phrase is not None else None)
+    return _PROCESS_SETTINGS[project_dir]
