@@ -1,5 +1,6 @@
 # The two commands: `make demo` and `make test`. Both install what they need (virtualenv,
-# Python packages, the Pulumi engine built from the Go module proxy) through `make setup`.
+# Python packages, the Pulumi engine built from the Go module proxy, the test suite's object-store servers)
+# through `make setup`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-e2e lint clean
 
-setup: $(VENV)/.installed .tools/bin/pulumi-ready
+setup: $(VENV)/.installed .tools/bin/pulumi-ready .tools/servers-ready
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +20,16 @@ $(VENV)/.installed: pyproject.toml
 .tools/bin/pulumi-ready: FORCE
 	bash tools/build.sh
 
+# tools/servers.sh: the object-store servers the suite starts (fake-gcs-server from Go modules, Azurite from
+# npm), reinstalled only when their pins change.
+.tools/servers-ready: FORCE
+	bash tools/servers.sh
+
 FORCE:
 
+# The sample stacks are encrypted with the demo's published passphrase; nothing else uses it.
 demo: setup
-	$(BIN)/cloudlink demo
+	PULUMI_CONFIG_PASSPHRASE=cloudlink-demo $(BIN)/cloudlink demo
 
 lint: setup
 	$(BIN)/lint-imports

@@ -47,7 +47,7 @@ class Consoles:
 def default_consoles() -> Consoles:
     out, err = Console(), Console(stderr=True)
     if not out.is_terminal:
-        out = Console(width=max(out.width, 140))  # CI logs: room for the table
+        out = Console(width=max(out.width, 400))  # CI logs: tables as wide as their content, ids never cut
     return Consoles(out, err)
 
 
@@ -150,20 +150,23 @@ def demo(port: int = typer.Option(8787, help="port for the embedded emulator (th
 FLEET_EXIT_CODES = "\n".join([
     "Exit codes:",
     "0 = every customer clean;",
-    "1 = a customer failed, a rollout wave failed its health gate, or the command could not run;",
+    "1 = a customer failed (one that cannot reach CloudLink fails), the coverage listing failed, a rollout wave "
+    "failed its health gate, or the command could not run;",
     "2 = bad usage or input (unknown option, no stack matches, bad --shard or --select, a fleet file, profile or "
-    "label that is wrong, a fleet default that breaks customers, a bad rollout plan);",
+    "label that is wrong, a fleet default that breaks customers, a bad rollout plan, no passphrase set);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "5 = standards: an alert or enforce standard is violated (no customer failed);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
 ])
 
-fleet_app = typer.Typer(help="Every customer stack at once, through the Pulumi engine.\n\n" + FLEET_EXIT_CODES,
+fleet_app = typer.Typer(help="Every customer stack at once: one `pulumi` engine per stack, a report for all.\n\n"
+                        + FLEET_EXIT_CODES,
                         no_args_is_help=True)
 app.add_typer(fleet_app, name="fleet")
 
-StacksOpt = Annotated[str, typer.Option("--stacks", help="only stacks whose name matches this glob")]
+StacksOpt = Annotated[Optional[list[str]], typer.Option(
+    "--stacks", show_default="*", help="only stacks whose name matches this glob (repeat it for several)")]
 SelectOpt = Annotated[Optional[str], typer.Option(
     "--select", metavar="SELECTOR", show_default=False,
     help="only customers whose labels match, e.g. 'tier=gold,region in (eu,uk),!legacy' (=, !=, in, notin, "
@@ -180,11 +183,21 @@ JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="write a machine
 MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a pull-request-comment report here")]
 
 
+def _project(project_dir: Path, backend: str | None) -> Any:
+    """The fleet's project, refused without a passphrase of the partner's own (fleet/passphrase.py)."""
+    from .fleet.engine.gateway import Project
+    from .fleet.passphrase import require_passphrase
+
+    project = Project(project_dir, backend)
+    require_passphrase(project.env)
+    return project
+
+
 DebugOpt = Annotated[bool, typer.Option("--debug", help="keep the engine's whole failure text (terminal and "
                                                        "JSON `errorDetail`); reports otherwise show 1-3 lines")]
 
 
-def _choose(project: Any, stacks: str, shard: str | None, select: str | None, judge_specs: bool = True) -> list[str]:
+def _choose(project: Any, stacks: list[str] | None, shard: str | None, select: str | None, judge_specs: bool = True) -> list[str]:
     """The customers a fleet command works on (--stacks glob, --select labels, then --shard), checked up
     front: bad input (fleet file, profiles, labels, a default that breaks customers) stops here."""
     from .fleet.layering import choose, layering_for
@@ -205,15 +218,14 @@ def _labelled(report: Any, stacks_dir: Path) -> None:
         outcome.labels = layering.labels(outcome.stack)
 
 
-def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None, project_dir: Path,
+def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
            changed_since: str | None = None, select: str | None = None, **options: bool) -> None:
     from .fleet.commands.run import Fleet, RunOptions, default_parallel
-    from .fleet.engine.gateway import Project
     from .fleet.render.view import FleetView
 
     run_options = RunOptions(operation, parallel or default_parallel(), shard=shard, **options)
-    project = Project(project_dir, backend)
+    project = _project(project_dir, backend)
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = _choose(project, stacks, shard, select, judge_specs=operation != "destroy")
@@ -232,11 +244,17 @@ def _fleet(operation: str, stacks: str, parallel: int | None, shard: str | None,
         report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
         for outcome in report.stacks:
             outcome.picked_by = selection.why.get(outcome.stack)
-    _finish(view, report, json_file, markdown_file)
+    _finish(view, report, json_file, markdown_file, project, names)
 
 
-def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, markdown_file: Path | None) -> None:
+def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, markdown_file: Path | None,
+            project: Any, names: list[str]) -> None:
     """Every fleet report ends the same way: the table, the files asked for, the exit code."""
+    from .fleet.passphrase import public_passphrase_warning
+
+    warning = public_passphrase_warning(project.env, project.stacks_dir, names)
+    if warning:
+        report.warnings.append(warning)
     view.print_report(report)
     if json_file:
         report.write_json(json_file)
@@ -246,7 +264,7 @@ def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, ma
 
 
 @fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
-def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
+def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview` per stack instead "
@@ -282,16 +300,15 @@ def fleet_preview(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
         report = scan_preview(project, names, options, view, parallel)
     report.debug = debug
     _annotate(report, project.stacks_dir, selection)
-    _finish(view, report, json_file, markdown_file)
+    _finish(view, report, json_file, markdown_file, project, names)
 
 
-def _selected(project_dir: Path, backend: str | None, stacks: str, shard: str | None, debug: bool,
+def _selected(project_dir: Path, backend: str | None, stacks: list[str] | None, shard: str | None, debug: bool,
               select: str | None = None, changed_since: str | None = None) -> tuple[Any, list[str], Any]:
     """(the project, the selected stacks, the --changed-since `Selection` when it picked them), checked up
     front by `_choose`."""
-    from .fleet.engine.gateway import Project
 
-    project = Project(project_dir, backend)
+    project = _project(project_dir, backend)
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = _choose(project, stacks, shard, select)
@@ -328,7 +345,7 @@ def _command_line(args: list[str]) -> str:
 
 
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
-def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
+def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
              markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
              refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
@@ -375,11 +392,11 @@ def fleet_up(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Shard
             report = selective_up(project, names, options, view, all_stacks, parallel)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file)
+    _finish(view, report, json_file, markdown_file, project, names)
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
-def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
+def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                 markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                 engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
@@ -395,20 +412,20 @@ def fleet_drift(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: Sh
     if engine:
         _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
         return
-    from .fleet.engine.gateway import Project
     from .fleet.render.progress import ScanView
-    from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL, scan_drift
+    from .fleet.commands.selective import drift
+    from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL
 
-    project = Project(project_dir, backend)
+    project = _project(project_dir, backend)
     names = _choose(project, stacks, shard, select)
     standards = _standards(project.stacks_dir)
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
-        report = scan_drift(project, names, parallel, shard, view, fail_on_unmanaged,
-                            standards if standards.standards else None)
+        report = drift(project, names, parallel, shard, view, fail_on_unmanaged,
+                       standards if standards.standards else None)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file)
+    _finish(view, report, json_file, markdown_file, project, names)
 
 
 def _standards(stacks_dir: Path, refuse_expired_on: "date | None" = None) -> "Standards":
@@ -435,7 +452,7 @@ STANDARDS_EXIT_CODES = "\n".join([
 
 @fleet_app.command("standards", epilog=STANDARDS_EXIT_CODES)
 def fleet_standards_command(
-        stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
+        stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
         project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
         markdown_file: MarkdownOpt = None,
         lint: Annotated[bool, typer.Option("--lint", help="only check stacks/standards.yaml (every rule parses, "
@@ -456,6 +473,7 @@ def fleet_standards_command(
 
     from .fleet.engine.gateway import Project
     from .fleet.errors import usage
+    from .fleet.passphrase import public_passphrase_warning, require_passphrase
     from .fleet.render.progress import ScanView
     from .fleet.render.view import print_standards
     from .fleet.scan.loop import DEFAULT_SCAN_PARALLEL, scan_drift
@@ -472,12 +490,16 @@ def fleet_standards_command(
                   "exception(s): ok", markup=False, highlight=False)
         raise typer.Exit(0)
     names = _choose(project, stacks, shard, select)
+    require_passphrase(project.env)  # the scan decrypts the stacks' secrets: never with a default passphrase
     view = ScanView(out, names, "standards (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         drift = scan_drift(project, names, parallel, shard, view, standards=standards, today=today,
                            coverage_too=False)  # what no stack manages is drift's question, not a standard
     report = drift.standards
     print_standards(out, report)
+    exposed = public_passphrase_warning(project.env, project.stacks_dir, names)
+    if exposed:
+        consoles().err.print(exposed, style="bold yellow", markup=False, highlight=False)
     if json_file:
         report.write_json(json_file)
     if markdown_file:
@@ -489,7 +511,7 @@ def fleet_standards_command(
 
 
 @fleet_app.command("refresh", epilog=FLEET_EXIT_CODES)
-def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
+def fleet_refresh(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False) -> None:
     """Make each stack's state match what CloudLink really has (changes nothing in CloudLink)."""
@@ -497,7 +519,7 @@ def fleet_refresh(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: 
 
 
 @fleet_app.command("destroy", epilog=FLEET_EXIT_CODES)
-def fleet_destroy(stacks: StacksOpt = "*", parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
+def fleet_destroy(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
                   markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
                   yes: Annotated[bool, typer.Option("--yes", help="required: really delete every selected "
@@ -519,11 +541,13 @@ def fleet_import(
     pbx_password_env: Annotated[Optional[str], typer.Option(
         "--pbx-password-env", metavar="VAR", show_default=False,
         help="read the PBX password from this environment variable and store it as the stack's "
-             "pbxPassword secret (for customers with a PBX link)")] = None,
+             "pbxPassword secret (for customers with a PBX link); with {stack} in the name, each customer's "
+             "own: PBX_PASSWORD_{stack} reads PBX_PASSWORD_ACME_IBERIA for stack acme-iberia")] = None,
     teams_secret_env: Annotated[Optional[str], typer.Option(
         "--teams-secret-env", metavar="VAR", show_default=False,
         help="read the Teams client secret from this environment variable and store it as the stack's "
-             "teamsClientSecret secret (for customers with a Teams integration)")] = None,
+             "teamsClientSecret secret (for customers with a Teams integration); {stack} as for "
+             "--pbx-password-env")] = None,
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", envvar="CLOUDLINK_ENDPOINT",
                                                     help="CloudLink endpoint")] = None,
     client_id: Annotated[Optional[str], typer.Option("--client-id", envvar="CLOUDLINK_CLIENT_ID",
@@ -542,16 +566,17 @@ def fleet_import(
     2 bad usage (missing credentials or secret variables, both or neither of --account-id/--all,
     the stack file exists).
     """
-    from .fleet.commands.importer import (FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options,
-                                          secrets_from_env)
-    from .fleet.engine.gateway import Project
+    from .fleet.commands.importer import FAILED, PBX_PASSWORD, TEAMS_SECRET, Importer, credentials_from_options
     from .fleet.errors import usage
+    from .fleet.import_secrets import secret_sources
+    from .fleet.passphrase import public_passphrase_warning
     from .fleet.render.imports import print_imports
 
     if bool(account_id) == all_accounts or (name and all_accounts):
         raise usage("give either --account-id ID [--name NAME] or --all")
-    secrets = secrets_from_env({PBX_PASSWORD: pbx_password_env, TEAMS_SECRET: teams_secret_env})
-    project = Project(project_dir, backend)
+    sources = secret_sources({PBX_PASSWORD: ("--pbx-password-env", pbx_password_env),
+                              TEAMS_SECRET: ("--teams-secret-env", teams_secret_env)})
+    project = _project(project_dir, backend)
     if not (endpoint and client_id and client_secret):  # what is not given comes from the fleet file, if any
         from .fleet.layering import layering_for
         from .passphrase import Passphrase, passphrase_from
@@ -561,9 +586,11 @@ def fleet_import(
         endpoint = endpoint or fleet.get("cloudlink:endpoint")
         client_id = client_id or fleet.get("cloudlink:clientId")
         client_secret = client_secret or fleet.get("cloudlink:clientSecret")
-    importer = Importer(project, credentials_from_options(endpoint, client_id, client_secret), secrets)
+    importer = Importer(project, credentials_from_options(endpoint, client_id, client_secret), sources=sources)
     results = importer.import_all() if all_accounts else [importer.import_one(account_id or "", name)]
-    print_imports(consoles().out, consoles().err, results)
+    exposed = public_passphrase_warning(project.env, project.stacks_dir,
+                                        [r.stack for r in results if r.stack and r.status != FAILED])
+    print_imports(consoles().out, consoles().err, results, exposed)
     raise typer.Exit(1 if any(r.status == FAILED for r in results) else 0)
 
 
@@ -642,7 +669,7 @@ def _leading_comments(file: Any) -> str:
 
 
 @fleet_app.command("recover")
-def fleet_recover(stacks: StacksOpt = "*", select: SelectOpt = None, project_dir: ProjectOpt = Path("."),
+def fleet_recover(stacks: StacksOpt = None, select: SelectOpt = None, project_dir: ProjectOpt = Path("."),
                   backend: BackendOpt = None,
                   force: Annotated[bool, typer.Option(
                       "--force", help="also release locks this host cannot check (another machine's, or "
@@ -656,22 +683,22 @@ def fleet_recover(stacks: StacksOpt = "*", select: SelectOpt = None, project_dir
     what); 2 bad usage.
     """
     from .fleet.commands.recover import recover
-    from .fleet.engine.gateway import Project
     from .fleet.layering import choose
     from .fleet.render.recovery import print_recoveries
 
-    project = Project(project_dir, backend)
+    project = _project(project_dir, backend)
     names = choose(project.stacks_dir, stacks, None, select)
     results = recover(project, names, force=force)
-    print_recoveries(consoles().out, results, stacks)
+    print_recoveries(consoles().out, results, stacks or ["*"])
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
 # --- user onboarding: re-send the welcome email (issue 11; fleet/commands/welcome.py) ---------------------
 @fleet_app.command("welcome-email")
 def fleet_welcome_email(
-        stacks: Annotated[str, typer.Option("--stacks", help="required: the customers whose pending users get it "
-                                                            "(a glob of stack names)")] = "",
+        stacks: Annotated[Optional[list[str]], typer.Option(
+            "--stacks", help="required (but with --dry-run): the customers whose pending users get it (a glob of "
+                             "stack names; repeat it for several)")] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="only list who would get it")] = False,
         select: SelectOpt = None, project_dir: ProjectOpt = Path("."), backend: BackendOpt = None) -> None:
     """Re-send the welcome email to the users of chosen customers who have not activated yet.
@@ -679,18 +706,19 @@ def fleet_welcome_email(
     Deliberate: `up` never re-sends it. Takes the pending users the last `up` recorded (the `users`
     stack output), skips those who activated since, and sends each of the others one email.
 
-    Exit codes: 0 done; 1 a customer failed (the others still ran); 2 bad usage (no --stacks, no match).
+    Exit codes: 0 done; 1 a customer failed (the others still ran); 2 bad usage (no --stacks without
+    --dry-run, no match).
     """
     from .fleet.commands.welcome import resend_welcome
-    from .fleet.engine.gateway import Project
     from .fleet.errors import usage
     from .fleet.layering import choose
     from .fleet.render.welcome import print_welcome
 
-    if not stacks:
-        raise usage("name the customers with --stacks GLOB")
-    project = Project(project_dir, backend)
-    names = choose(project.stacks_dir, stacks, None, select)
+    if not stacks and not dry_run:
+        raise usage("name the customers with --stacks GLOB (or list who would get it with --dry-run)")
+    stacks = stacks or ["*"]  # a dry run sends nothing: every customer by default
+    names = choose(project_dir / "stacks", stacks, None, select)
+    project = _project(project_dir, backend)
     results = resend_welcome(project, names, dry_run)
     print_welcome(consoles().out, results, dry_run)
     raise typer.Exit(1 if any(r.error for r in results) else 0)

@@ -66,6 +66,9 @@ def run_demo(port: int = 8787, root: Path = PROJECT_ROOT, console: Console | Non
         project = Project(root)
     except FleetError as e:
         raise DemoError(str(e)) from None
+    from .fleet.passphrase import demo_env
+
+    project.env = demo_env(project.env)  # the sample stacks' published passphrase, asked for explicitly
     db = root / EMULATOR_DB
     db.parent.mkdir(exist_ok=True)
     rows = []

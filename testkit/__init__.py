@@ -7,6 +7,7 @@ package, e2e tests theirs and this package, and a unit test never imports an e2e
 helper. Modules: `fleet_project` (a scratch fleet project, generated and full
 customers), `processes` (the processes of one run, found by an environment
 marker), `certificates` (a real self-signed certificate), `secrets`
-(`assert_no_secret`, the one assertion that a report leaks no secret) and `samples`
-(the committed sample customers layered over stacks/fleet.yaml, as the program sees them).
+(`assert_no_secret`, the one assertion that a report leaks no secret), `samples`
+(the committed sample customers layered over stacks/fleet.yaml, as the program sees them) and `servers`
+(the object-store servers on loopback: S3, Azure Blob, GCS).
 """

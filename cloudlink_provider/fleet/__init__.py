@@ -10,14 +10,17 @@ Top-down (the import contract in pyproject.toml holds this order):
   step rules mirror the engine's (its docstring names the equivalence test that guards it);
 - `loop`: the bounded, interruptible loop with one outcome per customer, used by runs and scans;
 - `report`: what a run found per customer (JSON, Markdown, exit codes);
-- `events` | `failures`: engine events -> field-level changes, secrets masked; a failure in 1-3 lines;
+- `events` | `failures` | `describe` | `preflight` | `passphrase`: engine events -> field-level changes,
+  secrets masked; a failure in 1-3 lines; a change in a reviewer's words; the connectivity preflight (one
+  token grant per endpoint and client before any plan); the no-default-passphrase rule;
 - `layering`: each customer's effective spec and labels from the fleet file and its stack file,
   `--select`, the pre-flight check of bad input (the merge itself is `customer.layers`);
 - `engine/`: the one gateway to the `pulumi` CLI (`gateway`: every process, typed results and
   errors carrying stdout and stderr; `Project`), and where the engine is (`env`);
 - `state/`: Pulumi's state formats, and nothing else parses them: buckets, DIY layout, checkpoints,
   locks, repairs, passphrase crypto, the PostgreSQL table;
-- `stacks`: the stack files (`StackFile`, read once per run);
+- `stacks` | `import_secrets`: the stack files (`StackFile`, read once per run); where `fleet import`
+  takes each customer's write-only secrets;
 - `errors`: the one domain error and the exit codes.
 
 Below the wing: `cloudlink_provider.pulumi_facts` (Pulumi's constants, URNs, the project name).

@@ -61,6 +61,8 @@ class ResourceChange:
     fields: list[FieldChange] = field(default_factory=list)
     outside: list[FieldChange] = field(default_factory=list)  # changed behind Pulumi's back (from refresh)
     deleted_outside: bool = False
+    inputs: dict[str, Any] = field(default_factory=dict, repr=False)  # planned inputs, masked (describe.py)
+    old_inputs: dict[str, Any] = field(default_factory=dict, repr=False)  # the state's inputs, masked
 
     def to_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "type": self.type, "name": self.name, "op": self.op,
@@ -219,6 +221,10 @@ class EventCollector:
         # the fields come from the replacement's own step.
         if names and not change.fields and op != OpType.DELETE_REPLACED.value:
             change.fields = [self._change(n, old_in, new_in) for n in names]
+        if new_in and not change.inputs:
+            change.inputs = {k: self._value(k, v) for k, v in new_in.items() if not k.startswith("__")}
+        if old_in and not change.old_inputs:
+            change.old_inputs = {k: self._value(k, v) for k, v in old_in.items() if not k.startswith("__")}
 
     def _refreshed(self, md: Any) -> None:
         if md.type == STACK_TYPE or md.type.startswith(PROVIDER_PREFIX):

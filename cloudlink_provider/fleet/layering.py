@@ -164,7 +164,7 @@ def layering_for(stacks_dir: Path) -> Layering:
         return cached[1]
 
 
-def choose(stacks_dir: Path, pattern: str = "*", shard_spec: str | None = None, select: str | None = None) -> list[str]:
+def choose(stacks_dir: Path, pattern: str | list[str] | None = "*", shard_spec: str | None = None, select: str | None = None) -> list[str]:
     """The stacks a fleet command works on: the --stacks glob, then the --select labels, then the --shard split
     (so shards divide what is selected evenly). A selector that matches nothing is bad usage, like a glob."""
     from .stacks import parse_shard, select_stacks, shard
@@ -174,7 +174,7 @@ def choose(stacks_dir: Path, pattern: str = "*", shard_spec: str | None = None, 
     if selector is not None:
         names = layering_for(stacks_dir).select(names, selector)
         if not names:
-            raise usage(f"no customer matches --select {select!r}" + (f" among {pattern!r}" if pattern != "*" else ""))
+            raise usage(f"no customer matches --select {select!r}" + (f" among {pattern!r}" if pattern not in ("*", None, ["*"]) else ""))
     if shard_spec:
         names = shard(names, *parse_shard(shard_spec))
     return names

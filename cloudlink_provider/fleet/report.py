@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..standards import StandardsReport
+from . import describe
 from .errors import ExitCode
 from .events import KNOWN_AFTER_UP, PolicyViolation, ResourceChange
 
@@ -77,7 +78,8 @@ class StackOutcome:
     def to_json(self, debug: bool = False) -> dict[str, Any]:
         data = {"stack": self.stack, "status": self.status, "drifted": self.status == DRIFTED,
                 "changes": {label: self.counts.get(op, 0) for op, label in COLUMNS},
-                "resources": [r.to_json() for r in self.resources], "error": self.error, "notes": self.notes,
+                "resources": [{**r.to_json(), "description": describe_resource(r)} for r in self.resources],
+                "error": self.error, "notes": self.notes,
                 "users": self.users, "labels": self.labels, "durationSeconds": round(self.duration_s, 2),
                 "policyViolations": [p.to_json() for p in self.policies]}
         if self.picked_by is not None:
@@ -117,6 +119,10 @@ class FleetReport:
     selected_by: str | None = None  # preview --changed-since: which rule picked the stacks
     spec_changes: dict[str, list[str]] = field(default_factory=dict)  # --changed-since: effective spec diffs
     debug: bool = False  # --debug: the engine's whole failure text goes into the JSON as `errorDetail`
+    checkpoints: str | None = None  # the scan: which reader read the checkpoints (state/checkpoint.py `source`)
+    handed_to_engine: dict[str, str] = field(default_factory=dict)  # the scan: stack -> why the engine checked it
+    coverage_errors: list[str] = field(default_factory=list)  # drift: account listings that failed (a section)
+    warnings: list[str] = field(default_factory=list)  # run-wide warnings (the public demo passphrase in use)
     standards: StandardsReport | None = None  # the standards report evaluated beside drift by the scan, or None
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
@@ -130,11 +136,11 @@ class FleetReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """130 interrupted; 1 any customer failed; 3 drift found (drift / --expect-no-changes);
-        4 unmanaged objects found with --fail-on-unmanaged; else 0."""
+        """130 interrupted; 1 any customer (or the coverage listing) failed; 3 drift found (drift /
+        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED) or (self.rollout is not None and self.rollout.failed):
+        if self.count(FAILED) or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
             return ExitCode.FAILURE
         if self.count(DRIFTED):
             return ExitCode.DRIFT
@@ -152,6 +158,10 @@ class FleetReport:
             "stacks": [s.to_json(self.debug) for s in self.stacks],
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
+            "checkpointReader": self.checkpoints,
+            "handedToEngine": self.handed_to_engine,
+            "coverageErrors": self.coverage_errors,
+            "warnings": self.warnings,
             "specChanges": self.spec_changes,
             **({"standards": self.standards.to_json()} if self.standards is not None else {}),
             **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
@@ -192,10 +202,11 @@ def describe_resource(change: ResourceChange) -> str:
         head += " (takes over what CloudLink has; creates nothing it finds)"
     if change.deleted_outside:
         return f"{head} [deleted outside Pulumi]"
-    parts = [f"{f.field} {describe_value(f.old)} -> {describe_value(f.new)}" for f in change.fields]
+    parts = describe.field_texts(change.type, change.op, change.fields, change.inputs, change.old_inputs)
+    parts += describe.notes(change.type, change.op, change.fields, change.inputs)
     text = f"{head} " + ", ".join(parts) if parts else head
     if change.outside:
-        text += " [changed outside Pulumi: " + ", ".join(f.field for f in change.outside) + "]"
+        text += " [" + describe.outside_text(change.type, change.outside) + "]"
     return text
 
 
@@ -283,6 +294,10 @@ def markdown(report: FleetReport) -> str:
         lines += ["", f"#### {_cell(rollout[0])}", ""] + [f"- {_cell(line.strip())}" for line in rollout[1:]]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.warnings:
+        lines += [""] + [f"> ⚠️ {_cell(w)}" for w in report.warnings]
+    if report.coverage_errors:
+        lines += ["", "#### Coverage could not be listed", ""] + [f"- {_cell(e)}" for e in report.coverage_errors]
     for changes, names in spec_change_groups(report.spec_changes):
         what = "; ".join(f"`{_cell(c)}`" for c in changes)
         if len(names) == 1:
@@ -335,4 +350,8 @@ def summary_markdown(report: FleetReport, full_name: str, full_length: int, list
         lines += [""] + [f"- {_cell(line.strip())}" for line in report.rollout.lines()]
     if report.selected_by:
         lines += ["", f"Stacks selected: {_cell(report.selected_by)}"]
+    if report.warnings:  # run-wide warnings (the public demo passphrase) are never cut
+        lines += [""] + [f"> ⚠️ {_cell(w)}" for w in report.warnings]
+    if report.coverage_errors:
+        lines += ["", "#### Coverage could not be listed", ""] + [f"- {_cell(e)}" for e in report.coverage_errors]
     return "\n".join(lines) + "\n"

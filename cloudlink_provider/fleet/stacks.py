@@ -71,6 +71,11 @@ class StackConfig:
         """The passphrase provider's `encryptionsalt` that the file's `secure:` values are encrypted with."""
         return self.data.get("encryptionsalt")
 
+    def secrets_provider(self) -> str | None:
+        """The stack's `secretsprovider` URL (`awskms://...`); None: the default (passphrase here)."""
+        provider = self.data.get("secretsprovider")
+        return str(provider) if provider else None
+
 
 @dataclass(frozen=True)
 class StackFile:
@@ -93,8 +98,14 @@ class StackFile:
         """The file's content; raises `UnreadableStackFile` when it is missing or not YAML."""
         try:
             data = yaml.safe_load(self.path.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise UnreadableStackFile(f"cannot read stacks/{self.path.name}: {type(e).__name__}") from None
+        except OSError as e:
+            raise UnreadableStackFile(f"cannot read stacks/{self.path.name}: {e.strerror or type(e).__name__}") \
+                from None
+        except yaml.YAMLError as e:  # the file and the place: line and column, as an editor counts them
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(e, "problem", None) or type(e).__name__
+            raise UnreadableStackFile(f"stacks/{self.path.name} is not valid YAML{where}: {problem}") from None
         return data if isinstance(data, dict) else {}
 
     def load(self) -> dict[str, Any]:
@@ -165,13 +176,19 @@ def shard(names: list[str], index: int, count: int) -> list[str]:
     return [n for k, n in enumerate(sorted(names)) if k % count == index - 1]
 
 
-def select_stacks(stacks_dir: Path, pattern: str = "*", shard_spec: str | None = None) -> list[str]:
-    """The stacks one fleet command works on. No stack matching is bad usage; an empty shard is not."""
+def select_stacks(stacks_dir: Path, pattern: str | list[str] | None = "*", shard_spec: str | None = None) -> list[str]:
+    """The stacks one fleet command works on: those matching any of the globs (a repeated `--stacks`).
+    A glob that matches no stack is bad usage (a typo); an empty shard is not."""
     if not stacks_dir.is_dir():
         raise usage(f"no stacks directory at {stacks_dir} (use --project-dir to point at the project)")
-    names = discover_stacks(stacks_dir, pattern)
-    if not names:
-        raise usage(f"no stack in {stacks_dir} matches {pattern!r}")
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern or ["*"])
+    names: list[str] = []
+    for glob in patterns:
+        matched = discover_stacks(stacks_dir, glob)
+        if not matched:
+            raise usage(f"no stack in {stacks_dir} matches {glob!r}")
+        names += [n for n in matched if n not in names]
+    names.sort()
     if shard_spec:
         names = shard(names, *parse_shard(shard_spec))
     return names

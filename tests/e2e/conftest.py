@@ -174,3 +174,26 @@ def sample_stack(project, engine_env, emulator):
         stack.pulumi("stack", "init")
         return stack
     return make
+
+
+# -- the object-store servers (testkit/servers.py): one each per session, started only when a test asks --------
+@pytest.fixture(scope="session")
+def object_stores(tmp_path_factory):
+    """kind ("s3", "azblob", "gs") -> a running server; each started on first use, all stopped by pid at the end."""
+    from testkit.servers import SERVERS
+
+    running: dict[str, Any] = {}
+
+    class Servers:
+        def __getitem__(self, kind: str) -> Any:
+            if kind not in running:
+                server = SERVERS[kind](tmp_path_factory.mktemp(f"server-{kind}"))
+                server.start()
+                running[kind] = server
+            return running[kind]
+
+    try:
+        yield Servers()
+    finally:
+        for server in running.values():
+            server.stop()

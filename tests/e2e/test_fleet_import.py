@@ -81,9 +81,14 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     project = make_project(tmp_path / "project", emulator.url)
     env = fleet_env({"CLOUDLINK_ENDPOINT": emulator.url, "CLOUDLINK_CLIENT_ID": DEMO_PARTNER["client_id"],
                      "CLOUDLINK_CLIENT_SECRET": DEMO_PARTNER["client_secret"],
-                     "PBX_PW": PBX_PASSWORD, "TEAMS_SECRET": TEAMS_SECRET})
+                     "PBX_PW": PBX_PASSWORD, "TEAMS_SECRET": TEAMS_SECRET,
+                     "PBX_PW_ALPHA_CLINICS": PBX_PASSWORD, "PBX_PW_BETA_LOGISTICS": PBX_PASSWORD + "-beta"})
     check(fleet(project, "import", "--all", "--pbx-password-env", "UNSET_VAR", env=env), 2)
-    result = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW",
+    # one PBX password for two customers: refused before anything is written (issue 15)
+    shared = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW", env=env), 2)
+    assert "same pbxPassword to 2 customers" in " ".join(shared.stderr.split())
+    assert list((project / "stacks").glob("Pulumi.*.yaml")) == []
+    result = check(fleet(project, "import", "--all", "--pbx-password-env", "PBX_PW_{stack}",
                          "--teams-secret-env", "TEAMS_SECRET", env=env), 0)
     assert "2 gateways; imported the first by creation order (CLGW-ALPHA-0001)" in " ".join(result.stderr.split())
     assert "pulumi config set" not in result.stdout  # every secret needed was handed over
@@ -111,7 +116,7 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     engine = {**pulumi_env(backend_url=(project / ".state").as_uri()), "PULUMI_CONFIG_PASSPHRASE": env[
         "PULUMI_CONFIG_PASSPHRASE"]}
     for stack, key, value in (("alpha-clinics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
-                              ("beta-logistics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD),
+                              ("beta-logistics", "cloudlink-fleet:pbxPassword", PBX_PASSWORD + "-beta"),
                               ("beta-logistics", "cloudlink-fleet:teamsClientSecret", TEAMS_SECRET)):
         got = run_pulumi(["config", "get", key, "--json", "--stack", stack], project, engine)
         assert got.returncode == 0, got.stderr
@@ -147,11 +152,13 @@ def test_import_whole_customers_then_up_adopts_everything_exactly(tmp_path, emul
     assert adopt["beta-logistics"]["changes"]["adopted"] == 4  # account, gateway, pbx, teams
     markdown = (tmp_path / "adopt.md").read_text()
     assert "| adopted |" in markdown and "account (cloudlink:Account): adopt" in markdown
+    assert "rotates the Azure AD Sync SCIM token" in markdown  # the side effect is in the preview (issue 15)
 
     # The first up adopts everything: no create, and the only writes are the re-sent write-only secrets
     # and the SCIM token rotation (the live token cannot be read back).
     api.clear_journal()
-    check(fleet(project, "up", env=env), 0)
+    adopted = check(fleet(project, "up", env=env), 0)
+    assert "rotates the Azure AD Sync SCIM token" in " ".join(adopted.stdout.split())  # and in up's report
     assert sorted((w["method"], w["path"], w["status"]) for w in api.writes()) == sorted([
         ("PUT", f"{GW}/{alpha['account']}/gateways/{alpha['gateway']}/pbx-link", 200),
         ("POST", f"{SCIM}/{alpha['account']}/azure-sync/token", 201),

@@ -126,6 +126,9 @@ def test_pbx_directory_onboarding_acceptance(new_stack, api, emulator):
     [row] = json.loads(report.read_text())["stacks"]
     assert [(r["type"], r["op"]) for r in row["resources"]] == [("cloudlink:UserOnboarding", "update")]
     assert row["users"]["pending"] == 2 and "2 users pending activation" in scan.stdout
+    [change] = row["resources"]  # who, and the emails, in the reviewer's words (issue 15)
+    assert "the PBX directory now selects users" in change["description"]
+    assert "get the welcome email" in change["description"] and "onboard," not in change["description"]
     clear_outbox(api)
     stack.up()
     [welcome_2004] = outbox(api)
@@ -137,6 +140,12 @@ def test_pbx_directory_onboarding_acceptance(new_stack, api, emulator):
     assert api.http.delete(f"{ADMIN}/{account_id}/users/{gone}").status_code == 204
     drift = stack.preview("--refresh", "--expect-no-changes", ok=False)
     assert drift.returncode != 0 and USERS_UPDATE.search(drift.stdout), drift.stdout
+    scan = fleet(stack.project, "drift", "--stacks", stack.name, "--markdown", str(report.with_suffix(".md")),
+                 env=stack.env)
+    assert scan.returncode == 3, scan.stdout + scan.stderr
+    named = "user 2002 (p2002@onboard.example) deleted outside Pulumi"
+    assert named in scan.stdout and named in report.with_suffix(".md").read_text()
+    assert "onboard, summary" not in scan.stdout
     clear_outbox(api)
     stack.up("--refresh")
     assert [m["to"] for m in outbox(api)] == ["p2002@onboard.example"]

@@ -43,7 +43,11 @@ def _git(project_dir: Path, *args: str) -> list[str]:
 
 def changed_files(project_dir: Path, ref: str) -> list[str]:
     """Paths relative to the project directory that differ from REF (committed, staged, unstaged, untracked)."""
-    _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    try:
+        _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except FleetError:  # --quiet says nothing: say it ourselves
+        raise usage(f"--changed-since {ref!r}: no such commit, branch or tag in {project_dir} (check the "
+                    "spelling; in CI, fetch enough history: actions/checkout with fetch-depth: 0)") from None
     changed = _git(project_dir, "diff", "--name-only", "--relative", ref, "--")
     untracked = _git(project_dir, "ls-files", "--others", "--exclude-standard")
     return sorted(set(changed) | set(untracked))

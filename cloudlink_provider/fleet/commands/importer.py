@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from ...client import (Account, AzureSync, ClientConfig, CloudLink, CloudLinkError, Gateway, IdentityProvider,
-                       PbxLink, PbxRole, TeamsIntegration)
+                       PbxLink, PbxRole, TeamsIntegration, User)
 from ...customer.layers import CustomerLayer, LayerError, compact, effective
 from ...customer.model import SpecError, parse_customer
 from ...customer.rules import PBX_KINDS_BY_API, PBX_MODELS
@@ -49,6 +49,7 @@ from ...resources import LiveSso
 from ...wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from ..engine.gateway import EngineFailed, Project, StackAlreadyExists
 from ..errors import FleetError, usage
+from ..import_secrets import SecretSource, refuse_shared
 from ..stacks import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY, NAMESPACE, STACK_NAME, StackFile, discover_stacks
 from ..state.secrets import Passphrase, fleet_salt
 
@@ -93,6 +94,7 @@ class LiveCustomer:
     teams: TeamsIntegration | None = None
     identity: IdentityProvider | None = None
     sync: AzureSync | None = None
+    users: list[User] = field(default_factory=list)  # CloudLink users of the account (not imported: said so)
 
 
 @dataclass
@@ -150,7 +152,7 @@ def read_customer(client: CloudLink, account: Account) -> LiveCustomer:
     identity = client.identity.get(account_id)
     return LiveCustomer(account=account, gateways=gateways, pbx_link=link, roles=roles,
                         teams=client.integrations.find_teams(account_id), identity=identity,
-                        sync=client.scim.get(account_id))
+                        sync=client.scim.get(account_id), users=list(client.users.list(account_id)))
 
 
 def customer_spec(live: LiveCustomer) -> ImportedSpec:
@@ -192,7 +194,12 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
         spec["teams"] = teams_resource.to_spec(live.teams)
     syncing = bool(live.sync and live.sync.enabled)
     identity = live.identity
-    if identity is not None and identity.saml is not None:
+    known = identity is None or (identity.type or "AZURE") in sso_resource.SSO_PROVIDERS_BY_API
+    if identity is not None and not known:
+        warnings.append(f"the SSO identity provider is of type {identity.type}, which this tool does not manage "
+                        f"(only {', '.join(sso_resource.SSO_PROVIDERS_BY_API)}): no `sso` block is written, and "
+                        "it is left alone")
+    if identity is not None and identity.saml is not None and known:
         saml = identity.saml
         account_id = live.account.accountId
         sso = _without_none(sso_resource.to_spec(LiveSso(identity, live.sync)))
@@ -208,10 +215,25 @@ def customer_spec(live: LiveCustomer) -> ImportedSpec:
         if syncing:
             warnings.append("Azure AD Sync is on: `up` rotates its SCIM token (the old one cannot be read back); "
                             "give Azure AD the new one: `pulumi stack output --show-secrets scimToken`")
-    elif syncing:
+    elif syncing and known:
         warnings.append("Azure AD Sync is on but the account has no SSO identity provider: a spec describes sync "
                         "only under sso, so it is not imported (and left alone)")
+    if live.users:
+        warnings.append(users_left_out(live.users, syncing and "sso" in spec))
     return ImportedSpec(spec, warnings)
+
+
+def users_left_out(users: list[User], synced: bool) -> str:
+    """The note for the CloudLink users an import does not bring under a `users` block."""
+    with_ext = sorted((u.extension for u in users if u.extension), key=lambda e: (len(e), e))
+    shown = ", ".join(with_ext[:8]) + (", ..." if len(with_ext) > 8 else "")
+    what = (f"{len(users)} CloudLink user(s)" + (f" (extensions {shown})" if with_ext else ""))
+    if synced:
+        hint = "add `users: {source: azure-ad-sync}` to report them and deploy the application"
+    else:
+        hint = ("add a `users` block listing their extensions with `welcomeEmail: false` to manage them "
+                "(existing users are adopted, not emailed)")
+    return f"{what} not imported: no `users` block is written, so `up` leaves them alone; {hint}"
 
 
 def _without_none(block: dict[str, Any]) -> dict[str, Any]:
@@ -233,24 +255,37 @@ def secrets_from_env(env_vars: Mapping[str, str | None], environ: Mapping[str, s
 
 
 class Importer:
-    def __init__(self, project: Project, config: ClientConfig, secrets: Mapping[str, str] | None = None):
+    def __init__(self, project: Project, config: ClientConfig, secrets: Mapping[str, str] | None = None,
+                 sources: Mapping[str, SecretSource] | None = None):
         self.project = project
         self.config = config
         self.secrets = dict(secrets or {})  # config key -> value, stored where a customer needs it
+        self.sources = dict(sources or {})  # config key -> where each customer's own value is read
+
+    def _secret(self, key: str, stack: str) -> str | None:
+        if key in self.sources:
+            return self.sources[key].value(stack)
+        return self.secrets.get(key)
 
     # -- what is already managed ---------------------------------------------------------------
-    def _managed(self) -> tuple[set[str], set[str]]:
-        """(account ids, account names) that existing stack files already manage."""
-        ids, names = set(), set()
+    def _managed(self) -> tuple[dict[str, str], dict[str, str]]:
+        """({account id: stack}, {account name: stack}) that existing stack files already manage (by
+        `adoptAccountId`, or by the name their `up` creates or adopts)."""
+        ids, names = {}, {}
         for stack in discover_stacks(self.project.stacks_dir):
             account = StackFile(self.project.stacks_dir, stack).spec().get("account") or {}
             if not isinstance(account, dict):
                 continue
             if account.get("adoptAccountId"):
-                ids.add(str(account["adoptAccountId"]))
+                ids[str(account["adoptAccountId"])] = stack
             if account.get("name"):
-                names.add(str(account["name"]))
+                names[str(account["name"])] = stack
         return ids, names
+
+    def managed_by(self, account: Account) -> str | None:
+        """The stack that already manages this account, if any."""
+        ids, names = self._managed()
+        return ids.get(account.accountId) or names.get(account.name)
 
     # -- the two forms -------------------------------------------------------------------------
     def import_one(self, account_id: str, name: str | None = None) -> ImportResult:
@@ -266,6 +301,10 @@ class Importer:
         if live is None:
             raise FleetError(f"no customer account {account_id} is visible to client {self.config.client_id} "
                              f"at {self.config.endpoint}")
+        owner = self.managed_by(live.account)
+        if owner is not None:  # a second stack would manage the same account, gateway, PBX link, roles and SSO
+            raise usage(f"account {account_id} ({live.account.name}) is already managed by stack {owner} "
+                        f"(stacks/Pulumi.{owner}.yaml); edit that file instead of importing it again")
         stack = name or stack_name_for(live.account.name)
         if StackFile(self.project.stacks_dir, stack).exists():
             raise usage(f"{StackFile(self.project.stacks_dir, stack).path} already exists; choose another --name")
@@ -283,10 +322,12 @@ class Importer:
         ids, names = self._managed()
         taken = set(discover_stacks(self.project.stacks_dir))
         results = []
+        todo: list[tuple[LiveCustomer, str]] = []
         for account in sorted(accounts, key=lambda a: (a.name, a.accountId)):
-            if account.accountId in ids or account.name in names:
+            owner = ids.get(account.accountId) or names.get(account.name)
+            if owner is not None:
                 results.append(ImportResult(account.accountId, account.name, None, SKIPPED,
-                                            "already managed by a stack file"))
+                                            f"already managed by stack {owner}"))
                 continue
             stack = stack_name_for(account.name)
             if stack in taken:
@@ -302,8 +343,16 @@ class Importer:
                                             f"reading it from CloudLink: {e}"))
                 continue
             taken.add(stack)
-            results.append(self._write(live, stack))
-        return results
+            todo.append((live, stack))
+        # every customer gets its own write-only secrets: one shared variable for several is refused, before
+        # anything is written
+        needing: dict[str, list[str]] = {}
+        for live, stack in todo:
+            for key in customer_spec(live).needed_secrets:
+                needing.setdefault(key, []).append(stack)
+        refuse_shared(self.sources, needing)
+        results += [self._write(live, stack) for live, stack in todo]
+        return sorted(results, key=lambda r: (r.account_name, r.account_id))
 
     # -- the work ------------------------------------------------------------------------------
     def _fleet_salt(self) -> str:
@@ -379,7 +428,7 @@ class Importer:
         except FleetError as e:
             result.status, result.reason = FAILED, str(e)
             return result
-        stored = {key: self.secrets[key] for key in imported.needed_secrets if key in self.secrets}
+        stored = {key: value for key in imported.needed_secrets if (value := self._secret(key, stack))}
         result.missing_secrets = [key for key in imported.needed_secrets if key not in stored]
         file = StackFile(self.project.stacks_dir, stack)
         try:
@@ -415,6 +464,8 @@ class Importer:
             return result
         header = (f"# Imported from CloudLink account {account.accountId} ({account.name}) by "
                   f"`cloudlink fleet import` on {datetime.now(timezone.utc):%Y-%m-%d}.\n")
+        for warning in imported.warnings:  # what the import left out or will change, in the file too
+            header += f"# note: {warning}\n"
         if "pbx" in imported.spec:
             header += ("# pbx.users and pbx.bhcc are planning numbers CloudLink does not store: add them to have "
                        "the PBX's capacity checked.\n")

@@ -3,7 +3,8 @@
 Owns the order of three repairs per stack, on any DIY backend; the formats and
 the repairs themselves are the state room's (state/locks.py, state/repair.py):
 
-1. **Locks of dead engines** (state/locks.py): read from the backend's bucket; a
+1. **Locks of dead engines** (state/locks.py): read from the backend's bucket (file://,
+   PostgreSQL, s3://, azblob://, gs://: state/buckets.py); a
    lock is released when its engine is provably dead (on this host, by pid), one
    from another host (or unreadable) only with `force`, a live engine's never.
    For a backend with no bucket here, the engine names the locks when it refuses
@@ -28,6 +29,7 @@ from ...pulumi_facts import urn_name
 from ..engine.gateway import EngineFailed, Project, StackLocked
 from ..failures import engine_message
 from ..state.checkpoint import CheckpointError
+from ..state.errors import StateError
 from ..state.locks import locks_in_message, read_locks, release
 from ..state.repair import RecoverError, repair_blobs
 from .run import RunOptions, failure, run_operation
@@ -51,9 +53,9 @@ class Recovery:
 def recover_stack(project: Project, name: str, force: bool = False) -> Recovery:
     """Locks, blobs, pending operations of one stack, in that order; never raises for this stack's trouble."""
     result = Recovery(name)
-    state = project.state
-    bucket = state.bucket
     try:
+        state = project.state
+        bucket = state.bucket
         if bucket is not None:
             layout = state.layout()
             done, left = release(name, read_locks(bucket, layout, name), force, bucket, project.cancel)
@@ -61,7 +63,10 @@ def recover_stack(project: Project, name: str, force: bool = False) -> Recovery:
             result.left += left
             if left:
                 return result
-            result.done += repair_blobs(bucket, layout, name)
+            repaired = repair_blobs(bucket, layout, name)
+            if repaired:
+                state.forget_listing()  # a restored checkpoint is newer than what the scan listed
+            result.done += repaired
             checkpoint = state.read(name)
             if checkpoint is None:
                 return result  # the backend has never seen this stack: nothing a run could have left
@@ -87,6 +92,8 @@ def recover_stack(project: Project, name: str, force: bool = False) -> Recovery:
                                "from CloudLink; the next `up` adopts what it created")
     except (RecoverError, CheckpointError) as e:
         result.left.append(str(e))
+    except StateError as e:  # an object store that cannot be read or written (buckets.BucketError)
+        result.left.append(f"the backend could not be read or written: {e}")
     except EngineFailed as e:
         result.left.append(engine_message(e))
     return result

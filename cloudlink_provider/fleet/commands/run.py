@@ -30,7 +30,8 @@ from ..events import Event, EventCollector, PolicyViolation
 from ..failures import Diagnostic, engine_diagnostics, summarise
 from ..layering import layering_for
 from ..loop import Listener, NullListener, default_parallel, run_each
-from ..report import CANCELLED, CHANGED, DRIFTED, UNCHANGED, FleetReport, StackOutcome, status_of
+from ..preflight import Problem, check_connectivity
+from ..report import CANCELLED, CHANGED, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome, status_of
 from ..scan.blind import write_only_notes
 from ..stacks import StackConfig, StackFile
 from ..state.locks import read_locks, release_dead_locks
@@ -159,6 +160,7 @@ class Fleet:
         self._runs: list[EngineRun] = []
         self._runs_lock = threading.Lock()
         self._released: list[str] = []
+        self._unusable: dict[str, Problem] = {}  # stacks that cannot reach CloudLink (preflight.py)
 
     # -- cancellation --------------------------------------------------------------------------
     def cancel(self, hard: bool = False) -> None:
@@ -175,10 +177,14 @@ class Fleet:
         return self._cancelled.is_set()
 
     # -- the loop ------------------------------------------------------------------------------
-    def run(self, names: list[str], options: RunOptions) -> FleetReport:
+    def run(self, names: list[str], options: RunOptions, unusable: dict[str, Problem] | None = None) -> FleetReport:
+        """`unusable`: the preflight's findings when the caller already checked these stacks' endpoints and
+        credentials (a scan-based command); otherwise the preflight runs here, before any engine starts."""
         report = FleetReport(options.operation, redact_url(self.project.backend_url),
                              expect_no_changes=options.expect_no_changes, shard=options.shard)
         start = time.monotonic()
+        # a run that cannot reach CloudLink fails (issue 15, point 2): one token grant per endpoint and client
+        self._unusable = check_connectivity(self.project, names) if unusable is None else unusable
         report.stacks = run_each(names, lambda name: self._one(name, options), self.listener, options.parallel,
                                  self.cancel, "fleet")
         report.duration_s = time.monotonic() - start
@@ -193,6 +199,8 @@ class Fleet:
         start = time.monotonic()
         if self.cancelled:
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
+        if name in self._unusable:  # never handed to the engine: nothing planned, nothing saved
+            return StackOutcome(name, FAILED, error=self._unusable[name].message)
         run = EngineRun(name)
         with self._runs_lock:
             self._runs.append(run)
@@ -246,11 +254,13 @@ def _operate(project: Project, name: str, run: EngineRun, options: RunOptions,
     if op == "up":
         return project.operate("up", name, run, on_event, refresh=options.refresh or None, policy_pack=pack,
                                **common)
+    # refresh and destroy run the program (`--run-program`): the providers use the stack file's current
+    # endpoint and credentials, not the copy the last `up` saved in the state (issue 15, point 3)
     if op == "refresh":
-        return project.operate("refresh", name, run, on_event,
+        return project.operate("refresh", name, run, on_event, run_program=True,
                                clear_pending_creates=options.clear_pending_creates or None, **common)
     if op == "destroy":
-        return project.operate("destroy", name, run, on_event, **common)
+        return project.operate("destroy", name, run, on_event, run_program=True, **common)
     raise AssertionError(op)
 
 

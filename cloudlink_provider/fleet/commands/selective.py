@@ -10,8 +10,16 @@ and whose "cannot judge" live in scan/preview.py):
   change, fails, or cannot be judged; a customer whose plan is empty is skipped and
   counted (`skippedUnchanged`). `force_all` (`--all`) runs the engine everywhere.
 
+- `drift`: the scan with coverage (scan/loop.py `scan_drift`); a customer whose
+  secrets a cloud KMS provider encrypts is handed to the engine's drift check
+  (`pulumi preview --refresh --expect-no-changes`, the `--engine` path), whose row
+  replaces the scan's; the report's `handedToEngine` says why, one line a customer.
+
 Every row of the report says who decided it (`decidedBy`: `scan`, or why the
-engine ran). It runs the engine only through runner.Fleet.
+engine ran). It runs the engine only through runner.Fleet. Both first run the
+connectivity preflight (preflight.py) once, for the scan and the engine alike: a
+customer that cannot reach or authenticate to CloudLink is a failed row, never
+"unchanged", and no engine runs for it.
 """
 
 from __future__ import annotations
@@ -20,9 +28,10 @@ import time
 from typing import Any
 
 from ..events import ResourceChange
-from ..loop import NullListener
+from ..loop import NullListener, default_parallel
+from ..preflight import check_connectivity
 from ..report import CANCELLED, CHANGED, FAILED, UNCHANGED, FleetReport, StackOutcome
-from ..scan.loop import scan
+from ..scan.loop import scan, scan_drift
 from .run import Fleet, RunOptions
 
 SCAN = "scan"
@@ -52,15 +61,16 @@ def scan_preview(project: Any, names: list[str], options: RunOptions, listener: 
     """`cloudlink fleet preview` by default: the scan, and the engine's preview for what it cannot judge."""
     listener = listener or NullListener()
     start = time.monotonic()
+    unusable = check_connectivity(project, names)  # cannot reach CloudLink: a failed row, never "unchanged"
     report = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh,
-                  expect_no_changes=options.expect_no_changes, policy_pack=True)
+                  expect_no_changes=options.expect_no_changes, policy_pack=True, unusable=unusable)
     report.mode = SCAN
     reasons = {s.stack: s.cannot_judge for s in report.stacks if s.cannot_judge}
     for s in report.stacks:
         s.engine = SCAN
     engine = None
     if reasons and not report.interrupted:
-        engine = Fleet(project, listener).run([n for n in names if n in reasons], options)
+        engine = Fleet(project, listener).run([n for n in names if n in reasons], options, unusable)
     _merge(report, engine, reasons)
     report.duration_s = time.monotonic() - start
     return report
@@ -71,16 +81,19 @@ def selective_up(project: Any, names: list[str], options: RunOptions, listener: 
     """`cloudlink fleet up`: the engine for the customers with changes or that the scan cannot judge."""
     listener = listener or NullListener()
     start = time.monotonic()
+    unusable = check_connectivity(project, names)  # checked once, for the scan and the engine alike
     if force_all:
-        report = Fleet(project, listener).run(names, options)
+        report = Fleet(project, listener).run(names, options, unusable)
         report.mode = "engine"
         for s in report.stacks:
             s.engine = ALL
         return report
     planned = scan(project, names, listener, scan_parallel, options.shard, refresh=options.refresh, for_up=True,
-                   policy_pack=True)
+                   policy_pack=True, unusable=unusable)
     reasons: dict[str, str] = {}
     for s in planned.stacks:
+        if s.stack in unusable:  # cannot reach CloudLink: the scan's failed row stands, no engine runs
+            continue
         if s.cannot_judge:
             reasons[s.stack] = s.cannot_judge
         elif s.status == FAILED:
@@ -99,10 +112,31 @@ def selective_up(project: Any, names: list[str], options: RunOptions, listener: 
     report.interrupted = planned.interrupted
     engine = None
     if reasons and not planned.interrupted:
-        engine = Fleet(project, listener).run([n for n in names if n in reasons], options)
+        engine = Fleet(project, listener).run([n for n in names if n in reasons], options, unusable)
     _merge(report, engine, reasons)
     for s in report.stacks:
         if s.stack in reasons:
             s.skipped = False
+    report.duration_s = time.monotonic() - start
+    return report
+
+
+def drift(project: Any, names: list[str], parallel: int | None = None, shard: str | None = None,
+          listener: Any = None, fail_on_unmanaged: bool = False, standards: Any = None) -> FleetReport:
+    """`cloudlink fleet drift`: the scan, and the engine's drift check for the customers it hands over."""
+    listener = listener or NullListener()
+    start = time.monotonic()
+    report = scan_drift(project, names, parallel, shard, listener, fail_on_unmanaged, standards)
+    handed = [n for n in names if n in report.handed_to_engine]
+    if handed and not report.interrupted:
+        engine = Fleet(project, listener).run(handed, RunOptions("drift", min(default_parallel(), len(handed)),
+                                                                 shard=shard))
+        by_name = {s.stack: s for s in engine.stacks}
+        report.stacks = [by_name.get(s.stack, s) for s in report.stacks]
+        for s in report.stacks:
+            if s.stack in report.handed_to_engine:
+                s.notes.insert(0, report.handed_to_engine[s.stack])
+        report.released_locks = sorted({*report.released_locks, *engine.released_locks})
+        report.interrupted = report.interrupted or engine.interrupted
     report.duration_s = time.monotonic() - start
     return report

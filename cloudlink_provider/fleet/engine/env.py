@@ -2,8 +2,10 @@
 
 The CLI and language host come from `.tools/bin` (built by tools/build.sh); the
 state lives in a local `file://` backend inside the project unless
-PULUMI_BACKEND_URL says otherwise; secrets use the passphrase provider, with a
-documented demo passphrase that PULUMI_CONFIG_PASSPHRASE overrides. Every
+PULUMI_BACKEND_URL says otherwise; secrets use the passphrase provider, with the
+passphrase the caller sets (PULUMI_CONFIG_PASSPHRASE): there is no default. The
+demo passphrase is named here, and used only where asked for explicitly (the demo
+and the sample stacks: fleet/passphrase.py). Every
 `pulumi` process we start dies with the process that started it
 (`die_with_parent`), so a killed fleet or test run leaves no engine behind.
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import re
 import shutil
 import signal
 import sys
@@ -20,10 +21,11 @@ from pathlib import Path
 from typing import Callable
 
 from ...pulumi_facts import PACKAGE_ROOT
+from ..state.buckets import redact_url  # noqa: F401 - re-exported: the one redaction of a backend URL
 from ..state.buckets import file_backend_dir
 
 PROJECT_ROOT = PACKAGE_ROOT
-DEMO_PASSPHRASE = "cloudlink-demo"
+DEMO_PASSPHRASE = "cloudlink-demo"  # public (README): the demo and the sample stacks only
 
 
 def tools_bin(root: Path = PROJECT_ROOT) -> Path:
@@ -51,7 +53,6 @@ def pulumi_env(root: Path = PROJECT_ROOT, backend_url: str | None = None,
     env["PATH"] = os.pathsep.join([str(tools_bin(root)), str(venv_bin), env.get("PATH", "")])
     env["PULUMI_BACKEND_URL"] = (backend_url or env.get("PULUMI_BACKEND_URL")
                                  or (state_dir or root / ".state").as_uri())
-    env.setdefault("PULUMI_CONFIG_PASSPHRASE", DEMO_PASSPHRASE)
     env.setdefault("PULUMI_HOME", str(root / ".tools" / "pulumi-home"))
     env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
     env["PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"] = "true"
@@ -92,6 +93,3 @@ def fleet_env(project_dir: Path, backend_url: str | None = None,
     return pulumi_env(PROJECT_ROOT, backend_url=backend_url, base=base, state_dir=project_dir / ".state")
 
 
-def redact_url(url: str) -> str:
-    """A backend URL fit for a report: any password replaced by `***`."""
-    return re.sub(r"^([a-z0-9+.-]+://[^/:@]*:)[^@/]*@", r"\1***@", url, flags=re.IGNORECASE)

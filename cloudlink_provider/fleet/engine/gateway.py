@@ -278,7 +278,7 @@ def _follow(path: Path, on_event: OnEvent, exited: threading.Event, failed: list
 # keyword -> the CLI's flag; a true value adds the flag, other values follow it
 FLAGS = {"diff": "--diff", "refresh": "--refresh", "expect_no_changes": "--expect-no-changes",
          "clear_pending_creates": "--clear-pending-creates", "parallel": "--parallel", "color": "--color",
-         "policy_pack": "--policy-pack"}
+         "run_program": "--run-program", "policy_pack": "--policy-pack"}
 COMMANDS = {"preview": ["preview"], "up": ["up", "--yes", "--skip-preview"],
             "refresh": ["refresh", "--yes", "--skip-preview"], "destroy": ["destroy", "--yes", "--skip-preview"]}
 

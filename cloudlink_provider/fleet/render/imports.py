@@ -9,7 +9,7 @@ from rich.text import Text
 from ..commands.importer import FAILED, ImportResult
 
 
-def print_imports(out: Console, err: Console, results: list[ImportResult]) -> None:
+def print_imports(out: Console, err: Console, results: list[ImportResult], exposed: str | None = None) -> None:
     table = Table(title="cloudlink fleet import")
     for column in ("account", "id", "stack file", "blocks", "result"):
         table.add_column(column)
@@ -22,6 +22,8 @@ def print_imports(out: Console, err: Console, results: list[ImportResult]) -> No
         for warning in r.warnings:
             err.print(f"warning: {r.stack or r.account_name}: {warning}", style="yellow", markup=False,
                       highlight=False)
+    if exposed:  # the stacks just written are protected by the public demo passphrase (fleet/passphrase.py)
+        err.print(exposed, style="bold yellow", markup=False, highlight=False)
     needing = [r for r in results if r.status != FAILED and r.missing_secrets]
     if needing:
         out.print("\nWrite-only secrets CloudLink cannot return; set them before `cloudlink fleet up` "

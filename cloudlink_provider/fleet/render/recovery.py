@@ -8,7 +8,7 @@ from rich.text import Text
 from ..commands.recover import Recovery
 
 
-def print_recoveries(out: Console, results: list[Recovery], stacks_glob: str) -> None:
+def print_recoveries(out: Console, results: list[Recovery], stacks_globs: list[str]) -> None:
     for r in results:
         mark = ("✓", "green") if r.ok else ("✗", "red")
         out.print(Text.assemble(mark, f" {r.stack}: " + ("ready" if r.ok else "needs a hand")
@@ -18,6 +18,6 @@ def print_recoveries(out: Console, results: list[Recovery], stacks_glob: str) ->
         for line in r.left:
             out.print(Text(f"    {line}", style="red"))
     ready = [r.stack for r in results if r.ok]
-    for glob in ([stacks_glob] if len(ready) == len(results) else ready):
+    for glob in (stacks_globs if len(ready) == len(results) else ready):
         out.print(f"next: .venv/bin/cloudlink fleet up --stacks '{glob}'", markup=False, highlight=False,
                   soft_wrap=True)

@@ -169,6 +169,10 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        for error in report.coverage_errors:
+            self.console.print(Text(f"coverage: {error}", style="red"))
+        for warning in report.warnings:
+            self.console.print(Text(warning, style="bold yellow"))
         if report.standards is not None:
             print_standards(self.console, report.standards)
         for line in engine_lines(report):
@@ -176,6 +180,11 @@ class FleetView:
         if report.rollout is not None:
             for line in report.rollout.lines():
                 self.console.print(line, highlight=False, markup=False, soft_wrap=True)
+        for stack, why in (report.handed_to_engine.items() if not report.mode else ()):  # drift's hand-offs
+            self.console.print(f"{stack}: {why}", highlight=False, markup=False)
+        if report.checkpoints:
+            self.console.print(f"checkpoints read {READERS.get(report.checkpoints, report.checkpoints)}",
+                               highlight=False, markup=False)
         if report.released_locks:
             self.console.print("released locks left by interrupted engines: " + ", ".join(report.released_locks),
                                markup=False)
@@ -183,12 +192,18 @@ class FleetView:
                            f"({report.duration_s:.1f}s)", highlight=False, markup=False)
 
 
+READERS = {"file": "from the file:// backend", "postgres": "from the PostgreSQL table",
+           "s3": "natively from S3 (one listing, bounded reads)", "azblob": "natively from Azure Blob Storage "
+           "(one listing, bounded reads)", "gs": "natively from Google Cloud Storage (one listing, bounded reads)",
+           "export": "by `pulumi stack export`, one engine process per customer (no native reader for this backend)"}
+
+
 def _brief(outcome: StackOutcome) -> str:
     if outcome.error:
         return outcome.error.strip().splitlines()[0][:160]
     changed = [f"{outcome.counts.get(op, 0)} {label}" for op, label in COLUMNS if op != "same" and outcome.counts.get(op)]
     if outcome.status == DRIFTED and outcome.resources:
-        return "; ".join(describe_resource(r) for r in outcome.resources)[:200]
+        return "; ".join(describe_resource(r) for r in outcome.resources)
     return ", ".join(changed)
 
 

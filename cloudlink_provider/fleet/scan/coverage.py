@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...client import CloudLink
+from ...client import CloudLink, CloudLinkError
 from ...customer.model import CustomerSpec
 from ...resources import credentials_from_config, shared_client
 
@@ -44,15 +44,20 @@ class Unmanaged:
 
     @property
     def command(self) -> str:
-        """The `cloudlink fleet import` command that adopts it."""
+        """What adopts it, and works: importing an unmanaged account; for an object on a managed account,
+        the block to add to the stack that manages it (never a second import of the same account)."""
         if self.kind == ACCOUNT:
             return f"cloudlink fleet import --account-id {self.account_id}"
-        return (f"cloudlink fleet import --account-id {self.account_id} --name {self.stack}-{self.kind}  "
-                f"# then move its `{self.kind}` block into stacks/Pulumi.{self.stack}.yaml")
+        if self.kind == GATEWAY:
+            return (f"none: a stack manages one gateway today, so this one stays unmanaged "
+                    f"(stacks/Pulumi.{self.stack}.yaml manages the account's first)")
+        return (f"add a `{self.kind}` block describing it to stacks/Pulumi.{self.stack}.yaml: "
+                f"the next `cloudlink fleet up` adopts it")
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "accountId": self.account_id, "accountName": self.account_name, "id": self.id,
-                "description": self.description, "stack": self.stack, "importCommand": self.command}
+                "description": self.description, "stack": self.stack,
+                "importCommand": self.command if self.kind == ACCOUNT else None, "adoptWith": self.command}
 
 
 class Coverage:
@@ -81,6 +86,16 @@ class Coverage:
         config, _ = self._client(stack)
         with self._lock:
             self.managed_names[config].add(spec.account.name)
+            if spec.account.adoptAccountId:
+                self.managed_ids[config].add(spec.account.adoptAccountId)
+
+    def managed_by_engine(self, endpoint: str, client_id: str, spec: CustomerSpec) -> None:
+        """A stack the scan handed to the engine (its secrets are not the scan's to decrypt): its account is
+        managed, known by the name its `up` adopts by (or its `adoptAccountId`); what else is on it is not looked at."""
+        config = (endpoint, client_id)
+        with self._lock:
+            self.managed_names.setdefault(config, set()).add(spec.account.name)
+            self.managed_ids.setdefault(config, set())
             if spec.account.adoptAccountId:
                 self.managed_ids[config].add(spec.account.adoptAccountId)
 
@@ -117,14 +132,23 @@ class Coverage:
         with self._lock:
             self.items += found
 
-    def partner_accounts(self) -> None:
-        """Once per set of credentials: customer accounts that no stack manages."""
+    def partner_accounts(self) -> list[str]:
+        """Once per set of credentials: customer accounts that no stack manages. Returns one line per set of
+        credentials whose accounts could not be listed (the report's section; the others still count)."""
+        errors = []
         for config, client in list(self.clients.items()):
             ids, names = self.managed_ids[config], self.managed_names[config]
-            for account in client.accounts.list():
+            try:
+                accounts = list(client.accounts.list())
+            except CloudLinkError as e:
+                errors.append(f"the accounts of client {config[1]} at {config[0]} could not be listed, so "
+                              f"unmanaged accounts there are unknown: {' '.join(str(e).split())}")
+                continue
+            for account in accounts:
                 if account.accountId not in ids and account.name not in names:
                     self.items.append(Unmanaged(ACCOUNT, account.accountId, account.name, account.accountId,
                                                 f"customer account {account.name}", None))
+        return errors
 
     def sorted(self) -> list[Unmanaged]:
         order = {k: i for i, k in enumerate((ACCOUNT, GATEWAY, PBX, TEAMS, SSO))}

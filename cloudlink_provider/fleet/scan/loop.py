@@ -13,6 +13,12 @@ Owns the scan loop. Per customer, on the fleet loop (loop.py, bounded by `--para
    diverge from `--engine`;
 4. coverage (coverage.py): what CloudLink has that no stack manages.
 
+A stack whose secrets a cloud KMS provider encrypts (awskms, azurekeyvault,
+gcpkms, hashivault) cannot be decrypted here: its row says so in one line
+(`cannot_judge`) and the caller hands that customer to the engine (drift:
+commands/selective.py `drift`; preview and up: the selective runs). The report
+names the checkpoint reader that ran (`checkpointReader`).
+
 The `users` field of a scan's report is user onboarding's summary as CloudLink says
 it now (the refresh's), where `--engine` reports it as of the last `up`.
 One CloudLink client (and token) per (endpoint, client id, secret), shared by
@@ -42,12 +48,13 @@ from ..errors import FleetError
 from ..events import EventCollector
 from ..layering import layering_for
 from ..loop import Listener, NullListener, run_each
-from ..report import CANCELLED, FleetReport, StackOutcome, status_of
+from ..preflight import Problem, preflight
+from ..report import CANCELLED, FAILED, UNCHANGED, FleetReport, StackOutcome, status_of
 from ..stacks import CUSTOMER_KEY, StackConfig, StackFile, UnreadableStackFile, is_secure
 from ..standards import LiveReader, PolicyMirror, standards_of
 from ..state.checkpoint import Checkpoint, CheckpointError, CheckpointReader
 from ..state.errors import StateError
-from ..state.secrets import Passphrase, SecretsError, passphrase_from
+from ..state.secrets import Passphrase, SecretsError, kms_provider, passphrase_from
 from .blind import write_only_notes
 from .coverage import Coverage
 from .desired import MissingSecret, desired, export_names, warnings
@@ -123,8 +130,10 @@ class Scanner:
         self.live = live  # collecting each customer's live facts for the standards, or None
         self.policies = policies  # the standards' policy pack as the engine would run it (preview, up), or None
         self._cancelled = threading.Event()
+        self._kms: dict[str, str] = {}  # stack -> why the engine must check it (its secrets provider)
         self._providers: dict[str, type[CloudLinkProvider]] = {}
         self._providers_lock = threading.Lock()
+        self.unusable: dict[str, Problem] = {}  # stacks that cannot reach CloudLink (preflight.py): failed rows
         self.layering = layering_for(stacks_dir)
 
     def _fleet_settings(self, file: StackConfig) -> dict[str, str]:
@@ -146,6 +155,8 @@ class Scanner:
         report.stacks = run_each(names, self.one, self.listener, self.parallel, self.cancel, "scan")
         report.duration_s = time.monotonic() - start
         report.interrupted = self._cancelled.is_set()
+        report.checkpoints = self.reader.source
+        report.handed_to_engine = {n: self._kms[n] for n in names if n in self._kms}
         return report
 
     # -- one customer ----------------------------------------------------------------------------
@@ -155,6 +166,10 @@ class Scanner:
         if self._cancelled.is_set():
             return StackOutcome(name, CANCELLED, error="not started: the run was interrupted")
         self.listener.started(name)
+        if name in self.unusable:  # the preflight: this customer's endpoint or credentials do not work
+            outcome = StackOutcome(name, FAILED, error=self.unusable[name].message)
+            outcome.duration_s = time.monotonic() - start
+            return outcome
         collector = EventCollector(set())
         users = None
         judge: str | None = None
@@ -164,6 +179,9 @@ class Scanner:
                 file = StackConfig(name, StackFile(self.stacks_dir, name).read())  # the one read of it
             except UnreadableStackFile as e:
                 raise StackFailed(str(e)) from None
+            kms = kms_provider(file.secrets_provider())
+            if kms is not None:
+                return self._for_engine(name, file, start, kms)
             stack = DecryptedStack.load(file, self.passphrase, self._fleet_settings(file))
             collector = EventCollector(stack.secure_keys)
             self.listener.activity(name, "reading the checkpoint")
@@ -192,6 +210,24 @@ class Scanner:
                                notes=write_only_notes(self.layering.spec_data(name, file.config()), name) if self.refresh else [], users=users,
                                warnings=[] if self.refresh else list(collector.warnings), cannot_judge=judge)
         outcome.policies = list(collector.policies)
+        outcome.duration_s = time.monotonic() - start
+        return outcome
+
+    def _for_engine(self, name: str, file: StackConfig, start: float, kms: str) -> StackOutcome:
+        """A customer whose secrets a cloud KMS provider encrypts: the engine judges it (one line says why);
+        its account still counts as managed for coverage, by the name its `up` adopts by."""
+        if self.coverage is not None:
+            config = file.config()
+            try:
+                spec = self.layering.spec(name, config)  # the effective spec, the same merge as the program's
+            except (SpecError, LayerError, FleetError):
+                spec = None  # the engine's run reports the spec's error
+            if spec is not None and config.get("cloudlink:endpoint") and config.get("cloudlink:clientId"):
+                self.coverage.managed_by_engine(str(config["cloudlink:endpoint"]), str(config["cloudlink:clientId"]),
+                                                spec)
+        why = f"secrets provider {kms}: the scan decrypts only the passphrase provider, so the engine checked this customer"
+        self._kms[name] = why
+        outcome = StackOutcome(name, UNCHANGED, cannot_judge=why)
         outcome.duration_s = time.monotonic() - start
         return outcome
 
@@ -269,20 +305,31 @@ class Scanner:
         return (onboarding.outputs.get("summary") if onboarding else None), provider_changes, exports
 
 
+def _unreadable_state(operation: str, project: Project, names: list[str], shard: str | None,
+                      error: StateError) -> FleetReport:
+    """The report when the backend cannot be read: every customer a failed row saying why (never an abort)."""
+    report = FleetReport(operation, redact_url(project.backend_url), shard=shard)
+    report.stacks = [StackOutcome(name, FAILED, error=f"the state cannot be read: {error}") for name in names]
+    return report
+
+
 def scan_drift(project: Project, names: list[str], parallel: int | None = None, shard: str | None = None,
                listener: Listener | None = None, fail_on_unmanaged: bool = False, standards: Standards | None = None,
                today: date | None = None, coverage_too: bool = True) -> FleetReport:
     """`cloudlink fleet drift` as a scan over `project`: the report, with coverage (unless `coverage_too` is
     False: `fleet standards` needs none), and with `standards` the standards report beside it
-    (`report.standards`)."""
+    (`report.standards`). Whatever fails, the report is written: a customer that cannot reach CloudLink is a
+    failed row (the preflight), a coverage listing that fails is a section (`coverage_errors`)."""
     try:
         reader = project.state
     except StateError as e:
-        raise FleetError(str(e)) from None
+        return _unreadable_state("drift", project, names, shard, e)
     coverage = Coverage() if coverage_too else None
     live = LiveReader(stacks_dir=project.stacks_dir) if standards is not None else None
-    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase_from(project.env),
+    passphrase = passphrase_from(project.env)
+    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase,
                       listener, parallel or DEFAULT_SCAN_PARALLEL, shard, coverage, live=live)
+    scanner.unusable = preflight(project.stacks_dir, names, passphrase)  # cannot reach CloudLink: a failed row
     try:
         report = scanner.run(names)
     finally:
@@ -295,10 +342,7 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
     if coverage is None:
         return report
     if not report.interrupted and shard is None:  # a shard sees only its own stacks: accounts are for one job
-        try:
-            coverage.partner_accounts()
-        except CloudLinkError as e:
-            raise FleetError(f"listing the partner's accounts: {e}") from None
+        report.coverage_errors = coverage.partner_accounts()  # a listing that fails is a section, never an abort
     report.unmanaged = coverage.sorted()
     return report
 
@@ -306,18 +350,23 @@ def scan_drift(project: Project, names: list[str], parallel: int | None = None, 
 def scan(project: Project, names: list[str], listener: Listener | None = None, parallel: int | None = None,
          shard: str | None = None, refresh: bool = False, operation: str = "preview", expect_no_changes: bool = False,
          for_up: bool = False, observe: Callable[[str, str, str, dict[str, Any]], None] | None = None,
-         policy_pack: bool = False) -> FleetReport:
+         policy_pack: bool = False, unusable: dict[str, Problem] | None = None) -> FleetReport:
     """The scan over `names` without coverage (a preview, the plan before `up`, a rollout's health gate):
     a report whose rows carry `cannot_judge`. `policy_pack`: when the project has the standards' policy pack
-    (which the engine would run), each row carries its findings too (standards.PolicyMirror)."""
+    (which the engine would run), each row carries its findings too (standards.PolicyMirror). `unusable`: the
+    preflight's findings when the caller already checked these stacks' endpoints and credentials; otherwise
+    the preflight runs here first, so a customer that cannot reach CloudLink is a failed row, never
+    "unchanged"."""
     try:
         reader = project.state
     except StateError as e:
         raise FleetError(str(e)) from None
-    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase_from(project.env),
+    passphrase = passphrase_from(project.env)
+    scanner = Scanner(project.name, project.stacks_dir, project.backend_url, reader, passphrase,
                       listener, parallel or DEFAULT_SCAN_PARALLEL, shard, refresh=refresh, operation=operation,
                       expect_no_changes=expect_no_changes, for_up=for_up, observe=observe,
                       policies=PolicyMirror(project.stacks_dir) if policy_pack and project.policy_pack() else None)
+    scanner.unusable = preflight(project.stacks_dir, names, passphrase) if unusable is None else unusable
     try:
         return scanner.run(names)
     finally:

@@ -3,8 +3,9 @@
 Everything here is Pulumi's, read (and, for repairs, written) as Pulumi's own
 source defines it (`pkg/backend/diy`, `pkg/secrets/passphrase`, `sdk/go/common/apitype`):
 
-- `buckets`: a backend as a bucket of blobs (`Bucket`: list, read, write, delete),
-  `file://` here and the PostgreSQL table in `postgres`; `open_bucket(url)`;
+- `buckets`: a backend as a bucket of blobs (`Bucket`: list, read, write, delete,
+  modified, close): `file://`, the object stores `s3://`, `azblob://`, `gs://`
+  (opened as the engine opens them), and the PostgreSQL table in `postgres`; `open_bucket(url)`;
 - `layout`: where a project's stacks, locks, backups and history sit in a bucket
   (the project-scoped layout of meta.yaml version 1, and the legacy one);
 - `checkpoint`: the checkpoint format (`.json`/`.json.gz`) and the reader of a

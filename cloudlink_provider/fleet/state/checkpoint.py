@@ -4,8 +4,12 @@ Owns the checkpoint format, as Pulumi's own source writes it (`sdk/go/common/api
 `VersionedCheckpoint` version 3 with a `DeploymentV3`; pkg/backend/diy/state.go), and
 the one reader of a stack's checkpoint: from the backend's bucket (buckets.py, at
 the keys layout.py names; of the variants the most recently written wins, as in the
-engine's `stackPath`), else through the `export` function the caller hands in
-(`pulumi stack export`, for a backend with no bucket here and for `.json.zst`).
+engine's `stackPath`; on a tie the later key, as its listing loop keeps), else through
+the `export` function the caller hands in (`pulumi stack export`, for a backend with
+no bucket here and for `.json.zst`). On an object store (a bucket with `listing`)
+the scan takes one listing of the project's stacks folder per fleet for every
+stack's variants and their times, then one read per stack, at most `BUCKET_READS`
+at once whatever the caller's parallelism.
 `.bak` files and `history/`/`backups/` are earlier states and are never read here.
 
 It decrypts nothing (secrets.py does) and never writes. A format it does not
@@ -27,6 +31,7 @@ from .buckets import Bucket, UnsupportedBackend, open_bucket
 from .errors import StateError
 from .layout import Layout
 
+BUCKET_READS = 8  # concurrent checkpoint reads from an object store, whatever the scan's --parallel
 CHECKPOINT_VERSION = 3  # apitype.VersionedCheckpoint.Version this reader understands
 Export = Callable[[str], Any]  # stack -> what `pulumi stack export` prints (parsed JSON); None: no such stack
 
@@ -133,10 +138,13 @@ class CheckpointReader:
 
     With a bucket, natively (one blob read a stack); without (`bucket` None), through `export`."""
 
-    def __init__(self, bucket: Bucket | None, project: str, export: Export):
+    def __init__(self, bucket: Bucket | None, project: str, export: Export, reads: int = BUCKET_READS):
         self.bucket, self.project, self.export = bucket, project, export
         self._layout: Layout | None = None
         self._lock = threading.Lock()
+        self._reads = threading.BoundedSemaphore(reads)
+        self._listed: dict[str, float] | None = None  # key -> modified, from the one listing (object stores)
+        self.listings = 0
 
     @property
     def source(self) -> str:
@@ -160,19 +168,42 @@ class CheckpointReader:
             return None
         return any(self.bucket.modified(key) is not None for key in self.layout().checkpoint_keys(stack))
 
+    def _times(self, keys: list[str]) -> dict[str, float]:
+        """When each existing key was written: from the one listing of the stacks folder on an object store
+        (taken on the first read of the fleet), else one `modified` a key."""
+        assert self.bucket is not None
+        listing = getattr(self.bucket, "listing", None)
+        if listing is None:
+            return {key: when for key in keys if (when := self.bucket.modified(key)) is not None}
+        layout = self.layout()
+        with self._lock:
+            if self._listed is None:
+                folder = f".pulumi/stacks/{self.project}/" if layout.version >= 1 else ".pulumi/stacks/"
+                self._listed = {blob.key: blob.modified for blob in listing(folder)}
+                self.listings += 1
+            listed = self._listed
+        return {key: listed[key] for key in keys if key in listed}
+
+    def forget_listing(self) -> None:
+        """Blobs were written since the listing (a repair): the next read lists again."""
+        with self._lock:
+            self._listed = None
+
     def read(self, stack: str) -> Checkpoint | None:
         if self.bucket is None:
             return self._exported(stack)
-        found = [(when, key) for key in self.layout().checkpoint_keys(stack)
-                 if (when := self.bucket.modified(key)) is not None]
+        keys = self.layout().checkpoint_keys(stack)
+        times = self._times(keys)
+        found = [(times[key], i, key) for i, key in enumerate(keys) if key in times]
         if not found:
             return None  # the backend has never seen this stack
-        _, key = max(found)  # the most recently written variant, as the engine picks
+        _, _, key = max(found)  # the most recently written variant, as the engine picks; on a tie the later
         if key.endswith(".zst"):
             return self._exported(stack)  # no zstd in the standard library: let the engine read it
-        raw = self.bucket.read(key)
-        if raw is None:
-            return None
+        with self._reads:
+            raw = self.bucket.read(key)
+        if raw is None:  # a read that fails is reported, never taken for "no state"
+            raise CheckpointError(f"stack {stack}: {key} was deleted while the scan ran")
         try:
             return parse_checkpoint(decode_blob(raw, key), stack)
         except (OSError, ValueError, EOFError) as e:

@@ -31,10 +31,19 @@ from ...pulumi_facts import is_secret
 from ..errors import FleetError
 from ..stacks import StackFile, discover_stacks
 
-__all__ = ["ITERATIONS", "KEY_BYTES", "FLEET_SALT_FILE", "PASSPHRASE_ENV", "Passphrase", "SecretsError", "derive_key",
-           "fleet_salt", "passphrase_from"]
+__all__ = ["ITERATIONS", "KEY_BYTES", "FLEET_SALT_FILE", "PASSPHRASE_ENV", "KMS_PROVIDERS", "Passphrase", "SecretsError",
+           "derive_key", "fleet_salt", "kms_provider", "passphrase_from"]
 
 FLEET_SALT_FILE = ".fleet-encryptionsalt"  # in stacks/: the salt every fleet-written stack file carries
+
+
+KMS_PROVIDERS = ("awskms", "azurekeyvault", "gcpkms", "hashivault")  # secrets providers only the engine opens
+
+
+def kms_provider(secrets_provider: str | None) -> str | None:
+    """The cloud KMS secrets provider (`awskms`, ...) a stack's `secretsprovider` URL names, else None."""
+    scheme = secrets_provider.split("://", 1)[0] if secrets_provider else ""
+    return scheme if scheme in KMS_PROVIDERS else None
 
 
 class Passphrase(_Passphrase):

@@ -104,3 +104,11 @@ def test_an_unknown_ref_is_bad_usage(repo):
     with pytest.raises(FleetError) as e:
         select_changed(repo, "no-such-ref", NAMES)
     assert e.value.exit_code == 2
+
+
+def test_a_mistyped_ref_says_so_in_words(repo):
+    with pytest.raises(FleetError) as e:
+        select_changed(repo, "mian", NAMES)
+    assert e.value.exit_code == 2
+    assert "--changed-since 'mian': no such commit, branch or tag" in str(e.value)
+    assert "rev-parse" not in str(e.value)

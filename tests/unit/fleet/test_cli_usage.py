@@ -24,8 +24,10 @@ def project(tmp_path):
 
 @pytest.fixture(autouse=True)
 def no_inherited_settings(monkeypatch):
-    for var in ("PULUMI_BACKEND_URL", "CLOUDLINK_ENDPOINT", "CLOUDLINK_CLIENT_ID", "CLOUDLINK_CLIENT_SECRET"):
+    for var in ("PULUMI_BACKEND_URL", "CLOUDLINK_ENDPOINT", "CLOUDLINK_CLIENT_ID", "CLOUDLINK_CLIENT_SECRET",
+                "PULUMI_CONFIG_PASSPHRASE_FILE"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "unit-cli-usage")
 
 
 class Seen:
@@ -87,3 +89,61 @@ def test_the_demo_and_emulator_serve_share_one_database():
 
     help_text = " ".join(runner.invoke(app, ["emulator", "serve", "--help"]).output.split())
     assert demo.EMULATOR_DB == ".emulator/cloudlink.db" and demo.EMULATOR_DB in help_text
+
+
+@pytest.mark.parametrize("args", [
+    ["import", "--account-id", "acc-1", "--endpoint", "http://127.0.0.1:9", "--client-id", "p",
+     "--client-secret", "s"],
+    ["import", "--all", "--endpoint", "http://127.0.0.1:9", "--client-id", "p", "--client-secret", "s"],
+    ["up"], ["preview"], ["drift"], ["refresh"], ["destroy", "--yes"], ["recover"],
+    ["welcome-email", "--stacks", "acme"], ["welcome-email", "--dry-run"],
+    ["preview", "--engine"], ["drift", "--engine"], ["up", "--all"], ["up", "--canary", "1"],
+    ["up", "--waves-by", "ring"], ["standards"],
+])
+def test_without_a_passphrase_every_secret_reading_command_refuses_before_any_write(project, monkeypatch, args):
+    """A partner's first day: PULUMI_CONFIG_PASSPHRASE unset. No fallback to the README's public passphrase."""
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
+    before = sorted(p.name for p in (project / "stacks").iterdir())
+    result = fleet(*args, "--project-dir", str(project))
+    assert result.exit_code == 2, result.output
+    assert "set PULUMI_CONFIG_PASSPHRASE" in result.err and len(result.err.strip().splitlines()) <= 2
+    assert sorted(p.name for p in (project / "stacks").iterdir()) == before  # no stack file, no salt written
+    assert not (project / ".state" / ".pulumi").exists()
+
+
+def test_the_public_demo_passphrase_on_a_partner_stack_is_warned_about_loudly(tmp_path):
+    from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, PROJECT_ROOT
+    from cloudlink_provider.fleet.passphrase import public_passphrase_warning
+
+    env = {"PULUMI_CONFIG_PASSPHRASE": DEMO_PASSPHRASE}
+    warning = public_passphrase_warning(env, tmp_path / "stacks", ["real-customer"])
+    assert warning and "PUBLIC demo passphrase" in warning and "real-customer" in warning
+    assert public_passphrase_warning(env, PROJECT_ROOT / "stacks", ["acme-iberia"]) is None  # a sample
+    assert public_passphrase_warning({"PULUMI_CONFIG_PASSPHRASE": "own"}, tmp_path, ["real-customer"]) is None
+
+
+def test_repeated_stacks_options_select_every_glob_not_the_last(project):
+    from cloudlink_provider.fleet.stacks import select_stacks
+
+    (project / "stacks" / "Pulumi.baltic.yaml").write_text("config: {}\n")
+    (project / "stacks" / "Pulumi.nordwind.yaml").write_text("config: {}\n")
+    assert select_stacks(project / "stacks", ["acme", "nord*"]) == ["acme", "nordwind"]
+    result = fleet("recover", "--stacks", "acme", "--stacks", "zzz*", "--project-dir", str(project))
+    assert result.exit_code == 2 and "matches 'zzz*'" in result.err  # every glob counts, a typo is said
+
+
+def test_welcome_email_dry_run_needs_no_stacks_but_sending_does(project):
+    refused = fleet("welcome-email", "--project-dir", str(project))
+    assert refused.exit_code == 2 and "--dry-run" in refused.err
+
+
+def test_fleet_help_names_what_it_runs():
+    result = runner.invoke(app, ["fleet", "--help"])
+    assert "Automation API" not in result.output and "one `pulumi` engine per stack" in result.output
+
+
+def test_piped_output_never_cuts_ids_or_paths(monkeypatch):
+    from cloudlink_provider.cli import default_consoles
+
+    consoles = default_consoles()  # pytest captures stdout: not a terminal, as in CI
+    assert consoles.out.width >= 400

@@ -157,7 +157,6 @@ def test_sso_without_sync_inactive_or_foreign_and_sync_without_sso():
     (LiveCustomer(account=ACCOUNT, teams=TeamsIntegration(integrationId="i", accountId="acc-1", tenantId=TENANT,
                                                           clientId=TENANT, mode="UNIDIRECTIONAL")),
      "customer.teams: Teams presence needs a connected PBX"),
-    (LiveCustomer(account=ACCOUNT, identity=identity(type="OKTA")), "customer.sso.provider: 'OKTA' is not one of"),
     (LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t", name=None)]), "customer.gateway.name"),
     (LiveCustomer(account=ACCOUNT, gateways=[gateway("CLGW-0001", "t")], pbx_link=link("MX_ONE"),
                   roles=[PbxRole(accountId="acc-1", extension="2001", role="CTI")]),
@@ -196,6 +195,7 @@ class _Reads:
         self.integrations = type("Integrations", (), {"find_teams": lambda _self, _a: teams})()
         self.identity = type("Identity", (), {"get": lambda _self, _a: None})()
         self.scim = type("Scim", (), {"get": lambda _self, _a: None})()
+        self.users = type("Users", (), {"list": lambda _self, _a: iter([])})()
 
 
 def test_a_customer_breaking_a_spec_rule_fails_alone_and_nothing_is_written(tmp_path):
@@ -211,7 +211,9 @@ def test_a_customer_breaking_a_spec_rule_fails_alone_and_nothing_is_written(tmp_
 def _customer_project(tmp_path):
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text("name: cloudlink-fleet\nruntime: python\nstackConfigDir: stacks\n")
-    return Project(tmp_path, (tmp_path / "my state").as_uri())
+    project = Project(tmp_path, (tmp_path / "my state").as_uri())
+    project.env["PULUMI_CONFIG_PASSPHRASE"] = "unit-importer"  # no default passphrase (issue 15)
+    return project
 
 
 def _config_get(project, stack: str, key: str):
@@ -278,3 +280,42 @@ def test_a_stack_that_cannot_be_configured_is_removed_so_a_rerun_works(tmp_path,
     again = importer._write(live, "acme")
     assert again.status != FAILED, again.reason
     assert _config_get(project, "acme", "cloudlink:clientSecret")["value"] == "secret"
+
+
+def test_an_identity_provider_of_an_unknown_type_is_left_out_with_one_line_not_a_spec_error():
+    imported = customer_spec(LiveCustomer(account=ACCOUNT, identity=identity(type="OKTA"), sync=sync()))
+    parse_customer(imported.spec)  # the rest of the customer imports
+    assert "sso" not in imported.spec
+    [line] = [w for w in imported.warnings if "OKTA" in w]
+    assert "does not manage" in line and "no `sso` block" in line and "\n" not in line
+    assert not any("Azure AD Sync is on but" in w for w in imported.warnings)
+
+
+def test_users_an_import_leaves_out_are_named():
+    from cloudlink_provider.client import User
+
+    users = [User(userId=f"u{i}", accountId="acc-1", email=f"u{i}@x.example", extension=ext)
+             for i, ext in enumerate(["2010", "2002", None])]
+    imported = customer_spec(LiveCustomer(account=ACCOUNT, users=users))
+    [line] = [w for w in imported.warnings if "not imported" in w and "user" in w]
+    assert line.startswith("3 CloudLink user(s) (extensions 2002, 2010) not imported: no `users` block")
+
+
+def test_one_shared_secret_for_several_customers_is_refused_and_a_pattern_gives_each_its_own():
+    from cloudlink_provider.fleet.errors import FleetError
+    from cloudlink_provider.fleet.import_secrets import refuse_shared, secret_sources, variable_for
+
+    environ = {"PBX_PW": "one-for-all", "PBX_PW_ACME_IBERIA": "a", "PBX_PW_BALTIC": "b"}
+    shared = secret_sources({"pbxPassword": ("--pbx-password-env", "PBX_PW")}, environ)
+    refuse_shared(shared, {"pbxPassword": ["acme"]})  # one customer: its own
+    with pytest.raises(FleetError) as e:
+        refuse_shared(shared, {"pbxPassword": ["acme-iberia", "baltic"]})
+    assert e.value.exit_code == 2 and "same pbxPassword to 2 customers" in str(e.value)
+    assert "PBX_PW_{stack}" in str(e.value)
+    own = secret_sources({"pbxPassword": ("--pbx-password-env", "PBX_PW_{stack}")}, environ)
+    refuse_shared(own, {"pbxPassword": ["acme-iberia", "baltic"]})
+    assert variable_for("PBX_PW_{stack}", "acme-iberia") == "PBX_PW_ACME_IBERIA"
+    assert own["pbxPassword"].value("acme-iberia", environ) == "a"
+    assert own["pbxPassword"].value("nobody", environ) is None
+    with pytest.raises(FleetError):
+        secret_sources({"pbxPassword": ("--pbx-password-env", "UNSET_VAR")}, environ)

@@ -79,10 +79,12 @@ def test_unmanaged_objects_are_listed_apart_and_exit_4_only_when_asked(tmp_path)
     assert drift.exit_code == 3  # drift is the louder finding
     report = FleetReport("drift", "file:///s", clean, unmanaged=[stray, teams])
     data = report.to_json()
-    assert [u["importCommand"] for u in data["unmanaged"]] == [
+    assert [u["importCommand"] for u in data["unmanaged"]] == ["cloudlink fleet import --account-id acc-9", None]
+    assert [u["adoptWith"] for u in data["unmanaged"]] == [  # never a second import of a managed account
         "cloudlink fleet import --account-id acc-9",
-        "cloudlink fleet import --account-id acc-1 --name acme-teams  "
-        "# then move its `teams` block into stacks/Pulumi.acme.yaml"]
+        "add a `teams` block describing it to stacks/Pulumi.acme.yaml: the next `cloudlink fleet up` adopts it"]
+    gateway = Unmanaged("gateway", "acc-1", "Acme", "gw-2", "gateway CLGW-2 (Site 2)", "acme")
+    assert gateway.command.startswith("none: a stack manages one gateway today, so this one stays unmanaged")
     text = markdown(report)
     assert "In CloudLink, managed by no stack (2)" in text and "Stray \\| Co" in text
     assert FleetReport("drift", "file:///s", clean).to_json()["unmanaged"] is None  # --engine: not looked for
@@ -100,6 +102,29 @@ def test_the_engines_whole_failure_text_is_in_the_json_only_with_debug():
     assert "Traceback" not in markdown(report) and failed.error.splitlines()[0] in markdown(report)
     report.debug = True
     assert report.to_json()["stacks"][0]["errorDetail"].startswith("Traceback")
+
+
+def test_a_coverage_listing_that_fails_is_a_section_and_exit_1_never_an_abort():
+    from cloudlink_provider.client import TransportError
+    from cloudlink_provider.fleet.scan.coverage import Coverage
+
+    class Silent:
+        class accounts:
+            @staticmethod
+            def list():
+                raise TransportError("GET http://10.0.0.9/admin/2017-09-01/accounts: ConnectTimeout: timed out")
+
+    coverage = Coverage()
+    coverage.clients[("http://10.0.0.9", "partner")] = Silent()  # type: ignore[assignment]
+    coverage.managed_ids[("http://10.0.0.9", "partner")] = set()
+    coverage.managed_names[("http://10.0.0.9", "partner")] = set()
+    errors = coverage.partner_accounts()
+    assert len(errors) == 1 and "could not be listed" in errors[0] and "ConnectTimeout" in errors[0]
+    report = FleetReport("drift", "file:///s", [outcome("acme", DRIFTED)], unmanaged=[], coverage_errors=errors)
+    assert report.exit_code == 1
+    assert report.to_json()["coverageErrors"] == errors
+    text = markdown(report)
+    assert "#### Coverage could not be listed" in text and "`acme`" in text
 
 
 def test_reports_carry_labels_and_fold_the_same_change_on_many_customers():
@@ -140,3 +165,14 @@ def test_a_markdown_report_too_long_for_one_comment_becomes_a_summary_with_the_w
     small = FleetReport("preview", "file:///s", stacks[:3])
     small.write_markdown(tmp_path / "small.md")
     assert (tmp_path / "small.md").read_text() == markdown(small) and not (tmp_path / "small.full.md").exists()
+
+
+def test_a_summary_comment_keeps_the_run_wide_warnings_and_the_coverage_section(tmp_path):
+    from cloudlink_provider.fleet.report import summary_markdown
+
+    report = FleetReport("drift", "file:///s", [outcome("acme", DRIFTED)], unmanaged=[],
+                         coverage_errors=["the accounts of client p at http://10.0.0.9 could not be listed"],
+                         warnings=["WARNING: the secrets of acme are protected by the PUBLIC demo passphrase"])
+    text = summary_markdown(report, "drift.full.md", 70_000)
+    assert "#### Coverage could not be listed" in text and "could not be listed" in text
+    assert "PUBLIC demo passphrase" in text

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from cloudlink_provider.fleet.state.checkpoint import open_reader
 from cloudlink_provider.fleet.scan.coverage import Coverage
 from cloudlink_provider.fleet.report import DRIFTED, FAILED
@@ -64,3 +66,23 @@ def test_an_unknown_checkpoint_version_fails_the_customer_and_names_engine(tmp_p
     path.write_text(json.dumps({"version": 4, "checkpoint": {"latest": {}}}))
     [outcome] = _scanner(project).run(["alpha"]).stacks
     assert outcome.status == FAILED and "--engine" in (outcome.error or "")
+
+
+def test_a_cloud_kms_stack_is_handed_to_the_engine_in_one_line_and_its_account_is_managed(tmp_path, emulator, client):
+    project = _project(tmp_path, emulator.url)
+    file = project / "stacks" / "Pulumi.alpha.yaml"
+    data = yaml.safe_load(file.read_text())
+    data.pop("encryptionsalt", None)
+    data["secretsprovider"] = "awskms://alias/fleet?region=eu-west-1"
+    file.write_text(yaml.safe_dump(data))
+    client.accounts.create({"name": "Alpha"})
+    coverage = Coverage()
+    report = _scanner(project, coverage=coverage).run(["alpha", "beta"])
+    coverage.partner_accounts()
+    by_stack = {s.stack: s for s in report.stacks}
+    why = "secrets provider awskms: the scan decrypts only the passphrase provider, so the engine checked this customer"
+    assert by_stack["alpha"].cannot_judge == why and by_stack["alpha"].error is None
+    assert by_stack["beta"].cannot_judge is None
+    assert report.handed_to_engine == {"alpha": why} and report.to_json()["handedToEngine"] == {"alpha": why}
+    assert report.checkpoints == "file" and report.to_json()["checkpointReader"] == "file"
+    assert "Alpha" not in [u.account_name for u in coverage.sorted()]  # managed by the stack the engine checks

@@ -27,9 +27,17 @@ class FakeEngine:
     def __init__(self, project, listener=None):
         pass
 
-    def run(self, names, options):
+    def run(self, names, options, unusable=None):
         FakeEngine.ran.append(list(names))
         return FleetReport(options.operation, "file:///s", [StackOutcome(n, CHANGED, {"update": 1}) for n in names])
+
+
+@pytest.fixture(autouse=True)
+def reachable(monkeypatch):
+    """The connectivity preflight (preflight.py) finds every customer's CloudLink usable, unless a test says."""
+    problems: dict = {}
+    monkeypatch.setattr(selective, "check_connectivity", lambda project, names: problems)
+    return problems
 
 
 @pytest.fixture
@@ -41,11 +49,32 @@ def engine(monkeypatch):
 
 def scanned(monkeypatch, outcomes: list[StackOutcome], seen: dict | None = None):
     def scan(project, names, listener=None, parallel=None, shard=None, refresh=False, operation="preview",
-             expect_no_changes=False, for_up=False, observe=None, policy_pack=False):
+             expect_no_changes=False, for_up=False, observe=None, policy_pack=False, unusable=None):
         if seen is not None:
             seen.update(refresh=refresh, for_up=for_up, operation=operation, policy_pack=policy_pack)
         return FleetReport(operation, "file:///s", [o for o in outcomes if o.stack in names])
     monkeypatch.setattr(selective, "scan", scan)
+
+
+def test_a_customer_that_cannot_reach_cloudlink_fails_in_preview_and_up_and_no_engine_runs_for_it(
+        monkeypatch, engine, reachable):
+    from cloudlink_provider.fleet.preflight import Problem
+
+    message = ("cannot use CloudLink at http://10.0.0.9:8787 as client p: connection refused; nothing was planned "
+               "or saved. Check cloudlink:endpoint in stacks/Pulumi.b-broken.yaml")
+    reachable["b-broken"] = Problem("b-broken", message)
+    broken = StackOutcome("b-broken", FAILED, error=message)  # the scan's row for it (Scanner.unusable)
+    judged_out = StackOutcome("c-pending", UNCHANGED, cannot_judge="pending operations left by an interrupted run")
+    seen: dict = {}
+    scanned(monkeypatch, [StackOutcome("a-same", UNCHANGED, {"same": 3}), broken, judged_out], seen)
+    names = ["a-same", "b-broken", "c-pending"]
+    report = selective.selective_up(SimpleNamespace(), names, RunOptions("up"))
+    assert engine.ran == [["c-pending"]]
+    assert {s.stack: s.status for s in report.stacks}["b-broken"] == FAILED and report.exit_code == 1
+    assert [s.error for s in report.stacks if s.stack == "b-broken"] == [message]
+    engine.ran = []
+    report = selective.scan_preview(SimpleNamespace(), names, RunOptions("preview"))
+    assert engine.ran == [["c-pending"]] and report.exit_code == 1
 
 
 def test_up_runs_the_engine_only_for_changes_failures_and_customers_the_scan_cannot_judge(monkeypatch, engine):

@@ -90,7 +90,8 @@ def test_the_import_table_prints_cloudlink_text_literally(project, monkeypatch):
     monkeypatch.setattr(importer, "Importer", FakeImporter)
     monkeypatch.setenv("COLUMNS", "300")
     result = CliRunner().invoke(cli.app, ["fleet", "import", "--account-id", "a-1", "--project-dir", str(project)],
-                                env={"PULUMI_BACKEND_URL": "", "CLOUDLINK_ENDPOINT": "http://127.0.0.1:1",
+                                env={"PULUMI_BACKEND_URL": "", "PULUMI_CONFIG_PASSPHRASE": "unit-view",
+                                     "CLOUDLINK_ENDPOINT": "http://127.0.0.1:1",
                                      "CLOUDLINK_CLIENT_ID": "id", "CLOUDLINK_CLIENT_SECRET": "s"})
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
