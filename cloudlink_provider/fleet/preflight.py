@@ -114,7 +114,23 @@ def credentials(stacks_dir: Path, name: str, passphrase: Passphrase) -> ClientCo
             except SecretsError as e:
                 raise SecretsError(f"{key}: {e}") from None
         values[key] = value
-    return credentials_from_config(values)
+    if all(values.get(key) not in (None, "") for key in PROVIDER_KEYS):
+        return credentials_from_config(values, fleet={})
+    from .layering import layering_for  # what the stack file leaves out comes from the fleet file, as the program reads it
+
+    return credentials_from_config(values, fleet=layering_for(stacks_dir).provider_settings(passphrase))
+
+
+def _source(stacks_dir: Path, name: str) -> str:
+    """Which file to check: the stack file, or also the fleet file when the stack file leaves the settings out."""
+    stack_file = f"stacks/Pulumi.{name}.yaml"
+    try:
+        config = StackFile(stacks_dir, name).read().get("config") or {}
+    except UnreadableStackFile:
+        return stack_file
+    if all(config.get(key) not in (None, "") for key in PROVIDER_KEYS):
+        return stack_file
+    return f"{stack_file} (or stacks/fleet.yaml's provider block, which it inherits)"
 
 
 def preflight(stacks_dir: Path, names: list[str], passphrase: Passphrase,
@@ -151,7 +167,7 @@ def preflight(stacks_dir: Path, names: list[str], passphrase: Passphrase,
         for name in stacks:
             problems[name] = Problem(name, f"cannot use CloudLink at {config.endpoint} as client "
                                            f"{config.client_id}: {cause}; nothing was planned or saved. "
-                                           f"Check {what} in stacks/Pulumi.{name}.yaml")
+                                           f"Check {what} in {_source(stacks_dir, name)}")
     return problems
 
 
