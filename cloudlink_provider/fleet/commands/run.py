@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...pulumi_facts import is_secret
+from .. import saved_settings
 from ..engine.env import redact_url
 from ..engine.gateway import EngineFailed, EngineResult, EngineRun, Project, StackLocked
 from ..errors import usage
@@ -254,13 +255,16 @@ def _operate(project: Project, name: str, run: EngineRun, options: RunOptions,
     if op == "up":
         return project.operate("up", name, run, on_event, refresh=options.refresh or None, policy_pack=pack,
                                **common)
-    # refresh and destroy run the program (`--run-program`): the providers use the stack file's current
-    # endpoint and credentials, not the copy the last `up` saved in the state (issue 15, point 3)
+    # the state's copy of the provider settings is what refresh and destroy would use; when the stack file
+    # changed them, the program runs once to save the file's (saved_settings.py says why destroy never does)
+    stale = op in ("refresh", "destroy") and saved_settings.stale(project, name)
     if op == "refresh":
-        return project.operate("refresh", name, run, on_event, run_program=True,
+        return project.operate("refresh", name, run, on_event, run_program=stale or None,
                                clear_pending_creates=options.clear_pending_creates or None, **common)
     if op == "destroy":
-        return project.operate("destroy", name, run, on_event, run_program=True, **common)
+        if stale:
+            project.operate("refresh", name, run, None, run_program=True, **common)
+        return project.operate("destroy", name, run, on_event, **common)
     raise AssertionError(op)
 
 
