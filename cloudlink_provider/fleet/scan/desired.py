@@ -21,7 +21,7 @@ from ...pulumi_facts import DYNAMIC_PREFIX
 from ...resources import CloudLinkProvider
 
 TYPE_PREFIX = DYNAMIC_PREFIX
-__all__ = ["Join", "Planned", "Ref", "Secret", "MissingSecret", "desired", "export_names", "warnings"]
+__all__ = ["Join", "OnPaper", "Planned", "Ref", "Secret", "MissingSecret", "desired", "on_paper"]
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,16 @@ class Planned:
     secret_outputs: tuple[str, ...] = ()
 
 
-def desired(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> dict[str, Planned]:
-    """The resources the program registers for this spec, in registration order.
+@dataclass
+class OnPaper:
+    """One planning of a spec: the resources, the stack outputs' names and the warnings the program logs."""
+    resources: dict[str, Planned]
+    exports: set[str]
+    warnings: list[str]
+
+
+def on_paper(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> OnPaper:
+    """What the program registers, exports and warns about for this spec, from one call of `plan()`.
 
     `secrets`: the stack's write-only secrets by config key (`pbxPassword`); a block
     whose secret is missing raises `MissingSecret`, as the program does."""
@@ -59,14 +67,9 @@ def desired(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> dict[str
                 inputs[key] = value
         out[name] = Planned(name, TYPE_PREFIX + planned.type, cls.PROVIDER, inputs, list(planned.depends_on),
                             (*cls.SECRET_INPUTS, *cls.SECRET_OUTPUTS))
-    return out
+    return OnPaper(out, set(the_plan.exports), list(the_plan.warnings))
 
 
-def export_names(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> set[str]:
-    """The names of the stack outputs the program exports for this spec."""
-    return set(plan(spec, {k for k, v in secrets.items() if v}, stack).exports)
-
-
-def warnings(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> list[str]:
-    """The warnings the program logs for this spec at every preview and up (readiness advisories)."""
-    return list(plan(spec, {k for k, v in secrets.items() if v}, stack).warnings)
+def desired(spec: CustomerSpec, secrets: dict[str, str], stack: str) -> dict[str, Planned]:
+    """The resources the program registers for this spec, in registration order."""
+    return on_paper(spec, secrets, stack).resources

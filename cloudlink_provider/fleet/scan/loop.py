@@ -57,7 +57,7 @@ from ..state.errors import StateError
 from ..state.secrets import Passphrase, SecretsError, kms_provider, passphrase_from
 from .blind import write_only_notes
 from .coverage import Coverage
-from .desired import MissingSecret, desired, export_names, warnings
+from .desired import MissingSecret, on_paper
 from .preview import Judged, StackFailed, cannot_judge, preview, refresh, saved, scan_failed, warn
 
 DEFAULT_SCAN_PARALLEL = 16  # customers at once: each is a handful of GETs, mostly waiting on the network
@@ -265,10 +265,10 @@ class Scanner:
             namespace = CUSTOMER_KEY.split(":", 1)[0] + ":"
             secrets = {k.split(":", 1)[1]: v for k, v in stack.config.items()
                        if k.startswith(namespace) and isinstance(v, str)}
-            plan = desired(spec, secrets, name)
-            exports = export_names(spec, secrets, name)
+            paper = on_paper(spec, secrets, name)  # one planning per customer: resources, exports, warnings
+            plan, exports = paper.resources, paper.exports
             if not self.refresh:
-                warn(collector, warnings(spec, secrets, name))
+                warn(collector, paper.warnings)
         except (SpecError, LayerError, MissingSecret) as e:
             raise Judged(str(e)) from None
         if self.coverage is not None:
