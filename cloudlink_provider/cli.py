@@ -181,6 +181,10 @@ BackendOpt = Annotated[Optional[str], typer.Option("--backend", envvar="PULUMI_B
                                                         "(default: file://<project>/.state)")]
 JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="write a machine-readable report here")]
 MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a pull-request-comment report here")]
+HtmlOpt = Annotated[Optional[Path], typer.Option("--html", help="write the fleet dashboard here: one self-contained "
+                                                 "HTML page (sortable, filterable; readable without JavaScript)")]
+NotifyOpt = Annotated[bool, typer.Option("--notify/--no-notify", help="post to the fleet file's notification "
+                                         "targets (stacks/fleet.yaml `notifications:`) after the run")]
 
 
 def _project(project_dir: Path, backend: str | None) -> Any:
@@ -220,7 +224,8 @@ def _labelled(report: Any, stacks_dir: Path) -> None:
 
 def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
-           changed_since: str | None = None, select: str | None = None, **options: bool) -> None:
+           changed_since: str | None = None, select: str | None = None, html_file: Path | None = None,
+           notify: bool = False, **options: bool) -> None:
     from .fleet.commands.run import Fleet, RunOptions, default_parallel
     from .fleet.render.view import FleetView
 
@@ -229,6 +234,7 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = _choose(project, stacks, shard, select, judge_specs=operation != "destroy")
+    targets = _notification_targets(project) if notify else []
     selection = None
     if changed_since is not None:
         from .fleet.commands.changes import select_changed
@@ -244,29 +250,58 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
         report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
         for outcome in report.stacks:
             outcome.picked_by = selection.why.get(outcome.stack)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, html_file, targets)
+
+
+def _notification_targets(project: Any) -> list[Any]:
+    """The fleet file's notification targets with their URLs decrypted, judged before the run starts: a
+    target without a URL, or one the passphrase cannot open, is bad input (exit 2)."""
+    from .fleet.errors import usage
+    from .fleetfile import FleetFile, FleetFileError
+    from .passphrase import Passphrase, passphrase_from
+
+    phrase = passphrase_from(project.env)
+    try:
+        return FleetFile(project.stacks_dir).notification_urls(Passphrase(phrase) if phrase is not None else None)
+    except FleetFileError as e:
+        raise usage(str(e)) from None
 
 
 def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, markdown_file: Path | None,
-            project: Any, names: list[str]) -> None:
-    """Every fleet report ends the same way: the table, the files asked for, the exit code."""
+            project: Any, names: list[str], html_file: Path | None = None, targets: list[Any] | None = None) -> None:
+    """Every fleet report ends the same way: the notifications, the table, the files asked for, the exit code.
+    A notification that fails is reported (a line, and the JSON's `notifications`); the exit code is the run's."""
     from .fleet.passphrase import public_passphrase_warning
 
     warning = public_passphrase_warning(project.env, project.stacks_dir, names)
     if warning:
         report.warnings.append(warning)
+    sent = []
+    if targets:
+        from .fleet.notify.deliver import send
+
+        sent = send(targets, report.to_json())
+        report.notifications = [s.to_json() for s in sent]
     view.print_report(report)
+    for result in sent:
+        console = consoles().out if result.delivered is not False else consoles().err
+        console.print(result.line(), style=None if result.delivered is not False else "yellow", markup=False,
+                      highlight=False)
     if json_file:
         report.write_json(json_file)
     if markdown_file:
         report.write_markdown(markdown_file)
+    if html_file:
+        from .fleet.render.dashboard import write_dashboard
+
+        write_dashboard(report.to_json(), html_file)
     raise typer.Exit(int(report.exit_code))
 
 
 @fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
 def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                  markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+                  markdown_file: MarkdownOpt = None, debug: DebugOpt = False, html_file: HtmlOpt = None,
                   engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview` per stack instead "
                                                        "of the scan")] = False,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
@@ -285,7 +320,8 @@ def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard:
     """
     if engine:
         _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
-               changed_since=changed_since, select=select, refresh=refresh, expect_no_changes=expect_no_changes)
+               changed_since=changed_since, select=select, html_file=html_file, refresh=refresh,
+               expect_no_changes=expect_no_changes)
         return
     from .fleet.render.progress import ScanView
     from .fleet.commands.run import RunOptions, default_parallel
@@ -300,7 +336,7 @@ def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard:
         report = scan_preview(project, names, options, view, parallel)
     report.debug = debug
     _annotate(report, project.stacks_dir, selection)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, html_file)
 
 
 def _selected(project_dir: Path, backend: str | None, stacks: list[str] | None, shard: str | None, debug: bool,
@@ -347,7 +383,7 @@ def _command_line(args: list[str]) -> str:
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
 def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-             markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+             markdown_file: MarkdownOpt = None, debug: DebugOpt = False, html_file: HtmlOpt = None,
              refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
              all_stacks: Annotated[bool, typer.Option("--all", help="run the engine for every selected customer, "
                                                       "even those whose plan is empty")] = False,
@@ -392,13 +428,14 @@ def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: Shar
             report = selective_up(project, names, options, view, all_stacks, parallel)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, html_file)
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
 def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+                markdown_file: MarkdownOpt = None, debug: DebugOpt = False, html_file: HtmlOpt = None,
+                notify: NotifyOpt = True,
                 engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
                                                      "--expect-no-changes` per stack instead of the scan")] = False,
                 fail_on_unmanaged: Annotated[bool, typer.Option(
@@ -408,9 +445,12 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
 
     By default a scan: one process reads each stack's checkpoint and asks CloudLink (GETs only), with the
     providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
+    Then the fleet file's notification targets get what is new (a failed delivery is reported, and
+    changes no exit code); --html writes the dashboard.
     """
     if engine:
-        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select,
+               html_file=html_file, notify=notify)
         return
     from .fleet.render.progress import ScanView
     from .fleet.commands.selective import drift
@@ -419,13 +459,14 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
     project = _project(project_dir, backend)
     names = _choose(project, stacks, shard, select)
     standards = _standards(project.stacks_dir)
+    targets = _notification_targets(project) if notify else []
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         report = drift(project, names, parallel, shard, view, fail_on_unmanaged,
                        standards if standards.standards else None)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, html_file, targets)
 
 
 def _standards(stacks_dir: Path, refuse_expired_on: "date | None" = None) -> "Standards":
@@ -654,6 +695,65 @@ def fleet_set_client_secret(
     provider["clientSecret"] = {"secure": sealed}
     file.save({**data, "encryptionsalt": salt, "provider": provider}, _leading_comments(file))
     consoles().out.print(f"{file.label}: provider.clientSecret written (encrypted)", markup=False, highlight=False)
+
+
+@fleet_app.command("set-notification-url")
+def fleet_set_notification_url(
+        name: Annotated[str, typer.Argument(help="the target's name in the fleet file's `notifications:`")],
+        kind: Annotated[Optional[str], typer.Option(
+            "--type", help="teams, slack or webhook: required when the target is new")] = None,
+        project_dir: ProjectOpt = Path(".")) -> None:
+    """Write a notification target's webhook URL into the fleet file (stacks/fleet.yaml), encrypted with the
+    passphrase (PULUMI_CONFIG_PASSPHRASE). The URL is read from stdin (a prompt on a terminal), never from
+    the command line, and never printed. A new target is added with --type (and the default events:
+    new drift, new failures, resolutions); edit `on:` and `select:` in the file.
+
+    Exit codes: 0 written; 2 bad usage (no passphrase, an empty or non-http(s) URL, a new target without
+    --type, a broken fleet file).
+    """
+    from .fleet.engine.env import fleet_env
+    from .fleet.errors import usage
+    from .fleet.state.secrets import Passphrase, fleet_salt
+    from .fleetfile import NOTIFICATION_TYPES, FleetFile, FleetFileError, stacks_dir_of
+    from .passphrase import passphrase_from
+
+    phrase = passphrase_from(fleet_env(project_dir, None))
+    if phrase is None:
+        raise usage("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the URL is encrypted with it")
+    if kind is not None and kind not in NOTIFICATION_TYPES:
+        raise usage(f"--type {kind!r} is not one of {', '.join(NOTIFICATION_TYPES)}")
+    file = FleetFile(stacks_dir_of(project_dir))
+    try:
+        data = file.load()
+        file.read()  # judge its shape before writing
+    except FleetFileError as e:
+        raise usage(str(e)) from None
+    targets = [dict(t) for t in data.get("notifications") or []]
+    entry = next((t for t in targets if t.get("name") == name), None)
+    if entry is None:
+        if kind is None:
+            raise usage(f"{file.label}: no notification target named {name!r}; add it with --type "
+                        f"({', '.join(NOTIFICATION_TYPES)})")
+        entry = {"name": name, "type": kind}
+        targets.append(entry)
+    elif kind is not None:
+        entry["type"] = kind
+    url = (typer.prompt("webhook URL", hide_input=True) if sys.stdin.isatty()
+           else sys.stdin.read().strip())
+    if not url:
+        raise usage("the URL is empty")
+    if not url.startswith(("https://", "http://")):
+        raise usage("the URL must start with https:// (or http://)")
+    crypt = Passphrase(phrase)
+    salt = data.get("encryptionsalt") or fleet_salt(file.stacks_dir, crypt)
+    try:
+        sealed = crypt.encrypt(salt, url)
+    except Exception as e:  # noqa: BLE001 - a salt this passphrase does not open
+        raise usage(f"{file.label}: cannot encrypt with this passphrase: {e}") from None
+    entry["url"] = {"secure": sealed}
+    file.save({**data, "encryptionsalt": salt, "notifications": targets}, _leading_comments(file))
+    consoles().out.print(f"{file.label}: notifications {name} ({entry['type']}): url written (encrypted)",
+                         markup=False, highlight=False)
 
 
 def _leading_comments(file: Any) -> str:

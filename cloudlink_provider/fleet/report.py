@@ -126,6 +126,7 @@ class FleetReport:
     standards: StandardsReport | None = None  # the standards report evaluated beside drift by the scan, or None
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
+    notifications: list[dict[str, Any]] | None = None  # drift: what each notification target got (notify/deliver.py)
 
     @property
     def skipped_unchanged(self) -> int:
@@ -167,6 +168,7 @@ class FleetReport:
             **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
             **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
+            **({"notifications": self.notifications} if self.notifications is not None else {}),
         }
 
     def write_json(self, path: Path) -> None:
