@@ -75,7 +75,7 @@ def _attempt(client: httpx.Client, url: str, payload: Any, timeout_s: float) -> 
 def post_webhook(url: str, payload: Any, timeout_s: float = 10.0, attempts: int = 3, max_wait_s: float = 10.0,
                  transport: httpx.BaseTransport | None = None) -> Delivery:
     """POST `payload` as JSON to `url`; a `Delivery`, never an exception (see the module docstring)."""
-    backoff = wait_exponential_jitter(initial=0.5, max=max_wait_s, jitter=0.5)
+    backoff = wait_exponential_jitter(multiplier=0.5, max=max_wait_s, jitter=0.5)
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
