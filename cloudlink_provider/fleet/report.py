@@ -93,6 +93,17 @@ class StackOutcome:
         return data
 
 
+class Findings(Protocol):
+    """A drift run's findings, classified (findings.py makes them): new, still, resolved, accepted."""
+    fail_on: str
+
+    def failing(self, kind: str) -> int: ...  # kind: `drift` or `failure`; how many fail the run
+    def annotate(self, row: dict[str, Any]) -> None: ...  # writes `finding` blocks into one stack row's JSON
+    def to_json(self) -> dict[str, Any]: ...  # the top-level `history`, `resolved`, `accepted`, `failOn`
+    def lines(self) -> list[str]: ...  # the summary (baseline or compared with when), then what resolved
+    def tag(self, stack: str, resource: str) -> str: ...  # `new`, `still there since ...`, `accepted until ...`
+
+
 class Unmanaged(Protocol):
     """An object in CloudLink that no stack manages, as the report shows it (scan/coverage.py makes them)."""
     account_name: str
@@ -126,6 +137,7 @@ class FleetReport:
     standards: StandardsReport | None = None  # the standards report evaluated beside drift by the scan, or None
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
+    findings: Findings | None = None  # drift: new/still/resolved/accepted (findings.py); None: not classified
 
     @property
     def skipped_unchanged(self) -> int:
@@ -137,25 +149,32 @@ class FleetReport:
     @property
     def exit_code(self) -> ExitCode:
         """130 interrupted; 1 any customer (or the coverage listing) failed; 3 drift found (drift /
-        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0."""
+        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0. With findings
+        (drift), only the failures and drift that fail the run count (accepted drift does not; with
+        `--fail-on new` only what is new)."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED) or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
+        failed = self.count(FAILED) if self.findings is None else self.findings.failing("failure")
+        if failed or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
             return ExitCode.FAILURE
-        if self.count(DRIFTED):
+        if self.count(DRIFTED) if self.findings is None else self.findings.failing("drift"):
             return ExitCode.DRIFT
         if self.fail_on_unmanaged and self.unmanaged:
             return ExitCode.UNMANAGED
         return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
+        stacks = [s.to_json(self.debug) for s in self.stacks]
+        if self.findings is not None:
+            for row in stacks:
+                self.findings.annotate(row)
         return {
             "operation": self.operation, "startedAt": self.started_at, "durationSeconds": round(self.duration_s, 2),
             "backend": self.backend, "shard": self.shard, "interrupted": self.interrupted,
             "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
-            "stacks": [s.to_json(self.debug) for s in self.stacks],
+            "stacks": stacks,
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
             "checkpointReader": self.checkpoints,
@@ -167,6 +186,7 @@ class FleetReport:
             **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
             **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
+            **(self.findings.to_json() if self.findings is not None else {}),
         }
 
     def write_json(self, path: Path) -> None:
