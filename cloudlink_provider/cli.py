@@ -155,6 +155,8 @@ FLEET_EXIT_CODES = "\n".join([
     "2 = bad usage or input (unknown option, no stack matches, bad --shard or --select, a fleet file, profile or "
     "label that is wrong, a fleet default that breaks customers, a bad rollout plan, no passphrase set);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
+    "(drift: findings accepted in stacks/drift-accepted.yaml count for neither 1 nor 3; with --fail-on new only "
+    "a new failure, new drift or an acceptance that lapsed does);",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "5 = standards: an alert or enforce standard is violated (no customer failed);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
@@ -220,7 +222,8 @@ def _labelled(report: Any, stacks_dir: Path) -> None:
 
 def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
-           changed_since: str | None = None, select: str | None = None, **options: bool) -> None:
+           changed_since: str | None = None, select: str | None = None, nightly: Any = None,
+           **options: bool) -> None:
     from .fleet.commands.run import Fleet, RunOptions, default_parallel
     from .fleet.render.view import FleetView
 
@@ -229,6 +232,7 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = _choose(project, stacks, shard, select, judge_specs=operation != "destroy")
+    prepared = nightly(project) if nightly is not None else None
     selection = None
     if changed_since is not None:
         from .fleet.commands.changes import select_changed
@@ -244,18 +248,25 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
         report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
         for outcome in report.stacks:
             outcome.picked_by = selection.why.get(outcome.stack)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, prepared)
 
 
 def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, markdown_file: Path | None,
-            project: Any, names: list[str]) -> None:
-    """Every fleet report ends the same way: the table, the files asked for, the exit code."""
+            project: Any, names: list[str], nightly: Any = None) -> None:
+    """Every fleet report ends the same way: the table, the files asked for, the exit code. A drift run
+    first classifies its findings (triage, history: fleet/commands/nightly.py)."""
     from .fleet.passphrase import public_passphrase_warning
 
     warning = public_passphrase_warning(project.env, project.stacks_dir, names)
     if warning:
         report.warnings.append(warning)
+    if nightly is not None:
+        from .fleet.commands.nightly import conclude
+
+        conclude(nightly, report)
     view.print_report(report)
+    for line in (nightly.messages if nightly is not None else ()):
+        consoles().out.print(line, highlight=False, markup=False, soft_wrap=True)
     if json_file:
         report.write_json(json_file)
     if markdown_file:
@@ -395,6 +406,9 @@ def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: Shar
     _finish(view, report, json_file, markdown_file, project, names)
 
 
+ACCEPT_DAYS = 90  # --accept without --expires: a quarter, so every acceptance is looked at again
+
+
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
 def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
@@ -403,14 +417,37 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
                                                      "--expect-no-changes` per stack instead of the scan")] = False,
                 fail_on_unmanaged: Annotated[bool, typer.Option(
                     "--fail-on-unmanaged", help="exit 4 when CloudLink has objects no stack manages "
-                                                "(and nothing drifted or failed)")] = False) -> None:
+                                                "(and nothing drifted or failed)")] = False,
+                history: Annotated[Optional[str], typer.Option(
+                    "--history", metavar="DIR|backend", show_default=False,
+                    help="compare with the previous run kept here, and keep this one: a folder (latest.json, "
+                         "drift-<time>.json), or `backend`: .cloudlink/drift-history/ in the fleet's state "
+                         "backend")] = None,
+                fail_on: Annotated[str, typer.Option(
+                    "--fail-on", metavar="new|any",
+                    help="what fails the run: `any` drift or failure not accepted in stacks/drift-accepted.yaml, "
+                         "or only what is `new` since the previous run (with --history)")] = "any",
+                accept: Annotated[bool, typer.Option(
+                    "--accept", help="write today's findings (not accepted yet) into stacks/drift-accepted.yaml "
+                                     "with --reason, --by and --expires; review and commit the file")] = False,
+                reason: Annotated[Optional[str], typer.Option("--reason", help="--accept: why this drift is "
+                                                              "accepted", show_default=False)] = None,
+                by: Annotated[Optional[str], typer.Option("--by", help="--accept: who accepts it",
+                                                          show_default=False)] = None,
+                expires: Annotated[Optional[str], typer.Option(
+                    "--expires", metavar="YYYY-MM-DD", show_default=False,
+                    help=f"--accept: when the acceptance ends (default: in {ACCEPT_DAYS} days)")] = None) -> None:
     """Find changes made behind Pulumi's back; exit 3 on drift.
 
     By default a scan: one process reads each stack's checkpoint and asks CloudLink (GETs only), with the
     providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
+    Every finding is new or still there since the previous run (--history), or accepted in the reviewed
+    stacks/drift-accepted.yaml; accepted drift does not fail the run until its value changes or it expires.
     """
+    nightly = _nightly_options(history, fail_on, accept, reason, by, expires, shard)
     if engine:
-        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select,
+               nightly=nightly)
         return
     from .fleet.render.progress import ScanView
     from .fleet.commands.selective import drift
@@ -419,13 +456,35 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
     project = _project(project_dir, backend)
     names = _choose(project, stacks, shard, select)
     standards = _standards(project.stacks_dir)
+    prepared = nightly(project)
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         report = drift(project, names, parallel, shard, view, fail_on_unmanaged,
                        standards if standards.standards else None)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, prepared)
+
+
+def _nightly_options(history: str | None, fail_on: str, accept: bool, reason: str | None, by: str | None,
+                     expires: str | None, shard: str | None) -> Any:
+    """drift's triage/history options, checked now; returns what prepares them for a project (before the run)."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from .fleet.commands.nightly import Accept, prepare
+    from .fleet.errors import usage
+
+    today = datetime.now(timezone.utc).date()
+    chosen = None
+    if accept:
+        try:
+            until = date.fromisoformat(expires) if expires else today + timedelta(days=ACCEPT_DAYS)
+        except ValueError:
+            raise usage(f"--expires {expires!r} is not a date like 2027-01-31") from None
+        chosen = Accept(reason or "", by or "", until)
+    elif reason or by or expires:
+        raise usage("--reason, --by and --expires go with --accept")
+    return lambda project: prepare(project, today, fail_on, history, shard, chosen)
 
 
 def _standards(stacks_dir: Path, refuse_expired_on: "date | None" = None) -> "Standards":

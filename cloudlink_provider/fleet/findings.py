@@ -308,6 +308,10 @@ class Findings:
     def find(self, stack: str, resource: str) -> Finding | None:
         return next((f for f in self.items if f.stack == stack and f.resource == resource), None)
 
+    def is_accepted(self, stack: str, resource: str) -> bool:
+        f = self.find(stack, resource)
+        return f is not None and f.accepted is not None
+
     def tag(self, stack: str, resource: str) -> str:
         """`new`, `still there since <first seen>`, `accepted until <day> by <who>: <reason>`, or `fails again:
         <why>`, for one drifted resource (or `!failed`); empty when it has no finding."""

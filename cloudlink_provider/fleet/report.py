@@ -9,7 +9,7 @@ events.py; this module adds nothing secret and runs nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,6 +102,7 @@ class Findings(Protocol):
     def to_json(self) -> dict[str, Any]: ...  # the top-level `history`, `resolved`, `accepted`, `failOn`
     def lines(self) -> list[str]: ...  # the summary (baseline or compared with when), then what resolved
     def tag(self, stack: str, resource: str) -> str: ...  # `new`, `still there since ...`, `accepted until ...`
+    def is_accepted(self, stack: str, resource: str) -> bool: ...
 
 
 class Unmanaged(Protocol):
@@ -230,6 +231,28 @@ def describe_resource(change: ResourceChange) -> str:
     return text
 
 
+def tagged(report: FleetReport, stack: str, change: ResourceChange) -> str:
+    """A drifted resource as the reports list it: `describe_resource`, then its finding's tag (`[new]`)."""
+    text = describe_resource(change)
+    tag = report.findings.tag(stack, change.name) if report.findings is not None else ""
+    return f"{text} [{tag}]" if tag else text
+
+
+def open_resources(report: FleetReport, s: StackOutcome) -> list[ResourceChange]:
+    """A row's resources but the accepted ones (the reports list those apart)."""
+    if report.findings is None:
+        return s.resources
+    return [r for r in s.resources if not report.findings.is_accepted(s.stack, r.name)]
+
+
+def accepted_lines(report: FleetReport) -> list[str]:
+    """`<stack>: <resource> ... [accepted until ...]`, one per accepted finding: the reports' own section."""
+    if report.findings is None:
+        return []
+    return [f"{s.stack}: {tagged(report, s.stack, r)}" for s in report.stacks for r in s.resources
+            if report.findings.is_accepted(s.stack, r.name)]
+
+
 def engine_lines(report: FleetReport) -> list[str]:
     """preview/up as a scan: how many customers the scan decided alone, and why the engine ran for each
     of the others."""
@@ -284,21 +307,25 @@ def markdown(report: FleetReport) -> str:
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
              "", "| customer | labels | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
              "|---|---|---|" + "--:|" * len(COLUMNS) + "---|"]
-    for s in report.stacks:
+    rows = [s if report.findings is None else replace(s, resources=open_resources(report, s)) for s in report.stacks]
+    for s, row in zip(report.stacks, rows):
         notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
-        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {s.status} | "
+        status = s.status + (" (accepted)" if s.status == DRIFTED and s.resources and not row.resources else "")
+        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {status} | "
                      + " | ".join(counts) + f" | {_cell(notes)} |")
-    grouped, alone = same_changes(report.stacks)
+    if report.findings is not None:
+        lines += [""] + [f"> {_cell(line)}" for line in report.findings.lines()]
+    grouped, alone = same_changes(rows)
     for change_lines, names in grouped:
         lines += ["", f"**The same change on {len(names)} customers:**", ""]
         lines += [f"- {_cell(line)}" for line in change_lines]
         lines += ["", f"<details><summary>the {len(names)} customers</summary>", "",
                   ", ".join(f"`{n}`" for n in names), "", "</details>"]
-    detailed = [s for s in report.stacks if (s.resources and s.stack in alone) or s.error or s.warnings]
+    detailed = [s for s in rows if (s.resources and s.stack in alone) or s.error or s.warnings]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
-        lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
+        lines += [f"- {_cell(tagged(report, s.stack, r))}" for r in s.resources]
         if s.error:
             lines += ["", "```", s.error.strip(), "```"]
         if s.notes:
@@ -306,6 +333,10 @@ def markdown(report: FleetReport) -> str:
         if s.warnings:
             lines += [""] + [f"- warning: {_cell(w)}" for w in s.warnings]
         lines += ["", "</details>"]
+    accepted = accepted_lines(report)
+    if accepted:
+        lines += ["", f"#### Accepted drift ({len(accepted)}): does not fail the run", ""]
+        lines += [f"- {_cell(line)}" for line in accepted]
     if report.mode:
         engine = engine_lines(report)
         lines += ["", engine[0]] + [f"- {_cell(line.strip())}" for line in engine[1:]]
