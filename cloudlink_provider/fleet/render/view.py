@@ -142,7 +142,8 @@ class FleetView:
         table.add_column("drifted", justify="center")
         table.add_column("failure / notes")
         for s in report.stacks:
-            table.add_row(Text(s.stack), Text(s.labels_text), Text(s.status, style=STYLE.get(s.status, "")),
+            status = s.status + (" (accepted)" if s.resources and not open_resources(report, s) else "")
+            table.add_row(Text(s.stack), Text(s.labels_text), Text(status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
                           Text(s.error.strip() if s.error else s.pending_note))  # the whole 1-3 lines, as in JSON/Markdown
