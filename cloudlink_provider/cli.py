@@ -155,6 +155,8 @@ FLEET_EXIT_CODES = "\n".join([
     "2 = bad usage or input (unknown option, no stack matches, bad --shard or --select, a fleet file, profile or "
     "label that is wrong, a fleet default that breaks customers, a bad rollout plan, no passphrase set);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
+    "(drift: findings accepted in stacks/drift-accepted.yaml count for neither 1 nor 3; with --fail-on new only "
+    "a new failure, new drift or an acceptance that lapsed does);",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "5 = standards: an alert or enforce standard is violated (no customer failed);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
@@ -224,8 +226,8 @@ def _labelled(report: Any, stacks_dir: Path) -> None:
 
 def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
-           changed_since: str | None = None, select: str | None = None, html_file: Path | None = None,
-           notify: bool = False, **options: bool) -> None:
+           changed_since: str | None = None, select: str | None = None, nightly: Any = None,
+           html_file: Path | None = None, notify: bool = False, **options: bool) -> None:
     from .fleet.commands.run import Fleet, RunOptions, default_parallel
     from .fleet.render.view import FleetView
 
@@ -234,6 +236,7 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = _choose(project, stacks, shard, select, judge_specs=operation != "destroy")
+    prepared = nightly(project) if nightly is not None else None
     targets = _notification_targets(project) if notify else []
     selection = None
     if changed_since is not None:
@@ -250,7 +253,7 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
         report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
         for outcome in report.stacks:
             outcome.picked_by = selection.why.get(outcome.stack)
-    _finish(view, report, json_file, markdown_file, project, names, html_file, targets)
+    _finish(view, report, json_file, markdown_file, project, names, prepared, html_file, targets)
 
 
 def _notification_targets(project: Any) -> list[Any]:
@@ -268,14 +271,21 @@ def _notification_targets(project: Any) -> list[Any]:
 
 
 def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, markdown_file: Path | None,
-            project: Any, names: list[str], html_file: Path | None = None, targets: list[Any] | None = None) -> None:
-    """Every fleet report ends the same way: the notifications, the table, the files asked for, the exit code.
-    A notification that fails is reported (a line, and the JSON's `notifications`); the exit code is the run's."""
+            project: Any, names: list[str], nightly: Any = None, html_file: Path | None = None,
+            targets: list[Any] | None = None) -> None:
+    """Every fleet report ends the same way: the table, the files asked for, the exit code. A drift run
+    first classifies its findings (triage, history: fleet/commands/nightly.py), then tells the fleet file's
+    notification targets what is new: a notification that fails is reported (a line, and the JSON's
+    `notifications`) and never changes the exit code."""
     from .fleet.passphrase import public_passphrase_warning
 
     warning = public_passphrase_warning(project.env, project.stacks_dir, names)
     if warning:
         report.warnings.append(warning)
+    if nightly is not None:
+        from .fleet.commands.nightly import conclude
+
+        conclude(nightly, report)
     sent = []
     if targets:
         from .fleet.notify.deliver import send
@@ -283,6 +293,8 @@ def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, ma
         sent = send(targets, report.to_json())
         report.notifications = [s.to_json() for s in sent]
     view.print_report(report)
+    for line in (nightly.messages if nightly is not None else ()):
+        consoles().out.print(line, highlight=False, markup=False, soft_wrap=True)
     for result in sent:
         console = consoles().out if result.delivered is not False else consoles().err
         console.print(result.line(), style=None if result.delivered is not False else "yellow", markup=False,
@@ -336,7 +348,7 @@ def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard:
         report = scan_preview(project, names, options, view, parallel)
     report.debug = debug
     _annotate(report, project.stacks_dir, selection)
-    _finish(view, report, json_file, markdown_file, project, names, html_file)
+    _finish(view, report, json_file, markdown_file, project, names, html_file=html_file)
 
 
 def _selected(project_dir: Path, backend: str | None, stacks: list[str] | None, shard: str | None, debug: bool,
@@ -428,7 +440,10 @@ def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: Shar
             report = selective_up(project, names, options, view, all_stacks, parallel)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file, project, names, html_file)
+    _finish(view, report, json_file, markdown_file, project, names, html_file=html_file)
+
+
+ACCEPT_DAYS = 90  # --accept without --expires: a quarter, so every acceptance is looked at again
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
@@ -440,17 +455,39 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
                                                      "--expect-no-changes` per stack instead of the scan")] = False,
                 fail_on_unmanaged: Annotated[bool, typer.Option(
                     "--fail-on-unmanaged", help="exit 4 when CloudLink has objects no stack manages "
-                                                "(and nothing drifted or failed)")] = False) -> None:
+                                                "(and nothing drifted or failed)")] = False,
+                history: Annotated[Optional[str], typer.Option(
+                    "--history", metavar="DIR|backend", show_default=False,
+                    help="compare with the previous run kept here, and keep this one: a folder (latest.json, "
+                         "drift-<time>.json), or `backend`: .cloudlink/drift-history/ in the fleet's state "
+                         "backend")] = None,
+                fail_on: Annotated[str, typer.Option(
+                    "--fail-on", metavar="new|any",
+                    help="what fails the run: `any` drift or failure not accepted in stacks/drift-accepted.yaml, "
+                         "or only what is `new` since the previous run (with --history)")] = "any",
+                accept: Annotated[bool, typer.Option(
+                    "--accept", help="write today's findings (not accepted yet) into stacks/drift-accepted.yaml "
+                                     "with --reason, --by and --expires; review and commit the file")] = False,
+                reason: Annotated[Optional[str], typer.Option("--reason", help="--accept: why this drift is "
+                                                              "accepted", show_default=False)] = None,
+                by: Annotated[Optional[str], typer.Option("--by", help="--accept: who accepts it",
+                                                          show_default=False)] = None,
+                expires: Annotated[Optional[str], typer.Option(
+                    "--expires", metavar="YYYY-MM-DD", show_default=False,
+                    help=f"--accept: when the acceptance ends (default: in {ACCEPT_DAYS} days)")] = None) -> None:
     """Find changes made behind Pulumi's back; exit 3 on drift.
 
     By default a scan: one process reads each stack's checkpoint and asks CloudLink (GETs only), with the
     providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
+    Every finding is new or still there since the previous run (--history), or accepted in the reviewed
+    stacks/drift-accepted.yaml; accepted drift does not fail the run until its value changes or it expires.
     Then the fleet file's notification targets get what is new (a failed delivery is reported, and
     changes no exit code); --html writes the dashboard.
     """
+    nightly = _nightly_options(history, fail_on, accept, reason, by, expires, shard)
     if engine:
         _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select,
-               html_file=html_file, notify=notify)
+               nightly=nightly, html_file=html_file, notify=notify)
         return
     from .fleet.render.progress import ScanView
     from .fleet.commands.selective import drift
@@ -459,6 +496,7 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
     project = _project(project_dir, backend)
     names = _choose(project, stacks, shard, select)
     standards = _standards(project.stacks_dir)
+    prepared = nightly(project)
     targets = _notification_targets(project) if notify else []
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
@@ -466,7 +504,28 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
                        standards if standards.standards else None)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file, project, names, html_file, targets)
+    _finish(view, report, json_file, markdown_file, project, names, prepared, html_file, targets)
+
+
+def _nightly_options(history: str | None, fail_on: str, accept: bool, reason: str | None, by: str | None,
+                     expires: str | None, shard: str | None) -> Any:
+    """drift's triage/history options, checked now; returns what prepares them for a project (before the run)."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from .fleet.commands.nightly import Accept, prepare
+    from .fleet.errors import usage
+
+    today = datetime.now(timezone.utc).date()
+    chosen = None
+    if accept:
+        try:
+            until = date.fromisoformat(expires) if expires else today + timedelta(days=ACCEPT_DAYS)
+        except ValueError:
+            raise usage(f"--expires {expires!r} is not a date like 2027-01-31") from None
+        chosen = Accept(reason or "", by or "", until)
+    elif reason or by or expires:
+        raise usage("--reason, --by and --expires go with --accept")
+    return lambda project: prepare(project, today, fail_on, history, shard, chosen)
 
 
 def _standards(stacks_dir: Path, refuse_expired_on: "date | None" = None) -> "Standards":

@@ -2,7 +2,7 @@
 
 `drift_report()` builds a report with the real report classes, then adds what a run with history and
 triage writes beside each finding (`finding: {key, since, accepted}`, top-level `history`, `resolved`,
-`accepted`), the standards' alignment and a capacity use per customer: the same JSON `--json` writes.
+`accepted`), the standards' alignment and a capacity use per customer: the same JSON `--json` writes (fleet/findings.py's shape).
 """
 
 from __future__ import annotations
@@ -54,12 +54,18 @@ def drift_report(customers: int = 12, history: bool = True) -> dict[str, Any]:
             since = "new" if (not history or i % 2 == 0 or i == 2) else "still"
             accepted = ({"reason": "kept Italian for the Milan office", "by": "ops@partner.example",
                          "expires": "2027-03-01"} if i == 8 else None)
-            resource["finding"] = {"key": f"{row['stack']}|account|languageCode", "since": since, "accepted": accepted}
-    if history:
-        data["history"] = {"previous": "2026-12-04T02:00:00+00:00", "source": "file:///history"}
-        data["resolved"] = [{"stack": "customer-004", "key": "customer-004|account|domain",
-                             "description": "account (cloudlink:Account): domain changed outside Pulumi"}]
-    data["accepted"] = [{"stack": "customer-008", "key": "customer-008|account|languageCode"}]
+            resource["finding"] = {"key": f"{row['stack']}/account/languageCode", "fingerprint": "0123456789ab",
+                                   "since": since, "firstSeen": "2026-12-01T02:00:00+00:00", "accepted": accepted,
+                                   "lapsed": None, "fails": accepted is None}
+        if row["status"] == "failed":
+            row["finding"] = {"key": f"{row['stack']}/!failed", "fingerprint": "ba9876543210", "since": "new",
+                              "firstSeen": data["startedAt"], "accepted": None, "lapsed": None, "fails": True}
+    data["history"] = {"previous": "2026-12-04T02:00:00+00:00" if history else None,
+                       "source": "file:///history" if history else None}
+    data["resolved"] = ([{"key": "customer-004/account/domain", "stack": "customer-004", "resource": "account",
+                          "since": "2026-12-02T02:00:00+00:00"}] if history else [])
+    data["accepted"] = 1
+    data["failOn"] = "any"
     data["standards"] = {"customers": [{"customer": row["stack"], "score": 100 - 10 * (i % 3)}
                                        for i, row in enumerate(data["stacks"], start=1)]}
     return data

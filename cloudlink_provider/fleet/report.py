@@ -9,7 +9,7 @@ events.py; this module adds nothing secret and runs nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -93,6 +93,18 @@ class StackOutcome:
         return data
 
 
+class Findings(Protocol):
+    """A drift run's findings, classified (findings.py makes them): new, still, resolved, accepted."""
+    fail_on: str
+
+    def failing(self, kind: str) -> int: ...  # kind: `drift` or `failure`; how many fail the run
+    def annotate(self, row: dict[str, Any]) -> None: ...  # writes `finding` blocks into one stack row's JSON
+    def to_json(self) -> dict[str, Any]: ...  # the top-level `history`, `resolved`, `accepted`, `failOn`
+    def lines(self) -> list[str]: ...  # the summary (baseline or compared with when), then what resolved
+    def tag(self, stack: str, resource: str) -> str: ...  # `new`, `still there since ...`, `accepted until ...`
+    def is_accepted(self, stack: str, resource: str) -> bool: ...
+
+
 class Unmanaged(Protocol):
     """An object in CloudLink that no stack manages, as the report shows it (scan/coverage.py makes them)."""
     account_name: str
@@ -127,6 +139,7 @@ class FleetReport:
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
     notifications: list[dict[str, Any]] | None = None  # drift: what each notification target got (notify/deliver.py)
+    findings: Findings | None = None  # drift: new/still/resolved/accepted (findings.py); None: not classified
 
     @property
     def skipped_unchanged(self) -> int:
@@ -138,25 +151,32 @@ class FleetReport:
     @property
     def exit_code(self) -> ExitCode:
         """130 interrupted; 1 any customer (or the coverage listing) failed; 3 drift found (drift /
-        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0."""
+        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0. With findings
+        (drift), only the failures and drift that fail the run count (accepted drift does not; with
+        `--fail-on new` only what is new)."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED) or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
+        failed = self.count(FAILED) if self.findings is None else self.findings.failing("failure")
+        if failed or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
             return ExitCode.FAILURE
-        if self.count(DRIFTED):
+        if self.count(DRIFTED) if self.findings is None else self.findings.failing("drift"):
             return ExitCode.DRIFT
         if self.fail_on_unmanaged and self.unmanaged:
             return ExitCode.UNMANAGED
         return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
+        stacks = [s.to_json(self.debug) for s in self.stacks]
+        if self.findings is not None:
+            for row in stacks:
+                self.findings.annotate(row)
         return {
             "operation": self.operation, "startedAt": self.started_at, "durationSeconds": round(self.duration_s, 2),
             "backend": self.backend, "shard": self.shard, "interrupted": self.interrupted,
             "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
-            "stacks": [s.to_json(self.debug) for s in self.stacks],
+            "stacks": stacks,
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
             "checkpointReader": self.checkpoints,
@@ -169,6 +189,7 @@ class FleetReport:
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
             **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
             **({"notifications": self.notifications} if self.notifications is not None else {}),
+            **(self.findings.to_json() if self.findings is not None else {}),
         }
 
     def write_json(self, path: Path) -> None:
@@ -210,6 +231,28 @@ def describe_resource(change: ResourceChange) -> str:
     if change.outside:
         text += " [" + describe.outside_text(change.type, change.outside) + "]"
     return text
+
+
+def tagged(report: FleetReport, stack: str, change: ResourceChange) -> str:
+    """A drifted resource as the reports list it: `describe_resource`, then its finding's tag (`[new]`)."""
+    text = describe_resource(change)
+    tag = report.findings.tag(stack, change.name) if report.findings is not None else ""
+    return f"{text} [{tag}]" if tag else text
+
+
+def open_resources(report: FleetReport, s: StackOutcome) -> list[ResourceChange]:
+    """A row's resources but the accepted ones (the reports list those apart)."""
+    if report.findings is None:
+        return s.resources
+    return [r for r in s.resources if not report.findings.is_accepted(s.stack, r.name)]
+
+
+def accepted_lines(report: FleetReport) -> list[str]:
+    """`<stack>: <resource> ... [accepted until ...]`, one per accepted finding: the reports' own section."""
+    if report.findings is None:
+        return []
+    return [f"{s.stack}: {tagged(report, s.stack, r)}" for s in report.stacks for r in s.resources
+            if report.findings.is_accepted(s.stack, r.name)]
 
 
 def engine_lines(report: FleetReport) -> list[str]:
@@ -266,21 +309,25 @@ def markdown(report: FleetReport) -> str:
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
              "", "| customer | labels | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
              "|---|---|---|" + "--:|" * len(COLUMNS) + "---|"]
-    for s in report.stacks:
+    rows = [s if report.findings is None else replace(s, resources=open_resources(report, s)) for s in report.stacks]
+    for s, row in zip(report.stacks, rows):
         notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
-        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {s.status} | "
+        status = s.status + (" (accepted)" if s.status == DRIFTED and s.resources and not row.resources else "")
+        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {status} | "
                      + " | ".join(counts) + f" | {_cell(notes)} |")
-    grouped, alone = same_changes(report.stacks)
+    if report.findings is not None:
+        lines += [""] + [f"> {_cell(line)}" for line in report.findings.lines()]
+    grouped, alone = same_changes(rows)
     for change_lines, names in grouped:
         lines += ["", f"**The same change on {len(names)} customers:**", ""]
         lines += [f"- {_cell(line)}" for line in change_lines]
         lines += ["", f"<details><summary>the {len(names)} customers</summary>", "",
                   ", ".join(f"`{n}`" for n in names), "", "</details>"]
-    detailed = [s for s in report.stacks if (s.resources and s.stack in alone) or s.error or s.warnings]
+    detailed = [s for s in rows if (s.resources and s.stack in alone) or s.error or s.warnings]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
-        lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
+        lines += [f"- {_cell(tagged(report, s.stack, r))}" for r in s.resources]
         if s.error:
             lines += ["", "```", s.error.strip(), "```"]
         if s.notes:
@@ -288,6 +335,10 @@ def markdown(report: FleetReport) -> str:
         if s.warnings:
             lines += [""] + [f"- warning: {_cell(w)}" for w in s.warnings]
         lines += ["", "</details>"]
+    accepted = accepted_lines(report)
+    if accepted:
+        lines += ["", f"#### Accepted drift ({len(accepted)}): does not fail the run", ""]
+        lines += [f"- {_cell(line)}" for line in accepted]
     if report.mode:
         engine = engine_lines(report)
         lines += ["", engine[0]] + [f"- {_cell(line.strip())}" for line in engine[1:]]

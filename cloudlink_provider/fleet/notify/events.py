@@ -1,8 +1,9 @@
 """What a notification says, pure: a report's JSON -> the findings a target asked for, grouped by cause.
 
-A finding's `since` comes from the run's history (the report's per-resource `finding`: `new` or
-`still`); without history every finding is new. Accepted findings (triage) are never sent. A failed
-customer is one failure; `resolved` lists what the last run had and this one does not. The same
+A finding's `since` comes from the run's history (fleet/findings.py writes `finding: {since: new|still,
+accepted, lapsed, ...}` on each drifted resource and on each failed row); without history every
+finding is new. Accepted findings (triage) are never sent; one whose acceptance lapsed is news again.
+A failed customer is one failure; `resolved` lists what the last run had and this one does not. The same
 change on many customers (a fleet default edited behind Pulumi's back) is one `Group`, the way the
 Markdown report and the dashboard show it.
 """
@@ -110,23 +111,31 @@ def _since(value: Any) -> str:
     return STILL if value == STILL else NEW  # no history: everything is new
 
 
+def _finding(holder: Mapping[str, Any]) -> str | None:
+    """`new`/`still` from a row's or a resource's `finding` (fleet/findings.py); an acceptance that lapsed
+    (expired, or the value changed) fails again, so it is news."""
+    finding = holder.get("finding")
+    if not isinstance(finding, Mapping):
+        return None
+    return NEW if finding.get("lapsed") else finding.get("since")
+
+
 def findings(report: Mapping[str, Any]) -> list[Item]:
     """Every drift finding, failure and resolution in a report's JSON, accepted findings left out."""
     items: list[Item] = []
     for row in report.get("stacks") or []:
         labels = row.get("labels") or {}
         if row.get("status") == "failed":
-            failure = row.get("failure") if isinstance(row.get("failure"), Mapping) else {}
             text = (row.get("error") or "failed").splitlines()[0]
-            items.append(Item(FAILURE, row["stack"], text, _since(failure.get("since", row.get("since"))), labels))
+            items.append(Item(FAILURE, row["stack"], text, _since(_finding(row)), labels))
         if row.get("status") != "drifted":
             continue
         for resource in row.get("resources") or []:
             finding = resource.get("finding") if isinstance(resource.get("finding"), Mapping) else {}
-            if finding.get("accepted"):
+            if finding.get("accepted") and not finding.get("lapsed"):
                 continue
             text = resource.get("description") or f"{resource.get('name')} ({resource.get('type')}): {resource.get('op')}"
-            items.append(Item(DRIFT, row["stack"], text, _since(finding.get("since")), labels))
+            items.append(Item(DRIFT, row["stack"], text, _since(_finding(resource)), labels))
     labels_of = {row["stack"]: row.get("labels") or {} for row in report.get("stacks") or []}
     for entry in report.get("resolved") or []:
         customer, text = _resolved(entry)
@@ -139,8 +148,9 @@ def _resolved(entry: Any) -> tuple[str, str]:
     if not isinstance(entry, Mapping):
         return "", str(entry)
     customer = str(entry.get("stack") or entry.get("customer") or "")
-    text = entry.get("description") or entry.get("text") or entry.get("resource") or entry.get("key") or ""
-    return customer, str(text)
+    text = entry.get("description") or entry.get("key") or entry.get("resource") or ""
+    since = f" (first seen {entry['since']})" if entry.get("since") else ""
+    return customer, f"{text}: no longer found{since}"
 
 
 def _accepted_count(report: Mapping[str, Any]) -> int:
@@ -163,4 +173,10 @@ def digest(report: Mapping[str, Any], on: Iterable[str], select: str | None = No
                   if chosen is None or chosen(dict(i.labels)))
     return Digest(str(report.get("operation", "drift")), str(report.get("startedAt", "")),
                   int(report.get("exitCode", 0)), dict(report.get("totals") or {}), items,
-                  _accepted_count(report), bool(report.get("history")))
+                  _accepted_count(report), had_history(report))
+
+
+def had_history(report: Mapping[str, Any]) -> bool:
+    """Whether the run was compared with a previous one (`history.previous`, fleet/findings.py)."""
+    history = report.get("history")
+    return isinstance(history, Mapping) and bool(history.get("previous"))

@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..notify.events import DRIFT, FAILURE, NEW, RESOLVED, findings, group
+from ..notify.events import DRIFT, FAILURE, NEW, RESOLVED, findings, group, had_history
 
 STATUS_ORDER = ("failed", "drifted", "changed", "cancelled", "unchanged")
 
@@ -112,9 +112,10 @@ def _row(row: Mapping[str, Any], align: Mapping[str, Any], has_capacity: bool, h
     resources = row.get("resources") or []
     drifted = row.get("status") == "drifted"
     finding = [r.get("finding") or {} for r in resources] if drifted else []
-    accepted = sum(1 for f in finding if f.get("accepted"))
+    accepted = sum(1 for f in finding if f.get("accepted") and not f.get("lapsed"))
     drift = len(finding) - accepted
-    new = sum(1 for f in finding if not f.get("accepted") and f.get("since", NEW) == NEW)
+    new = sum(1 for f in finding if (not f.get("accepted") or f.get("lapsed"))
+              and (f.get("since", NEW) == NEW or f.get("lapsed")))
     labels = row.get("labels") or {}
     label_html = " ".join(f'<span class="label">{_e(k)}={_e(v)}</span>' for k, v in sorted(labels.items()))
     label_text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
@@ -194,7 +195,7 @@ def dashboard_html(report: Mapping[str, Any], title: str | None = None) -> str:
         heads.append('<th class="num" data-key="alignment">standards alignment</th>')
     statuses = sorted({str(r.get("status")) for r in rows}, key=lambda s: (STATUS_ORDER + (s,)).index(s))
     options = "".join(f'<option value="{_e(s)}">{_e(s)}</option>' for s in statuses)
-    history = report.get("history")
+    history = had_history(report)
     since = ("Compared with the last run: findings new since then are marked <span class=\"badge\">new</span>."
              if history else "No earlier run to compare with: every finding counts as new.")
     unmanaged = report.get("unmanaged") or []
