@@ -30,7 +30,7 @@ def _domain_drift(stack: str) -> ResourceChange:
 
 def drift_report(customers: int = 12, history: bool = True) -> dict[str, Any]:
     """`customers` customers: every third one has the same language change (one cause, many customers; new
-    on some, still on others), customer 2 a domain change of its own, customer 5 failed, customer 8 an
+    on some, still on others), customers 2 and 6 a domain change each (of their own), customer 5 failed, customer 8 an
     accepted finding; the others clean. Labels tier=gold|silver, region=eu|uk."""
     report = FleetReport("drift", "file:///state")
     for i in range(1, customers + 1):
@@ -38,7 +38,7 @@ def drift_report(customers: int = 12, history: bool = True) -> dict[str, Any]:
         resources = []
         if i % 3 == 0 or i == 8:
             resources.append(_language_drift(name))
-        if i == 2:
+        if i in (2, 6):
             resources.append(_domain_drift(name))
         status = FAILED if i == 5 else DRIFTED if resources else UNCHANGED
         outcome = StackOutcome(name, status, {"update": len(resources)} if resources else {}, resources,

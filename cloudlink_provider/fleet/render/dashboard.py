@@ -26,7 +26,7 @@ STATUS_ORDER = ("failed", "drifted", "changed", "cancelled", "unchanged")
 
 _CSS = """
 :root{--fg:#1b1f24;--muted:#5c6670;--line:#d5dae0;--bg:#fff;--soft:#f4f6f8;--bad:#b42318;--warn:#b54708;--ok:#067647;--new:#6941c6}
-*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:24px 32px;max-width:1400px}
+[hidden]{display:none!important}*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:24px 32px;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}.muted{color:var(--muted)}
 .totals{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0;padding:0;list-style:none}
 .totals li{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:110px;background:var(--soft)}
