@@ -7,7 +7,6 @@ import json
 import time
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 
@@ -19,52 +18,13 @@ from cloudlink_provider.fleet.notify.teams import teams_card, teams_message
 from cloudlink_provider.fleet.notify.webhook import webhook_payload
 from cloudlink_provider.fleetfile import FleetFile, FleetFileError, Notification
 from cloudlink_provider.passphrase import Passphrase
+from testkit.payloads import card_errors, slack_violations
 from testkit.receiver import Receiver
 from testkit.reports import drift_report
 from testkit.secrets import assert_no_secret
 
-DATA = Path(__file__).resolve().parents[2] / "data"
-SCHEMA = json.loads((DATA / "adaptive-card-1.5.schema.json").read_text())
-SLACK = json.loads((DATA / "slack-block-kit-limits.json").read_text())
 DEFAULT = ("new-drift", "new-failure", "resolved")
 PHRASE = "notify-test-passphrase"
-
-
-def card_errors(card: dict) -> list[str]:
-    validator = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
-    return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in validator.iter_errors(card)]
-
-
-def slack_violations(message: dict) -> list[str]:
-    """Every Block Kit limit (tests/data/slack-block-kit-limits.json) the message breaks."""
-    out = []
-    blocks = message.get("blocks", [])
-    if len(blocks) > SLACK["message_blocks"]["max"]:
-        out.append(f"{len(blocks)} blocks")
-    if not isinstance(message.get("text"), str) or len(message["text"]) > SLACK["message_text"]["max"]:
-        out.append("fallback text")
-    for i, b in enumerate(blocks):
-        if b["type"] not in SLACK["block_types"]["allowed"]:
-            out.append(f"block {i}: type {b['type']}")
-        if len(b.get("block_id", "")) > SLACK["block_id"]["max"]:
-            out.append(f"block {i}: block_id")
-        text = b.get("text")
-        if text is not None and text.get("type") not in SLACK["text_object_types"]["allowed"]:
-            out.append(f"block {i}: text type")
-        if b["type"] == "section":
-            if not text and not b.get("fields"):
-                out.append(f"block {i}: a section needs text or fields")
-            if text and not 1 <= len(text["text"]) <= SLACK["section_text"]["max"]:
-                out.append(f"block {i}: section text of {len(text['text'])}")
-            fields = b.get("fields", [])
-            if len(fields) > SLACK["section_fields"]["max_items"] or any(
-                    len(f["text"]) > SLACK["section_fields"]["max_text"] for f in fields):
-                out.append(f"block {i}: fields")
-        if b["type"] == "header" and (text["type"] != "plain_text" or len(text["text"]) > SLACK["header_text"]["max"]):
-            out.append(f"block {i}: header")
-        if b["type"] == "context" and not 1 <= len(b["elements"]) <= SLACK["context_elements"]["max"]:
-            out.append(f"block {i}: context elements")
-    return out
 
 
 # -- what is said ------------------------------------------------------------------------------------------
