@@ -222,6 +222,7 @@ def _labelled(report: Any, stacks_dir: Path) -> None:
     layering = layering_for(stacks_dir)
     for outcome in report.stacks:
         outcome.labels = layering.labels(outcome.stack)
+        outcome.capacity = layering.capacity(outcome.stack, (outcome.users or {}).get("onboarded"))
 
 
 def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,

@@ -38,7 +38,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/hang"):
             self.server.release.wait(HANG_LIMIT_S)
             return
-        status = int(self.path.split("/")[2]) if self.path.startswith("/status/") else 200
+        route = self.path.split("?", 1)[0]
+        status = int(route.split("/")[2]) if route.startswith("/status/") else 200
         payload = b"1" if status == 200 else b'{"error": "receiver told to fail"}'
         self.send_response(status)
         if status == 429:

@@ -64,6 +64,7 @@ class StackOutcome:
     warnings: list[str] = field(default_factory=list)  # preview/up: the program's warnings (readiness advisories)
     labels: dict[str, str] = field(default_factory=dict)  # the customer's labels (fleet file profiles + its own)
     picked_by: str | None = None  # preview --changed-since: why this customer was picked
+    capacity: dict[str, Any] | None = None  # {used, max, pbx}: users against the PBX's capacity (layering.py)
 
     @property
     def labels_text(self) -> str:
@@ -84,6 +85,8 @@ class StackOutcome:
                 "policyViolations": [p.to_json() for p in self.policies]}
         if self.picked_by is not None:
             data["pickedBy"] = self.picked_by
+        if self.capacity is not None:
+            data["capacity"] = self.capacity
         data["warnings"] = self.warnings
         if self.engine is not None:
             data["decidedBy"] = self.engine

@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..notify.events import DRIFT, FAILURE, NEW, RESOLVED, findings, group, had_history
+from ..notify.events import DRIFT, FAILURE, NEW, RESOLVED, Item, findings, group, had_history
 
 STATUS_ORDER = ("failed", "drifted", "changed", "cancelled", "unchanged")
 
@@ -105,7 +105,8 @@ def _capacity(row: Mapping[str, Any]) -> tuple[str, Any]:
         return "", ""
     used, top = cap.get("used") or 0, cap["max"]
     share = 100 * used / top
-    return f"{used:,} of {top:,} ({share:.0f}%)", round(share, 2)
+    of = f" {cap['of']}" if cap.get("of") == "planned" else ""
+    return f"{used:,}{of} of {top:,} ({share:.0f}%)", round(share, 2)
 
 
 def _row(row: Mapping[str, Any], align: Mapping[str, Any], has_capacity: bool, has_align: bool) -> str:
@@ -143,18 +144,30 @@ def _row(row: Mapping[str, Any], align: Mapping[str, Any], has_capacity: bool, h
             + "".join(cells) + "</tr>")
 
 
+def _planned(report: Mapping[str, Any]) -> list[Item]:
+    """preview/up: every planned (or made) change, as items to group like drift."""
+    return [Item(DRIFT, row["stack"], r.get("description") or f"{r.get('name')}: {r.get('op')}", NEW,
+                 row.get("labels") or {})
+            for row in report.get("stacks") or [] if row.get("status") in ("changed", "drifted")
+            for r in row.get("resources") or []]
+
+
 def _groups_html(report: Mapping[str, Any]) -> str:
-    drift = [i for i in findings(report) if i.kind == DRIFT]
+    drifting = report.get("operation") == "drift"
+    drift = [i for i in findings(report) if i.kind == DRIFT] if drifting else _planned(report)
     if not drift:
-        return '<p class="muted">No drift.</p>'
+        return f'<p class="muted">{"No drift." if drifting else "No changes."}</p>'
     out = []
     for g in group(drift):
         names = ", ".join(f"<code>{_e(n)}</code>" + (' <span class="badge">new</span>' if n in g.new else "")
                           for n in g.customers)
         head = (f"The same change on {len(g.customers)} customers" if len(g.customers) > 1
                 else "On 1 customer")
+        badge = f' <span class="badge">new on {len(g.new)}</span>' if g.new and drifting else ""
+        if not drifting:
+            names = ", ".join(f"<code>{_e(n)}</code>" for n in g.customers)
         out.append(f'<div class="group" data-customers="{len(g.customers)}" data-new="{len(g.new)}">'
-                   f'<div><b>{_e(head)}</b>' + (f' <span class="badge">new on {len(g.new)}</span>' if g.new else "")
+                   f'<div><b>{_e(head)}</b>' + badge
                    + f'</div><div class="what">{_e(g.text)}</div><div>{names}</div></div>')
     return "\n".join(out)
 
@@ -226,7 +239,7 @@ def dashboard_html(report: Mapping[str, Any], title: str | None = None) -> str:
 <tbody>
 {chr(10).join(_row(r, align, has_capacity, has_align) for r in rows)}
 </tbody></table>
-<h2>Drift by cause</h2>
+<h2>{"Drift" if operation == "drift" else "Changes"} by cause</h2>
 <div id="drift-groups">{_groups_html(report)}</div>
 <h2>Failures</h2>
 <div id="failures">{_list(failures, "No customer failed.")}</div>
