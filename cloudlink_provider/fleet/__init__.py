@@ -2,7 +2,10 @@
 
 Top-down (the import contract in pyproject.toml holds this order):
 
-- `render/`: how each command looks on a terminal (`view`, `progress`, `imports`, `recovery`, `welcome`);
+- `render/`: how each command looks on a terminal (`view`, `progress`, `imports`, `recovery`, `welcome`),
+  and the `--html` fleet dashboard (`dashboard`: a report's JSON -> one self-contained page);
+- `notify/` (beside `commands/`): what `drift` tells Teams, Slack or a webhook (`events`: what is new;
+  `teams` | `slack` | `webhook`: pure payloads; `deliver`: posts them through the client, never raising);
 - `commands/`: what each command does: `run` (preview, up, drift --engine, refresh, destroy:
   `run_operation`, the one way the project runs an engine operation on a stack, and `Fleet`),
   `recover`, `importer`, `welcome`, `changes`;
