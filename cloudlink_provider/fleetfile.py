@@ -129,6 +129,9 @@ class FleetFile:
             return {}
         if not isinstance(data, dict):
             raise FleetFileError(f"{self.label}: expected a block of {', '.join(TOP_KEYS)}")
+        for entry in data.get("notifications") or []:  # YAML 1.1 reads a bare `on:` key as true
+            if isinstance(entry, dict) and True in entry and "on" not in entry:
+                entry["on"] = entry.pop(True)
         return data
 
     def read(self) -> FleetContent:

@@ -233,3 +233,12 @@ def test_each_target_gets_its_payload_and_one_failure_changes_nothing_else():
     assert card_errors(teams["attachments"][0]["content"]) == [] and slack_violations(slack) == []
     assert hook_body == webhook_payload(digest(report, DEFAULT))
     assert all("127.0.0.1" not in json.dumps(r.to_json()) for r in results)
+
+
+def test_a_bare_on_key_reads_as_the_events_not_as_yaml_true(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "fleet.yaml").write_text("notifications:\n  - name: t\n    type: slack\n    on: [resolved]\n")
+    file = FleetFile(tmp_path / "stacks")
+    assert file.read().notifications[0].on == ("resolved",)
+    file.save(file.load())
+    assert "'on':" in file.path.read_text() and file.read().notifications[0].on == ("resolved",)
