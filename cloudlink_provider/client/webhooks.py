@@ -53,6 +53,19 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _said(response: httpx.Response, url: str) -> str:
+    """What a receiver said about a refused message (Slack: `invalid_blocks`), one short line, URL masked."""
+    try:
+        text = " ".join(response.text.split())
+    except (UnicodeDecodeError, httpx.HTTPError):
+        return ""
+    target = response.request.url
+    for secret in (url, str(target), target.raw_path.decode(errors="replace"), target.query.decode(errors="replace")):
+        if len(secret) > 1:
+            text = text.replace(secret, "[url]")
+    return f": {text[:120]}" if text else ""
+
+
 def _attempt(client: httpx.Client, url: str, payload: Any, timeout_s: float) -> int:
     try:
         response = client.post(url, json=payload)
@@ -66,7 +79,8 @@ def _attempt(client: httpx.Client, url: str, payload: Any, timeout_s: float) -> 
         raise _Failed(f"transport failure ({type(e).__name__})", retry=False) from None
     if response.status_code >= 300:
         reason = response.reason_phrase or ""
-        raise _Failed(f"HTTP {response.status_code}{' ' + reason if reason else ''}",
+        said = _said(response, url) if 400 <= response.status_code < 500 else ""
+        raise _Failed(f"HTTP {response.status_code}{' ' + reason if reason else ''}{said}",
                       retry=response.status_code in RETRIED_STATUSES, status=response.status_code,
                       retry_after=_retry_after(response) if response.status_code == 429 else None)
     return response.status_code

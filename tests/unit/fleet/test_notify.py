@@ -242,3 +242,11 @@ def test_a_bare_on_key_reads_as_the_events_not_as_yaml_true(tmp_path):
     assert file.read().notifications[0].on == ("resolved",)
     file.save(file.load())
     assert "'on':" in file.path.read_text() and file.read().notifications[0].on == ("resolved",)
+
+
+def test_a_refused_message_says_what_the_receiver_said_without_the_url():
+    with Receiver() as hook:
+        url = hook.url("/status/400?token=x-s3cret")
+        result = post_webhook(url, {}, timeout_s=2)
+    assert result.error == 'HTTP 400 Bad Request: {"error": "receiver told to fail"}' and result.attempts == 1
+    assert_no_secret(result.error, ["x-s3cret"], "the delivery error")
