@@ -388,8 +388,10 @@ def summary_markdown(report: FleetReport, full_name: str, full_length: int, list
     if totals:
         lines += ["| planned | customers |", "|---|--:|"]
         lines += [f"| {_cell(k)} | {n} |" for k, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if report.findings is not None:
+        lines += [""] + [f"> {_cell(line)}" for line in report.findings.lines()]
     for status in (FAILED, DRIFTED, CANCELLED):
-        rows = [s for s in report.stacks if s.status == status]
+        rows = [s for s in report.stacks if s.status == status and (status != DRIFTED or open_resources(report, s))]
         if not rows:
             continue
         lines += ["", f"<details><summary>{_ICONS.get(status, '')} {len(rows)} {status}</summary>", ""]

@@ -184,3 +184,18 @@ def test_a_bad_triage_file_is_one_line_naming_file_and_field(data, message):
         parse_triage(data, "stacks/drift-accepted.yaml")
     assert str(e.value).startswith(message) and "\n" not in str(e.value)
     assert "pydantic" not in str(e.value) and "_Entry" not in str(e.value)
+
+
+def test_markdown_lists_accepted_drift_apart_in_the_whole_report_and_in_the_summary():
+    from cloudlink_provider.fleet.report import markdown, summary_markdown
+
+    print_ = classify([drifted("acme", gateway())], None, None, TODAY, NOW).items[0].fingerprint
+    report = FleetReport("drift", "file:///s", [drifted("acme", gateway()), drifted("nord", deleted())],
+                         started_at=NOW)
+    classify_report(report, None, triage(entry(print_)), TODAY)
+    text = markdown(report)
+    assert "| `acme` |  | ⚠️ drifted (accepted) |" in text and "#### Accepted drift (1): does not fail the run" in text
+    assert "teams (cloudlink:TeamsIntegration): create [deleted outside Pulumi] [new]" in text
+    summary = summary_markdown(report, "r.full.md", 100_000)
+    assert "> findings: 2 new, 0 still there, 0 resolved, 1 accepted; --fail-on any" in summary
+    assert "- `nord`:" in summary and "- `acme`:" not in summary
