@@ -7,7 +7,7 @@ contract keeps httpx out of the fleet). A delivery:
 - waits at most `timeout_s` per attempt (connect, send, answer) and makes at most
   `attempts` attempts, so a receiver that never answers costs a bounded time;
 - retries (tenacity, exponential backoff with jitter, `Retry-After` honoured up to
-  `max_wait_s`) only when the message was surely not taken: 429, 502/503/504 and a
+  `max_wait_s`) only on the answers that ask for a retry (429, 502/503/504) and on a
   connection that could not be opened. A 500 or an answer that timed out may have
   posted the message already, and chat webhooks do not recognise a repeat, so
   they are reported, not re-sent;
