@@ -288,7 +288,7 @@ def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, ma
 
         conclude(nightly, report)
     sent = []
-    if targets:
+    if targets and not report.interrupted:  # a run cut short by Ctrl-C is not news: it saw only part of the fleet
         from .fleet.notify.deliver import send
 
         sent = send(targets, report.to_json())
