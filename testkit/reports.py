@@ -15,13 +15,13 @@ from cloudlink_provider.fleet.report import DRIFTED, FAILED, UNCHANGED, FleetRep
 URN = "urn:pulumi:{stack}::cloudlink-fleet::cloudlink:Account::account"
 
 
-def _language_drift(stack: str, live: str = "it-IT", want: str = "en-GB") -> ResourceChange:
+def language_drift(stack: str, live: str = "it-IT", want: str = "en-GB") -> ResourceChange:
     return ResourceChange(URN.format(stack=stack), "cloudlink:Account", "account", "update",
                           [FieldChange("languageCode", live, want)], [FieldChange("languageCode", want, live)],
                           inputs={"languageCode": want}, old_inputs={"languageCode": want})
 
 
-def _domain_drift(stack: str) -> ResourceChange:
+def domain_drift(stack: str) -> ResourceChange:
     return ResourceChange(URN.format(stack=stack), "cloudlink:Account", "account", "update",
                           [FieldChange("domain", f"evil-{stack}.example", f"{stack}.example")],
                           [FieldChange("domain", f"{stack}.example", f"evil-{stack}.example")],
@@ -37,9 +37,9 @@ def drift_report(customers: int = 12, history: bool = True) -> dict[str, Any]:
         name = f"customer-{i:03d}"
         resources = []
         if i % 3 == 0 or i == 8:
-            resources.append(_language_drift(name))
+            resources.append(language_drift(name))
         if i in (2, 6):
-            resources.append(_domain_drift(name))
+            resources.append(domain_drift(name))
         status = FAILED if i == 5 else DRIFTED if resources else UNCHANGED
         outcome = StackOutcome(name, status, {"update": len(resources)} if resources else {}, resources,
                                error="account: read failed: ServerError 503 ServiceUnavailable (correlation id c-5)"

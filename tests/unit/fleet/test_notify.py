@@ -250,3 +250,55 @@ def test_a_refused_message_says_what_the_receiver_said_without_the_url():
         result = post_webhook(url, {}, timeout_s=2)
     assert result.error == 'HTTP 400 Bad Request: {"error": "receiver told to fail"}' and result.attempts == 1
     assert_no_secret(result.error, ["x-s3cret"], "the delivery error")
+
+
+def _finish(report, targets, monkeypatch, tmp_path):
+    """cli._finish as a drift run ends: the notifications, the table, the files, the exit code."""
+    from io import StringIO
+    from types import SimpleNamespace
+
+    import typer
+    from rich.console import Console
+
+    from cloudlink_provider import cli
+
+    out, err = StringIO(), StringIO()
+    monkeypatch.setattr(cli, "consoles", lambda: cli.Consoles(Console(file=out, width=200),
+                                                               Console(file=err, width=200)))
+    view = SimpleNamespace(print_report=lambda r: out.write("TABLE\n"))
+    project = SimpleNamespace(env={}, stacks_dir=tmp_path)
+    with pytest.raises(typer.Exit) as e:
+        cli._finish(view, report, tmp_path / "r.json", None, project, [], targets=targets,
+                    html_file=tmp_path / "d.html")
+    return e.value.exit_code, out.getvalue(), err.getvalue()
+
+
+def _drifted():
+    from cloudlink_provider.fleet.report import DRIFTED, FleetReport, StackOutcome
+    from testkit.reports import language_drift
+
+    return FleetReport("drift", "file:///s", [StackOutcome("a", DRIFTED, {"update": 1}, [language_drift("a")])])
+
+
+def test_a_failed_delivery_never_changes_the_exit_code_nor_hides_a_finding(monkeypatch, tmp_path):
+    with Receiver() as hook:
+        target = [(Notification("ops", "webhook", "v1:x", timeout_s=2), hook.url("/status/503"))]
+        code, out, err = _finish(_drifted(), target, monkeypatch, tmp_path)
+        assert len(hook.posts) == 3
+    assert code == 3 and "TABLE" in out
+    assert "notification ops (webhook) NOT delivered: HTTP 503 Service Unavailable after 3 attempts" in err
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["exitCode"] == 3 and data["stacks"][0]["resources"]
+    assert data["notifications"] == [{"name": "ops", "type": "webhook", "events": 1, "delivered": False,
+                                      "error": "HTTP 503 Service Unavailable after 3 attempts", "attempts": 3}]
+    assert 'data-customer="a"' in (tmp_path / "d.html").read_text()
+
+
+def test_an_interrupted_run_notifies_no_one(monkeypatch, tmp_path):
+    report = _drifted()
+    report.interrupted = True
+    with Receiver() as hook:
+        code, _, _ = _finish(report, [(Notification("ops", "webhook", "v1:x"), hook.url("/ok"))], monkeypatch,
+                             tmp_path)
+        assert hook.posts == []
+    assert code == 130 and "notifications" not in json.loads((tmp_path / "r.json").read_text())
