@@ -64,6 +64,10 @@ def drift_report(customers: int = 12, history: bool = True) -> dict[str, Any]:
                        "source": "file:///history" if history else None}
     data["resolved"] = ([{"key": "customer-004/account/domain", "stack": "customer-004", "resource": "account",
                           "since": "2026-12-02T02:00:00+00:00"}] if history else [])
+    if history:  # five earlier runs, then this one (fleet/trend.py)
+        data["trend"] = [{"startedAt": f"2026-11-{d:02d}T02:00:00+00:00", "drift": d % 4 + 2, "new": d % 2,
+                          "accepted": 1, "failed": 0} for d in range(26, 31)] + [
+            {"startedAt": data["startedAt"], "drift": 6, "new": 4, "accepted": 1, "failed": 1}]
     data["accepted"] = 1
     data["failOn"] = "any"
     data["standards"] = {"customers": [{"customer": row["stack"], "score": 100 - 10 * (i % 3)}

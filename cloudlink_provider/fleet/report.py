@@ -142,6 +142,7 @@ class FleetReport:
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
     notifications: list[dict[str, Any]] | None = None  # drift: what each notification target got (notify/deliver.py)
+    trend: list[dict[str, Any]] | None = None  # drift --history: the findings per run, oldest first (trend.py)
     findings: Findings | None = None  # drift: new/still/resolved/accepted (findings.py); None: not classified
 
     @property
@@ -192,6 +193,7 @@ class FleetReport:
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
             **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
             **({"notifications": self.notifications} if self.notifications is not None else {}),
+            **({"trend": self.trend} if self.trend is not None else {}),
             **(self.findings.to_json() if self.findings is not None else {}),
         }
 

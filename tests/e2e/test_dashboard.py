@@ -64,6 +64,9 @@ def test_content_sorting_and_filtering_in_a_real_browser(tmp_path):
         assert "The same change on 4 customers" in language.text  # 3, 6, 9, 12 (8's is accepted)
         assert language.get_attribute("data-new") == "2" and "new on 2" in language.text
         assert "customer-004/account/domain" in driver.find_element(By.ID, "resolved").text
+        chart = driver.find_element(By.CSS_SELECTOR, "#trend svg")
+        assert chart.is_displayed() and chart.size["height"] > 100
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#trend svg g")) == 6
 
         # sorting: by drift, descending on a second click; by customer again
         drift_head = driver.find_element(By.CSS_SELECTOR, '#customers th[data-key="drift"] button')

@@ -108,6 +108,8 @@ def test_drift_notifies_what_is_new_and_a_failed_delivery_changes_nothing(tmp_pa
         again = json.loads((tmp_path / "again.json").read_text())
         assert {n["delivered"] for n in again["notifications"]} == {None}
         assert "notification teams (teams): nothing to send" in second.stdout
+        assert [(p["drift"], p["new"]) for p in again["trend"]] == [(2, 2), (2, 0)]  # findings per run, kept
+        assert 'id="trend"' in (tmp_path / "again.html").read_text()
 
     if os.environ.get("DASHBOARD_PNG"):
         from testkit.browser import screenshot

@@ -20,6 +20,7 @@ from ..findings import FAIL_ON, Triage, TriageError, acceptances_for, classify_r
 from ..history import BACKEND, History, open_history
 from ..report import FleetReport
 from ..state.errors import StateError
+from ..trend import trend
 from ..triage import load_triage, triage_path, write_acceptances
 
 
@@ -89,6 +90,7 @@ def conclude(nightly: Nightly, report: FleetReport) -> None:
         nightly.messages.append(f"--accept: {len(entries)} finding(s) written to {where.parent.name}/{where.name} "
                                 f"until {nightly.accept.expires.isoformat()}; review and commit it")
     if nightly.history is not None and not report.interrupted:
+        report.trend = trend(nightly.previous, report.to_json())  # findings per run, for the dashboard
         try:
             nightly.history.keep(report.to_json())
             nightly.messages.append(f"history: this run kept in {nightly.history.source}")

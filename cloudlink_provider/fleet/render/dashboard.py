@@ -5,7 +5,8 @@ font, no image, nothing fetched when it is viewed (the page's Content-Security-P
 It shows the fleet's totals; a per-customer table (status, labels, drift, new since the last run,
 failures, pending users, capacity use and standards alignment where the report has them); drift
 grouped by cause (the same change on N customers, with the customers for whom it is new marked);
-failures; what was resolved since the last run; objects no stack manages.
+failures; what was resolved since the last run; objects no stack manages; and, when the history
+holds two runs or more, drift findings per run as a small inline SVG chart (fleet/trend.py).
 
 Without JavaScript it is a plain page with every row shown (a <noscript> note says so). With it,
 the table's headers sort (click again to reverse) and a status menu and a text box filter the rows.
@@ -172,6 +173,41 @@ def _groups_html(report: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _trend_html(report: Mapping[str, Any]) -> str:
+    """Drift findings per run as an inline SVG bar chart (no script needed), when the history has 2+ runs:
+    a bar per run (new findings darker), and the same numbers as a table for screen readers."""
+    points = [p for p in report.get("trend") or [] if isinstance(p, Mapping)]
+    if len(points) < 2:
+        return ""
+    top = max(max(int(p.get("drift", 0)) for p in points), 1)
+    width, height, gap = 640, 140, 4
+    bar = max((width - gap * len(points)) / len(points), 2)
+    bars = []
+    for i, p in enumerate(points):
+        x = i * (bar + gap)
+        drift, new = int(p.get("drift", 0)), int(p.get("new", 0))
+        h, hn = height * drift / top, height * min(new, drift) / top
+        when = str(p.get("startedAt", ""))[:16].replace("T", " ")
+        bars.append(f'<g><title>{_e(when)}: {drift} drift finding(s), {new} new, {_e(p.get("failed", 0))} '
+                    f'failed</title><rect x="{x:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                    f'fill="#f79009"/><rect x="{x:.1f}" y="{height - hn:.1f}" width="{bar:.1f}" height="{hn:.1f}" '
+                    f'fill="#6941c6"/></g>')
+    rows = "".join(f"<tr><td>{_e(str(p.get('startedAt', ''))[:16].replace('T', ' '))}</td>"
+                   f"<td class=\"num\">{_e(p.get('drift', 0))}</td><td class=\"num\">{_e(p.get('new', 0))}</td>"
+                   f"<td class=\"num\">{_e(p.get('accepted', 0))}</td><td class=\"num\">{_e(p.get('failed', 0))}</td></tr>"
+                   for p in points)
+    first, last = (str(points[i].get("startedAt", ""))[:10] for i in (0, -1))
+    return (f'<h2>Drift findings per run</h2><div id="trend">'
+            f'<svg role="img" aria-label="drift findings per run, {len(points)} runs" width="{width}" '
+            f'height="{height + 2}" viewBox="0 0 {width} {height + 2}">{"".join(bars)}</svg>'
+            f'<p class="muted">{_e(first)} to {_e(last)}, {len(points)} runs, at most {top} findings; '
+            f'<span style="color:#6941c6">new</span> on <span style="color:#f79009">all drift</span> '
+            f'(accepted findings left out).</p>'
+            f'<details><summary>the numbers</summary><table id="trend-table"><thead><tr><th>run</th>'
+            f'<th class="num">drift</th><th class="num">new</th><th class="num">accepted</th>'
+            f'<th class="num">failed</th></tr></thead><tbody>{rows}</tbody></table></details></div>')
+
+
 def _list(items: list[tuple[str, str]], empty: str) -> str:
     if not items:
         return f'<p class="muted">{_e(empty)}</p>'
@@ -230,6 +266,7 @@ def dashboard_html(report: Mapping[str, Any], title: str | None = None) -> str:
 <noscript><p>JavaScript is off: the table shows every customer and cannot be sorted or filtered here.</p></noscript>
 <ul class="totals" id="totals">{totals_html}</ul>
 <p class="muted">{since}</p>
+{_trend_html(report)}
 <h2>Customers</h2>
 <div class="controls" id="controls" hidden>
 <label>status <select id="status-filter"><option value="">any</option>{options}</select></label>
