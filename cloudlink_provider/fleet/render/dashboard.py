@@ -33,7 +33,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}.muted{colo
 .totals li{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:110px;background:var(--soft)}
 .totals b{display:block;font-size:22px}.totals .failed b{color:var(--bad)}.totals .drifted b{color:var(--warn)}.totals .unchanged b{color:var(--ok)}.totals .new b{color:var(--new)}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
-th{background:var(--soft);white-space:nowrap}td.num,th.num{text-align:right}
+th{background:var(--soft);white-space:nowrap}td.num,th.num{text-align:right}td.num,#customers td:first-child{white-space:nowrap}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
 .status{font-weight:600}.s-failed{color:var(--bad)}.s-drifted{color:var(--warn)}.s-unchanged{color:var(--ok)}
@@ -181,7 +181,7 @@ def _trend_html(report: Mapping[str, Any]) -> str:
         return ""
     top = max(max(int(p.get("drift", 0)) for p in points), 1)
     width, height, gap = 640, 140, 4
-    bar = max((width - gap * len(points)) / len(points), 2)
+    bar = min(max((width - gap * len(points)) / len(points), 2), 40)
     bars = []
     for i, p in enumerate(points):
         x = i * (bar + gap)
