@@ -199,3 +199,22 @@ def test_markdown_lists_accepted_drift_apart_in_the_whole_report_and_in_the_summ
     summary = summary_markdown(report, "r.full.md", 100_000)
     assert "> findings: 2 new, 0 still there, 0 resolved, 1 accepted; --fail-on any" in summary
     assert "- `nord`:" in summary and "- `acme`:" not in summary
+
+
+def test_the_history_keeps_the_newest_runs_per_shard_and_reads_back_the_latest(tmp_path, monkeypatch):
+    from cloudlink_provider.fleet import history as module
+    from cloudlink_provider.fleet.history import open_history
+
+    monkeypatch.setattr(module, "KEEP", 2)
+    folder = tmp_path / "h"
+    for day in (1, 2, 3):
+        for shard in (None, "1/2"):
+            kept = open_history(str(folder), "file:///unused", shard)
+            assert kept.keep({"operation": "drift", "stacks": [], "startedAt": f"2027-01-0{day}T03:00:00+00:00"})
+    (folder / "notes.txt").write_text("not ours")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "drift-20270102T030000Z-shard-1of2.json", "drift-20270102T030000Z.json",
+        "drift-20270103T030000Z-shard-1of2.json", "drift-20270103T030000Z.json",
+        "latest-shard-1of2.json", "latest.json", "notes.txt"]
+    assert open_history(str(folder), "file:///unused").previous()["startedAt"] == "2027-01-03T03:00:00+00:00"
+    assert open_history(str(tmp_path / "none"), "file:///unused").previous() is None
