@@ -62,7 +62,8 @@ class History:
         if self.folder is not None:
             return sorted(p.name for p in self.folder.glob("drift-*.json")) if self.folder.is_dir() else []
         assert self.bucket is not None
-        return sorted(k[len(PREFIX):] for k in self.bucket.list(PREFIX + "drift-") if "/" not in k[len(PREFIX):])
+        names = (k[len(PREFIX):] for k in self.bucket.list(PREFIX) if k.startswith(PREFIX))
+        return sorted(n for n in names if n.startswith("drift-") and "/" not in n)
 
     def _delete(self, name: str) -> None:
         if self.folder is not None:

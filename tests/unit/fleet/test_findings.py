@@ -218,3 +218,10 @@ def test_the_history_keeps_the_newest_runs_per_shard_and_reads_back_the_latest(t
         "latest-shard-1of2.json", "latest.json", "notes.txt"]
     assert open_history(str(folder), "file:///unused").previous()["startedAt"] == "2027-01-03T03:00:00+00:00"
     assert open_history(str(tmp_path / "none"), "file:///unused").previous() is None
+    backend = tmp_path / "state"
+    for day in (1, 2, 3):
+        kept = open_history("backend", f"file://{backend}")
+        kept.keep({"operation": "drift", "stacks": [], "startedAt": f"2027-01-0{day}T03:00:00+00:00"})
+        kept.close()
+    assert sorted(p.name for p in (backend / ".cloudlink" / "drift-history").iterdir()) == [
+        "drift-20270102T030000Z.json", "drift-20270103T030000Z.json", "latest.json"]
