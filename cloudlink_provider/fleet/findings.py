@@ -325,7 +325,10 @@ class Findings:
         return f"{text}; fails again: {f.lapsed}" if f.lapsed else text
 
     def lines(self) -> list[str]:
-        """What the history and the triage say, for the terminal and the Markdown report (plain sentences)."""
+        """What the history and the triage say, for the terminal and the Markdown report (plain sentences);
+        nothing for a clean run without history."""
+        if self.source is None and not self.items and not self.resolved:
+            return []
         out = []
         if self.source is not None:
             out.append(NO_PREVIOUS if self.previous is None else f"compared with the run of {self.previous} "

@@ -54,6 +54,7 @@ def test_no_previous_run_everything_is_new_and_says_it_is_the_baseline():
     assert [(f.key, f.since, f.fails) for f in found.items] == [("acme/gateway/name", NEW, True),
                                                                 ("baltic/!failed", NEW, True)]
     assert found.baseline and found.lines()[0] == NO_PREVIOUS
+    assert classify([StackOutcome("acme", UNCHANGED)], None, None, TODAY, NOW).lines() == []  # nothing to say
 
 
 def test_the_same_finding_again_is_still_there_and_keeps_when_it_was_first_seen():
