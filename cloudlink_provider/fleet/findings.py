@@ -336,6 +336,9 @@ class Findings:
         new = [f for f in self.items if f.since == NEW]
         out.append(f"findings: {len(new)} new, {len(self.items) - len(new)} still there, {len(self.resolved)} "
                    f"resolved, {len(self.accepted)} accepted; --fail-on {self.fail_on}")
+        if self.source is not None:
+            out += [f"failed: {f.stack} ({'new' if f.since == NEW else 'still failing, since ' + f.first_seen})"
+                    for f in self.of(FAILURE)]
         out += [f"resolved: {r.key} (first seen {r.since})" for r in self.resolved]
         return out
 

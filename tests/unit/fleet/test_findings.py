@@ -87,6 +87,7 @@ def test_a_failure_resolves_when_the_customer_is_checked_again():
     assert [r.key for r in found.resolved] == ["baltic/!failed"] and found.items == []
     still = classify([failed("baltic")], before, None, TODAY, NOW, source="h/", fail_on="new")
     assert still.items[0].since == STILL and still.failing("failure") == 0
+    assert f"failed: baltic (still failing, since {YESTERDAY})" in still.lines()
 
 
 def test_accepted_drift_does_not_fail_and_is_reported_with_its_entry():
