@@ -325,7 +325,10 @@ class Findings:
         return f"{text}; fails again: {f.lapsed}" if f.lapsed else text
 
     def lines(self) -> list[str]:
-        """What the history and the triage say, for the terminal and the Markdown report (plain sentences)."""
+        """What the history and the triage say, for the terminal and the Markdown report (plain sentences);
+        nothing for a clean run without history."""
+        if self.source is None and not self.items and not self.resolved:
+            return []
         out = []
         if self.source is not None:
             out.append(NO_PREVIOUS if self.previous is None else f"compared with the run of {self.previous} "
@@ -333,6 +336,9 @@ class Findings:
         new = [f for f in self.items if f.since == NEW]
         out.append(f"findings: {len(new)} new, {len(self.items) - len(new)} still there, {len(self.resolved)} "
                    f"resolved, {len(self.accepted)} accepted; --fail-on {self.fail_on}")
+        if self.source is not None:
+            out += [f"failed: {f.stack} ({'new' if f.since == NEW else 'still failing, since ' + f.first_seen})"
+                    for f in self.of(FAILURE)]
         out += [f"resolved: {r.key} (first seen {r.since})" for r in self.resolved]
         return out
 

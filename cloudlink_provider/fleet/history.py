@@ -3,7 +3,8 @@
 Owns the bytes of the history and nothing else (what the results mean is `findings.py`'s):
 
 - `--history DIR`: `DIR/latest.json` is the previous run; each run writes `DIR/drift-<UTC time>.json`
-  and replaces `latest.json` (keep DIR between CI runs with actions/cache or an artifact);
+  and replaces `latest.json` (keep DIR between CI runs with actions/cache or an artifact); the newest
+  `KEEP` timestamped runs are kept, older ones removed;
 - `--history backend`: the same files under `.cloudlink/drift-history/` in the Pulumi backend the fleet
   uses (file://, s3://, azblob://, gs://, postgres://, through fleet/state/buckets.py), so every job of a
   CI matrix finds them without a cache.
@@ -26,6 +27,7 @@ from .state.errors import StateError
 
 BACKEND = "backend"
 PREFIX = ".cloudlink/drift-history/"
+KEEP = 90  # timestamped runs kept per shard (a quarter of nightly runs); older ones are removed
 
 
 def _suffix(shard: str | None) -> str:
@@ -55,6 +57,20 @@ class History:
             return path.read_bytes() if path.is_file() else None
         assert self.bucket is not None
         return self.bucket.read(PREFIX + name)
+
+    def _names(self) -> list[str]:
+        if self.folder is not None:
+            return sorted(p.name for p in self.folder.glob("drift-*.json")) if self.folder.is_dir() else []
+        assert self.bucket is not None
+        names = (k[len(PREFIX):] for k in self.bucket.list(PREFIX) if k.startswith(PREFIX))
+        return sorted(n for n in names if n.startswith("drift-") and "/" not in n)
+
+    def _delete(self, name: str) -> None:
+        if self.folder is not None:
+            (self.folder / name).unlink(missing_ok=True)
+        else:
+            assert self.bucket is not None
+            self.bucket.delete(PREFIX + name)
 
     def _write(self, name: str, data: bytes) -> None:
         if self.folder is not None:
@@ -90,6 +106,10 @@ class History:
         data = (json.dumps(report, indent=2, default=str) + "\n").encode()
         self._write(f"drift-{_stamp(str(report.get('startedAt', '')))}{_suffix(self.shard)}.json", data)
         self._write(self.latest, data)
+        ours = re.compile(rf"^drift-\d{{8}}T\d{{6}}Z{re.escape(_suffix(self.shard))}\.json$")
+        runs = [n for n in self._names() if ours.match(n)]
+        for name in runs[:-KEEP]:  # the names sort by time
+            self._delete(name)
         return self.latest
 
     def close(self) -> None:

@@ -88,3 +88,11 @@ def test_the_nightly_drift_example_keeps_history_fails_on_new_and_publishes_the_
     assert index(restore) < next(i for i, s in enumerate(steps) if "fleet drift" in s.get("run", "")) < index(save)
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert dashboard.startswith(upload["with"]["path"]) and upload["if"] == "always()"
+
+
+def test_the_readme_triage_file_example_loads():
+    from cloudlink_provider.fleet.findings import parse_triage
+
+    block = README.split("# stacks/drift-accepted.yaml\n", 1)[1].split("```", 1)[0]
+    [entry] = parse_triage(yaml.safe_load(block), "stacks/drift-accepted.yaml").entries
+    assert (entry.customer, entry.resource, entry.field) == ("acme-iberia", "gateway", "name")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
@@ -106,6 +107,14 @@ def test_accept_writes_todays_findings_and_the_next_run_passes(project, fake):
     fake.gateway_name = "Renamed once more"  # the accepted value changed: it fails again
     changed = drift(project)
     assert changed.exit_code == 3 and "fails again: the value changed since it was accepted" in changed.out
+    # accepting the new value replaces the entry (one per customer, resource and field); the header stays
+    assert drift(project, "--accept", "--reason", "renamed again", "--by", "ops").exit_code == 0
+    text = (project / "stacks" / "drift-accepted.yaml").read_text()
+    [entry] = yaml.safe_load(text)["accepted"]
+    assert entry["reason"] == "renamed again" and entry["fingerprint"] != finding["fingerprint"]
+    today = datetime.now(timezone.utc).date()
+    assert entry["expires"] in (today + timedelta(days=90), today + timedelta(days=91))  # the default: 90 days
+    assert text.startswith("# Drift findings") and drift(project).exit_code == 0
 
 
 def test_accept_without_reason_or_by_and_bad_nightly_options_are_bad_usage(project, fake):

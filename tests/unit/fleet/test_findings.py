@@ -54,6 +54,7 @@ def test_no_previous_run_everything_is_new_and_says_it_is_the_baseline():
     assert [(f.key, f.since, f.fails) for f in found.items] == [("acme/gateway/name", NEW, True),
                                                                 ("baltic/!failed", NEW, True)]
     assert found.baseline and found.lines()[0] == NO_PREVIOUS
+    assert classify([StackOutcome("acme", UNCHANGED)], None, None, TODAY, NOW).lines() == []  # nothing to say
 
 
 def test_the_same_finding_again_is_still_there_and_keeps_when_it_was_first_seen():
@@ -86,6 +87,7 @@ def test_a_failure_resolves_when_the_customer_is_checked_again():
     assert [r.key for r in found.resolved] == ["baltic/!failed"] and found.items == []
     still = classify([failed("baltic")], before, None, TODAY, NOW, source="h/", fail_on="new")
     assert still.items[0].since == STILL and still.failing("failure") == 0
+    assert f"failed: baltic (still failing, since {YESTERDAY})" in still.lines()
 
 
 def test_accepted_drift_does_not_fail_and_is_reported_with_its_entry():
@@ -199,3 +201,29 @@ def test_markdown_lists_accepted_drift_apart_in_the_whole_report_and_in_the_summ
     summary = summary_markdown(report, "r.full.md", 100_000)
     assert "> findings: 2 new, 0 still there, 0 resolved, 1 accepted; --fail-on any" in summary
     assert "- `nord`:" in summary and "- `acme`:" not in summary
+
+
+def test_the_history_keeps_the_newest_runs_per_shard_and_reads_back_the_latest(tmp_path, monkeypatch):
+    from cloudlink_provider.fleet import history as module
+    from cloudlink_provider.fleet.history import open_history
+
+    monkeypatch.setattr(module, "KEEP", 2)
+    folder = tmp_path / "h"
+    for day in (1, 2, 3):
+        for shard in (None, "1/2"):
+            kept = open_history(str(folder), "file:///unused", shard)
+            assert kept.keep({"operation": "drift", "stacks": [], "startedAt": f"2027-01-0{day}T03:00:00+00:00"})
+    (folder / "notes.txt").write_text("not ours")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "drift-20270102T030000Z-shard-1of2.json", "drift-20270102T030000Z.json",
+        "drift-20270103T030000Z-shard-1of2.json", "drift-20270103T030000Z.json",
+        "latest-shard-1of2.json", "latest.json", "notes.txt"]
+    assert open_history(str(folder), "file:///unused").previous()["startedAt"] == "2027-01-03T03:00:00+00:00"
+    assert open_history(str(tmp_path / "none"), "file:///unused").previous() is None
+    backend = tmp_path / "state"
+    for day in (1, 2, 3):
+        kept = open_history("backend", f"file://{backend}")
+        kept.keep({"operation": "drift", "stacks": [], "startedAt": f"2027-01-0{day}T03:00:00+00:00"})
+        kept.close()
+    assert sorted(p.name for p in (backend / ".cloudlink" / "drift-history").iterdir()) == [
+        "drift-20270102T030000Z.json", "drift-20270103T030000Z.json", "latest.json"]
