@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-unit test-e2e lint clean
 
-setup: $(VENV)/.installed .tools/bin/pulumi-ready .tools/servers-ready
+setup: $(VENV)/.installed .tools/bin/pulumi-ready .tools/servers-ready .tools/chromium-ready
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ $(VENV)/.installed: pyproject.toml
 # npm), reinstalled only when their pins change.
 .tools/servers-ready: FORCE
 	bash tools/servers.sh
+
+# The dashboard test (tests/e2e/test_dashboard.py) opens the page in Debian's Chromium through the system
+# chromedriver; CI starts from a clean machine as root, so install them when missing.
+.tools/chromium-ready:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	  else echo "install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"; exit 1; fi; \
+	fi
+	mkdir -p .tools && touch $@
 
 FORCE:
 

@@ -155,6 +155,8 @@ FLEET_EXIT_CODES = "\n".join([
     "2 = bad usage or input (unknown option, no stack matches, bad --shard or --select, a fleet file, profile or "
     "label that is wrong, a fleet default that breaks customers, a bad rollout plan, no passphrase set);",
     "3 = drift found (drift, or preview --expect-no-changes) and nothing failed;",
+    "(drift: findings accepted in stacks/drift-accepted.yaml count for neither 1 nor 3; with --fail-on new only "
+    "a new failure, new drift or an acceptance that lapsed does);",
     "4 = drift --fail-on-unmanaged: CloudLink has objects no stack manages (no drift, no failure);",
     "5 = standards: an alert or enforce standard is violated (no customer failed);",
     "130 = interrupted by Ctrl-C, after cancelling cleanly.",
@@ -181,6 +183,10 @@ BackendOpt = Annotated[Optional[str], typer.Option("--backend", envvar="PULUMI_B
                                                         "(default: file://<project>/.state)")]
 JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="write a machine-readable report here")]
 MarkdownOpt = Annotated[Optional[Path], typer.Option("--markdown", help="write a pull-request-comment report here")]
+HtmlOpt = Annotated[Optional[Path], typer.Option("--html", help="write the fleet dashboard here: one self-contained "
+                                                 "HTML page (sortable, filterable; readable without JavaScript)")]
+NotifyOpt = Annotated[bool, typer.Option("--notify/--no-notify", help="post to the fleet file's notification "
+                                         "targets (stacks/fleet.yaml `notifications:`) after the run")]
 
 
 def _project(project_dir: Path, backend: str | None) -> Any:
@@ -216,11 +222,13 @@ def _labelled(report: Any, stacks_dir: Path) -> None:
     layering = layering_for(stacks_dir)
     for outcome in report.stacks:
         outcome.labels = layering.labels(outcome.stack)
+        outcome.capacity = layering.capacity(outcome.stack, (outcome.users or {}).get("onboarded"))
 
 
 def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard: str | None, project_dir: Path,
            backend: str | None, json_file: Path | None, markdown_file: Path | None, debug: bool = False,
-           changed_since: str | None = None, select: str | None = None, **options: bool) -> None:
+           changed_since: str | None = None, select: str | None = None, nightly: Any = None,
+           html_file: Path | None = None, notify: bool = False, **options: bool) -> None:
     from .fleet.commands.run import Fleet, RunOptions, default_parallel
     from .fleet.render.view import FleetView
 
@@ -229,6 +237,8 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
     if debug:
         project.env["CLOUDLINK_DEBUG"] = "1"  # the providers keep their tracebacks (resources/_base.py)
     names = _choose(project, stacks, shard, select, judge_specs=operation != "destroy")
+    prepared = nightly(project) if nightly is not None else None
+    targets = _notification_targets(project) if notify else []
     selection = None
     if changed_since is not None:
         from .fleet.commands.changes import select_changed
@@ -244,29 +254,67 @@ def _fleet(operation: str, stacks: list[str] | None, parallel: int | None, shard
         report.selected_by, report.spec_changes = selection.rule, selection.spec_changes
         for outcome in report.stacks:
             outcome.picked_by = selection.why.get(outcome.stack)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, prepared, html_file, targets)
+
+
+def _notification_targets(project: Any) -> list[Any]:
+    """The fleet file's notification targets with their URLs decrypted, judged before the run starts: a
+    target without a URL, or one the passphrase cannot open, is bad input (exit 2)."""
+    from .fleet.errors import usage
+    from .fleetfile import FleetFile, FleetFileError
+    from .passphrase import Passphrase, passphrase_from
+
+    phrase = passphrase_from(project.env)
+    try:
+        return FleetFile(project.stacks_dir).notification_urls(Passphrase(phrase) if phrase is not None else None)
+    except FleetFileError as e:
+        raise usage(str(e)) from None
 
 
 def _finish(view: "FleetView", report: "FleetReport", json_file: Path | None, markdown_file: Path | None,
-            project: Any, names: list[str]) -> None:
-    """Every fleet report ends the same way: the table, the files asked for, the exit code."""
+            project: Any, names: list[str], nightly: Any = None, html_file: Path | None = None,
+            targets: list[Any] | None = None) -> None:
+    """Every fleet report ends the same way: the table, the files asked for, the exit code. A drift run
+    first classifies its findings (triage, history: fleet/commands/nightly.py), then tells the fleet file's
+    notification targets what is new: a notification that fails is reported (a line, and the JSON's
+    `notifications`) and never changes the exit code."""
     from .fleet.passphrase import public_passphrase_warning
 
     warning = public_passphrase_warning(project.env, project.stacks_dir, names)
     if warning:
         report.warnings.append(warning)
+    if nightly is not None:
+        from .fleet.commands.nightly import conclude
+
+        conclude(nightly, report)
+    sent = []
+    if targets and not report.interrupted:  # a run cut short by Ctrl-C is not news: it saw only part of the fleet
+        from .fleet.notify.deliver import send
+
+        sent = send(targets, report.to_json())
+        report.notifications = [s.to_json() for s in sent]
     view.print_report(report)
+    for line in (nightly.messages if nightly is not None else ()):
+        consoles().out.print(line, highlight=False, markup=False, soft_wrap=True)
+    for result in sent:
+        console = consoles().out if result.delivered is not False else consoles().err
+        console.print(result.line(), style=None if result.delivered is not False else "yellow", markup=False,
+                      highlight=False)
     if json_file:
         report.write_json(json_file)
     if markdown_file:
         report.write_markdown(markdown_file)
+    if html_file:
+        from .fleet.render.dashboard import write_dashboard
+
+        write_dashboard(report.to_json(), html_file)
     raise typer.Exit(int(report.exit_code))
 
 
 @fleet_app.command("preview", epilog=FLEET_EXIT_CODES)
 def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                   project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                  markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+                  markdown_file: MarkdownOpt = None, debug: DebugOpt = False, html_file: HtmlOpt = None,
                   engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview` per stack instead "
                                                        "of the scan")] = False,
                   refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
@@ -285,7 +333,8 @@ def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard:
     """
     if engine:
         _fleet("preview", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug,
-               changed_since=changed_since, select=select, refresh=refresh, expect_no_changes=expect_no_changes)
+               changed_since=changed_since, select=select, html_file=html_file, refresh=refresh,
+               expect_no_changes=expect_no_changes)
         return
     from .fleet.render.progress import ScanView
     from .fleet.commands.run import RunOptions, default_parallel
@@ -300,7 +349,7 @@ def fleet_preview(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard:
         report = scan_preview(project, names, options, view, parallel)
     report.debug = debug
     _annotate(report, project.stacks_dir, selection)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, html_file=html_file)
 
 
 def _selected(project_dir: Path, backend: str | None, stacks: list[str] | None, shard: str | None, debug: bool,
@@ -347,7 +396,7 @@ def _command_line(args: list[str]) -> str:
 @fleet_app.command("up", epilog=FLEET_EXIT_CODES)
 def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
              project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-             markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+             markdown_file: MarkdownOpt = None, debug: DebugOpt = False, html_file: HtmlOpt = None,
              refresh: Annotated[bool, typer.Option("--refresh", help="refresh the state first")] = False,
              all_stacks: Annotated[bool, typer.Option("--all", help="run the engine for every selected customer, "
                                                       "even those whose plan is empty")] = False,
@@ -392,25 +441,54 @@ def fleet_up(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: Shar
             report = selective_up(project, names, options, view, all_stacks, parallel)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, html_file=html_file)
+
+
+ACCEPT_DAYS = 90  # --accept without --expires: a quarter, so every acceptance is looked at again
 
 
 @fleet_app.command("drift", epilog=FLEET_EXIT_CODES)
 def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: ShardOpt = None, select: SelectOpt = None,
                 project_dir: ProjectOpt = Path("."), backend: BackendOpt = None, json_file: JsonOpt = None,
-                markdown_file: MarkdownOpt = None, debug: DebugOpt = False,
+                markdown_file: MarkdownOpt = None, debug: DebugOpt = False, html_file: HtmlOpt = None,
+                notify: NotifyOpt = True,
                 engine: Annotated[bool, typer.Option("--engine", help="run `pulumi preview --refresh "
                                                      "--expect-no-changes` per stack instead of the scan")] = False,
                 fail_on_unmanaged: Annotated[bool, typer.Option(
                     "--fail-on-unmanaged", help="exit 4 when CloudLink has objects no stack manages "
-                                                "(and nothing drifted or failed)")] = False) -> None:
+                                                "(and nothing drifted or failed)")] = False,
+                history: Annotated[Optional[str], typer.Option(
+                    "--history", metavar="DIR|backend", show_default=False,
+                    help="compare with the previous run kept here, and keep this one: a folder (latest.json, "
+                         "drift-<time>.json), or `backend`: .cloudlink/drift-history/ in the fleet's state "
+                         "backend")] = None,
+                fail_on: Annotated[str, typer.Option(
+                    "--fail-on", metavar="new|any",
+                    help="what fails the run: `any` drift or failure not accepted in stacks/drift-accepted.yaml, "
+                         "or only what is `new` since the previous run (with --history)")] = "any",
+                accept: Annotated[bool, typer.Option(
+                    "--accept", help="write today's findings (not accepted yet) into stacks/drift-accepted.yaml "
+                                     "with --reason, --by and --expires; review and commit the file")] = False,
+                reason: Annotated[Optional[str], typer.Option("--reason", help="--accept: why this drift is "
+                                                              "accepted", show_default=False)] = None,
+                by: Annotated[Optional[str], typer.Option("--by", help="--accept: who accepts it",
+                                                          show_default=False)] = None,
+                expires: Annotated[Optional[str], typer.Option(
+                    "--expires", metavar="YYYY-MM-DD", show_default=False,
+                    help=f"--accept: when the acceptance ends (default: in {ACCEPT_DAYS} days)")] = None) -> None:
     """Find changes made behind Pulumi's back; exit 3 on drift.
 
     By default a scan: one process reads each stack's checkpoint and asks CloudLink (GETs only), with the
     providers' own read/diff code, and lists what no stack manages. --engine runs the engine per stack.
+    Every finding is new or still there since the previous run (--history), or accepted in the reviewed
+    stacks/drift-accepted.yaml; accepted drift does not fail the run until its value changes or it expires.
+    Then the fleet file's notification targets get what is new (a failed delivery is reported, and
+    changes no exit code); --html writes the dashboard.
     """
+    nightly = _nightly_options(history, fail_on, accept, reason, by, expires, shard)
     if engine:
-        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select)
+        _fleet("drift", stacks, parallel, shard, project_dir, backend, json_file, markdown_file, debug, select=select,
+               nightly=nightly, html_file=html_file, notify=notify)
         return
     from .fleet.render.progress import ScanView
     from .fleet.commands.selective import drift
@@ -419,13 +497,36 @@ def fleet_drift(stacks: StacksOpt = None, parallel: ParallelOpt = None, shard: S
     project = _project(project_dir, backend)
     names = _choose(project, stacks, shard, select)
     standards = _standards(project.stacks_dir)
+    prepared = nightly(project)
+    targets = _notification_targets(project) if notify else []
     view = ScanView(consoles().out, names, "drift (scan)", parallel or DEFAULT_SCAN_PARALLEL)
     with view:
         report = drift(project, names, parallel, shard, view, fail_on_unmanaged,
                        standards if standards.standards else None)
     report.debug = debug
     _labelled(report, project.stacks_dir)
-    _finish(view, report, json_file, markdown_file, project, names)
+    _finish(view, report, json_file, markdown_file, project, names, prepared, html_file, targets)
+
+
+def _nightly_options(history: str | None, fail_on: str, accept: bool, reason: str | None, by: str | None,
+                     expires: str | None, shard: str | None) -> Any:
+    """drift's triage/history options, checked now; returns what prepares them for a project (before the run)."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from .fleet.commands.nightly import Accept, prepare
+    from .fleet.errors import usage
+
+    today = datetime.now(timezone.utc).date()
+    chosen = None
+    if accept:
+        try:
+            until = date.fromisoformat(expires) if expires else today + timedelta(days=ACCEPT_DAYS)
+        except ValueError:
+            raise usage(f"--expires {expires!r} is not a date like 2027-01-31") from None
+        chosen = Accept(reason or "", by or "", until)
+    elif reason or by or expires:
+        raise usage("--reason, --by and --expires go with --accept")
+    return lambda project: prepare(project, today, fail_on, history, shard, chosen)
 
 
 def _standards(stacks_dir: Path, refuse_expired_on: "date | None" = None) -> "Standards":
@@ -654,6 +755,65 @@ def fleet_set_client_secret(
     provider["clientSecret"] = {"secure": sealed}
     file.save({**data, "encryptionsalt": salt, "provider": provider}, _leading_comments(file))
     consoles().out.print(f"{file.label}: provider.clientSecret written (encrypted)", markup=False, highlight=False)
+
+
+@fleet_app.command("set-notification-url")
+def fleet_set_notification_url(
+        name: Annotated[str, typer.Argument(help="the target's name in the fleet file's `notifications:`")],
+        kind: Annotated[Optional[str], typer.Option(
+            "--type", help="teams, slack or webhook: required when the target is new")] = None,
+        project_dir: ProjectOpt = Path(".")) -> None:
+    """Write a notification target's webhook URL into the fleet file (stacks/fleet.yaml), encrypted with the
+    passphrase (PULUMI_CONFIG_PASSPHRASE). The URL is read from stdin (a prompt on a terminal), never from
+    the command line, and never printed. A new target is added with --type (and the default events:
+    new drift, new failures, resolutions); edit `on:` and `select:` in the file.
+
+    Exit codes: 0 written; 2 bad usage (no passphrase, an empty or non-http(s) URL, a new target without
+    --type, a broken fleet file).
+    """
+    from .fleet.engine.env import fleet_env
+    from .fleet.errors import usage
+    from .fleet.state.secrets import Passphrase, fleet_salt
+    from .fleetfile import NOTIFICATION_TYPES, FleetFile, FleetFileError, stacks_dir_of
+    from .passphrase import passphrase_from
+
+    phrase = passphrase_from(fleet_env(project_dir, None))
+    if phrase is None:
+        raise usage("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): the URL is encrypted with it")
+    if kind is not None and kind not in NOTIFICATION_TYPES:
+        raise usage(f"--type {kind!r} is not one of {', '.join(NOTIFICATION_TYPES)}")
+    file = FleetFile(stacks_dir_of(project_dir))
+    try:
+        data = file.load()
+        file.read()  # judge its shape before writing
+    except FleetFileError as e:
+        raise usage(str(e)) from None
+    targets = [dict(t) for t in data.get("notifications") or []]
+    entry = next((t for t in targets if t.get("name") == name), None)
+    if entry is None:
+        if kind is None:
+            raise usage(f"{file.label}: no notification target named {name!r}; add it with --type "
+                        f"({', '.join(NOTIFICATION_TYPES)})")
+        entry = {"name": name, "type": kind}
+        targets.append(entry)
+    elif kind is not None:
+        entry["type"] = kind
+    url = (typer.prompt("webhook URL", hide_input=True) if sys.stdin.isatty()
+           else sys.stdin.read().strip())
+    if not url:
+        raise usage("the URL is empty")
+    if not url.startswith(("https://", "http://")):
+        raise usage("the URL must start with https:// (or http://)")
+    crypt = Passphrase(phrase)
+    salt = data.get("encryptionsalt") or fleet_salt(file.stacks_dir, crypt)
+    try:
+        sealed = crypt.encrypt(salt, url)
+    except Exception as e:  # noqa: BLE001 - a salt this passphrase does not open
+        raise usage(f"{file.label}: cannot encrypt with this passphrase: {e}") from None
+    entry["url"] = {"secure": sealed}
+    file.save({**data, "encryptionsalt": salt, "notifications": targets}, _leading_comments(file))
+    consoles().out.print(f"{file.label}: notifications {name} ({entry['type']}): url written (encrypted)",
+                         markup=False, highlight=False)
 
 
 def _leading_comments(file: Any) -> str:

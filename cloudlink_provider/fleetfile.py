@@ -11,6 +11,13 @@ holds what every customer shares:
     defaults: {...}                   # any customer spec field
     profiles:                         # opted into by `cloudlink-fleet:profiles: [gold, eu-mivb]`
       gold: {labels: {tier: gold}, profiles: [base], spec: {...}}
+    notifications:                    # where `fleet drift` says what is new (fleet/notify/)
+      - name: ops-teams
+        type: teams                   # teams | slack | webhook
+        url: {secure: v1:...}         # the webhook URL, encrypted: `cloudlink fleet set-notification-url`
+        on: [new-drift, new-failure, resolved]   # the default; also `drift`, `failure` (every one, new or not)
+        select: tier=gold             # optional: only these customers (a --select label selector)
+        timeoutSeconds: 10            # optional: per attempt (3 attempts at most)
 
 A stack file opts in with the config keys `cloudlink-fleet:profiles` and
 `cloudlink-fleet:labels` beside `cloudlink-fleet:customer`. The merge itself is the
@@ -32,6 +39,7 @@ from typing import Any
 import yaml
 
 from .customer.layers import CustomerLayer, Fleet, Profile
+from .customer.selectors import SelectorError, parse_selector
 from .passphrase import Passphrase, SecretsError, passphrase_from
 
 FLEET_FILE = "fleet.yaml"
@@ -39,8 +47,12 @@ NAMESPACE = "cloudlink-fleet"  # the project's config namespace (Pulumi.yaml's n
 CUSTOMER_KEY, PROFILES_KEY, LABELS_KEY = f"{NAMESPACE}:customer", f"{NAMESPACE}:profiles", f"{NAMESPACE}:labels"
 PROVIDER_KEYS = ("endpoint", "clientId", "clientSecret")  # `cloudlink:<key>` in a stack file
 SECRET_PROVIDER_KEYS = ("clientSecret",)
-TOP_KEYS = ("encryptionsalt", "provider", "defaults", "profiles")
+TOP_KEYS = ("encryptionsalt", "provider", "defaults", "profiles", "notifications")
 PROFILE_KEYS = ("spec", "labels", "profiles")
+NOTIFICATION_KEYS = ("name", "type", "url", "on", "select", "timeoutSeconds")
+NOTIFICATION_TYPES = ("teams", "slack", "webhook")
+NOTIFICATION_EVENTS = ("new-drift", "new-failure", "resolved", "drift", "failure")
+DEFAULT_NOTIFICATION_EVENTS = ("new-drift", "new-failure", "resolved")
 
 
 class FleetFileError(ValueError):
@@ -66,11 +78,25 @@ _Dumper.add_representer(str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:
 
 
 @dataclass(frozen=True)
+class Notification:
+    """One notification target as the fleet file writes it; `sealed_url` is the encrypted URL (or None: not set)."""
+    name: str
+    type: str
+    sealed_url: str | None
+    on: tuple[str, ...] = DEFAULT_NOTIFICATION_EVENTS
+    select: str | None = None
+    timeout_s: float = 10.0
+    where: str = ""  # `stacks/fleet.yaml: notifications[0] (ops-teams)`, for messages
+
+
+@dataclass(frozen=True)
 class FleetContent:
-    """What a fleet file says: the layering content, the provider settings as written, the salt."""
+    """What a fleet file says: the layering content, the provider settings as written, the salt, the
+    notification targets."""
     fleet: Fleet
     provider: Mapping[str, Any] = field(default_factory=dict)
     salt: str | None = None
+    notifications: tuple[Notification, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +129,9 @@ class FleetFile:
             return {}
         if not isinstance(data, dict):
             raise FleetFileError(f"{self.label}: expected a block of {', '.join(TOP_KEYS)}")
+        for entry in data.get("notifications") or []:  # YAML 1.1 reads a bare `on:` key as true
+            if isinstance(entry, dict) and True in entry and "on" not in entry:
+                entry["on"] = entry.pop(True)
         return data
 
     def read(self) -> FleetContent:
@@ -143,7 +172,85 @@ class FleetFile:
             profiles[str(name)] = Profile(spec=spec, labels=body.get("labels"), profiles=tuple(inner))
         defaults = self._block(data, "defaults")
         salt = data.get("encryptionsalt")
-        return FleetContent(Fleet(self.label, defaults, profiles), provider, salt if isinstance(salt, str) else None)
+        return FleetContent(Fleet(self.label, defaults, profiles), provider, salt if isinstance(salt, str) else None,
+                            self._notifications(data.get("notifications")))
+
+    def _notifications(self, value: Any) -> tuple[Notification, ...]:
+        """The `notifications:` list, judged entry by entry: each error is one line naming the file and field."""
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise FleetFileError(f"{self.label}: notifications: expected a list of targets "
+                                 f"({', '.join(NOTIFICATION_KEYS)}), not {type(value).__name__}")
+        out: list[Notification] = []
+        for i, entry in enumerate(value):
+            where = f"{self.label}: notifications[{i}]"
+            if not isinstance(entry, dict):
+                raise FleetFileError(f"{where}: expected a block of {', '.join(NOTIFICATION_KEYS)}")
+            extra = [k for k in entry if k not in NOTIFICATION_KEYS]
+            if extra:
+                raise FleetFileError(f"{where}.{extra[0]}: unknown key (a notification holds "
+                                     f"{', '.join(NOTIFICATION_KEYS)})")
+            name = entry.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise FleetFileError(f"{where}.name: give the target a name (it names the target in reports "
+                                     "and in `cloudlink fleet set-notification-url NAME`)")
+            if name in (n.name for n in out):
+                raise FleetFileError(f"{where}.name: {name!r} is used twice")
+            kind = entry.get("type")
+            if kind not in NOTIFICATION_TYPES:
+                raise FleetFileError(f"{where}.type: {kind!r} is not one of {', '.join(NOTIFICATION_TYPES)}")
+            url = entry.get("url")
+            if url is not None and not (isinstance(url, dict) and isinstance(url.get("secure"), str)):
+                raise FleetFileError(f"{where}.url must be encrypted (url: {{secure: v1:...}}), never plaintext: "
+                                     f"write it with `cloudlink fleet set-notification-url {name}`")
+            on = entry.get("on", list(DEFAULT_NOTIFICATION_EVENTS))
+            if isinstance(on, str):
+                on = [on]
+            if not isinstance(on, list) or not on or not all(isinstance(e, str) for e in on):
+                raise FleetFileError(f"{where}.on: expected a list of events ({', '.join(NOTIFICATION_EVENTS)})")
+            wrong = [e for e in on if e not in NOTIFICATION_EVENTS]
+            if wrong:
+                raise FleetFileError(f"{where}.on: {wrong[0]!r} is not one of {', '.join(NOTIFICATION_EVENTS)}")
+            select = entry.get("select")
+            if select is not None:
+                if not isinstance(select, str):
+                    raise FleetFileError(f"{where}.select: expected a label selector like 'tier=gold'")
+                try:
+                    parse_selector(select)
+                except SelectorError as e:
+                    raise FleetFileError(f"{where}.select: {e}") from None
+            timeout = entry.get("timeoutSeconds", 10)
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 120:
+                raise FleetFileError(f"{where}.timeoutSeconds: expected a number of seconds between 0 and 120")
+            out.append(Notification(name, kind, url["secure"] if url else None, tuple(dict.fromkeys(on)), select,
+                                    float(timeout), f"{where} ({name})"))
+        return tuple(out)
+
+    def notification_urls(self, passphrase: Passphrase | None) -> list[tuple[Notification, str]]:
+        """Every notification target with its URL decrypted. Raises `FleetFileError` (one line naming the file
+        and the field) when a URL is missing or cannot be decrypted: judged before a command runs."""
+        content = self.read()
+        out = []
+        for target in content.notifications:
+            field_name = f"notifications[{content.notifications.index(target)}].url"
+            if target.sealed_url is None:
+                raise FleetFileError(f"{self.label}: {field_name}: no URL for {target.name!r}; write it with "
+                                     f"`cloudlink fleet set-notification-url {target.name}`")
+            if passphrase is None:
+                raise FleetFileError(f"{self.label}: {field_name} is encrypted; set PULUMI_CONFIG_PASSPHRASE "
+                                     "(or PULUMI_CONFIG_PASSPHRASE_FILE) to the fleet's passphrase")
+            if not content.salt:
+                raise FleetFileError(f"{self.label}: {field_name} is encrypted but the file has no encryptionsalt")
+            try:
+                url = passphrase.decrypt(content.salt, target.sealed_url)
+            except SecretsError as e:
+                raise FleetFileError(f"{self.label}: {field_name} cannot be decrypted: {e}") from None
+            if not url.startswith(("https://", "http://")):
+                raise FleetFileError(f"{self.label}: {field_name}: the URL of {target.name!r} is not an "
+                                     "http(s) URL")
+            out.append((target, url))
+        return out
 
     def _block(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
         value = data.get(key)

@@ -1,7 +1,8 @@
 """Typed CloudLink client: httpx + pydantic + tenacity.
 
 Owns the wire: per-service base URLs, OAuth2 tokens, retries where safe, HAL
-paging and the error tree. Knows nothing of Pulumi or of the emulator; the real
+paging and the error tree; and the one JSON post a notification makes
+(`post_webhook`, webhooks.py). Knows nothing of Pulumi or of the emulator; the real
 service and the emulator differ only by `ClientConfig.endpoint`. Its public names
 are `__all__` (sorted; tests/unit/client/test_public_api.py guards it); the
 private modules (`_session`, `_paths`, `_retry`, `_tokens`) stay inside.
@@ -20,6 +21,7 @@ from .scim import AzureSync
 from .users import User
 from .roles import PbxRole
 from ._session import create_or_adopt
+from .webhooks import Delivery, post_webhook
 
 __all__ = [
     "Account",
@@ -29,6 +31,7 @@ __all__ = [
     "CloudLink",
     "CloudLinkError",
     "Conflict",
+    "Delivery",
     "Forbidden",
     "Gateway",
     "IdentityProvider",
@@ -52,4 +55,5 @@ __all__ = [
     "User",
     "azure_saml",
     "create_or_adopt",
+    "post_webhook",
 ]

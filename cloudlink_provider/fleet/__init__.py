@@ -2,13 +2,20 @@
 
 Top-down (the import contract in pyproject.toml holds this order):
 
-- `render/`: how each command looks on a terminal (`view`, `progress`, `imports`, `recovery`, `welcome`);
+- `render/`: how each command looks on a terminal (`view`, `progress`, `imports`, `recovery`, `welcome`),
+  and the `--html` fleet dashboard (`dashboard`: a report's JSON -> one self-contained page);
+- `notify/` (beside `commands/`): what `drift` tells Teams, Slack or a webhook (`events`: what is new;
+  `teams` | `slack` | `webhook`: pure payloads; `deliver`: posts them through the client, never raising);
 - `commands/`: what each command does: `run` (preview, up, drift --engine, refresh, destroy:
   `run_operation`, the one way the project runs an engine operation on a stack, and `Fleet`),
-  `recover`, `importer`, `welcome`, `changes`;
+  `recover`, `importer`, `welcome`, `changes`, `nightly` (a drift run's triage and history around it);
 - `scan/`: the drift scan without an engine: `loop`, and `preview`, the in-process preview whose
   step rules mirror the engine's (its docstring names the equivalence test that guards it);
 - `loop`: the bounded, interruptible loop with one outcome per customer, used by runs and scans;
+- `triage` | `history`: the bytes of stacks/drift-accepted.yaml and of the drift history (a folder, or
+  `.cloudlink/drift-history/` in the backend);
+- `findings`: a drift run's findings classified, pure: new/still since the last run, resolved, accepted in
+  triage, what fails the run (`--fail-on`); renderers and notifications read only the fields it writes;
 - `report`: what a run found per customer (JSON, Markdown, exit codes);
 - `events` | `failures` | `describe` | `preflight` | `passphrase`: engine events -> field-level changes,
   secrets masked; a failure in 1-3 lines; a change in a reviewer's words; the connectivity preflight (one

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..customer.layers import CustomerLayer, Effective, LayerError, effective, fleet_caused, validated
 from ..customer.model import CustomerSpec, SpecError, parse_customer
+from ..customer.rules import PBX_MODELS
 from ..customer.selectors import Selector, SelectorError, parse_selector
 from ..fleetfile import CUSTOMER_KEY, PROVIDER_KEYS, FleetContent, FleetFile, FleetFileError, customer_layer
 from ..passphrase import Passphrase
@@ -78,6 +79,20 @@ class Layering:
             return self.effective(name, config).spec
         except (LayerError, FleetError):
             return {}
+
+    def capacity(self, name: str, onboarded: int | None = None) -> dict[str, Any] | None:
+        """How much of its PBX's user capacity a customer uses: {used, max, pbx, of} (used: the users the last
+        `up` onboarded, of `onboarded`; else the spec's `pbx.users`, of `planned`); None without a PBX or when
+        the spec cannot be read."""
+        pbx = self.spec_data(name).get("pbx")
+        if not isinstance(pbx, Mapping) or pbx.get("type") not in PBX_MODELS:
+            return None
+        model = PBX_MODELS[pbx["type"]]
+        if isinstance(onboarded, int):
+            return {"used": onboarded, "max": model.max_users, "pbx": model.title, "of": "onboarded"}
+        planned = pbx.get("users")
+        return {"used": planned if isinstance(planned, int) else 0, "max": model.max_users, "pbx": model.title,
+                "of": "planned"}
 
     def labels(self, name: str) -> dict[str, str]:
         """The customer's labels ({} when its layers cannot be merged: the run reports why)."""

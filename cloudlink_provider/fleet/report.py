@@ -9,7 +9,7 @@ events.py; this module adds nothing secret and runs nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,6 +64,7 @@ class StackOutcome:
     warnings: list[str] = field(default_factory=list)  # preview/up: the program's warnings (readiness advisories)
     labels: dict[str, str] = field(default_factory=dict)  # the customer's labels (fleet file profiles + its own)
     picked_by: str | None = None  # preview --changed-since: why this customer was picked
+    capacity: dict[str, Any] | None = None  # {used, max, pbx}: users against the PBX's capacity (layering.py)
 
     @property
     def labels_text(self) -> str:
@@ -84,6 +85,8 @@ class StackOutcome:
                 "policyViolations": [p.to_json() for p in self.policies]}
         if self.picked_by is not None:
             data["pickedBy"] = self.picked_by
+        if self.capacity is not None:
+            data["capacity"] = self.capacity
         data["warnings"] = self.warnings
         if self.engine is not None:
             data["decidedBy"] = self.engine
@@ -91,6 +94,18 @@ class StackOutcome:
         if debug and self.detail:
             data["errorDetail"] = self.detail
         return data
+
+
+class Findings(Protocol):
+    """A drift run's findings, classified (findings.py makes them): new, still, resolved, accepted."""
+    fail_on: str
+
+    def failing(self, kind: str) -> int: ...  # kind: `drift` or `failure`; how many fail the run
+    def annotate(self, row: dict[str, Any]) -> None: ...  # writes `finding` blocks into one stack row's JSON
+    def to_json(self) -> dict[str, Any]: ...  # the top-level `history`, `resolved`, `accepted`, `failOn`
+    def lines(self) -> list[str]: ...  # the summary (baseline or compared with when), then what resolved
+    def tag(self, stack: str, resource: str) -> str: ...  # `new`, `still there since ...`, `accepted until ...`
+    def is_accepted(self, stack: str, resource: str) -> bool: ...
 
 
 class Unmanaged(Protocol):
@@ -126,6 +141,9 @@ class FleetReport:
     standards: StandardsReport | None = None  # the standards report evaluated beside drift by the scan, or None
     mode: str | None = None  # preview/up: `scan` (the engine only where needed) or `engine` (--engine / --all)
     rollout: Any = None  # up with a rollout plan: rollout.RolloutResult (waves run, changed, failed, resume)
+    notifications: list[dict[str, Any]] | None = None  # drift: what each notification target got (notify/deliver.py)
+    trend: list[dict[str, Any]] | None = None  # drift --history: the findings per run, oldest first (trend.py)
+    findings: Findings | None = None  # drift: new/still/resolved/accepted (findings.py); None: not classified
 
     @property
     def skipped_unchanged(self) -> int:
@@ -137,25 +155,32 @@ class FleetReport:
     @property
     def exit_code(self) -> ExitCode:
         """130 interrupted; 1 any customer (or the coverage listing) failed; 3 drift found (drift /
-        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0."""
+        --expect-no-changes); 4 unmanaged objects found with --fail-on-unmanaged; else 0. With findings
+        (drift), only the failures and drift that fail the run count (accepted drift does not; with
+        `--fail-on new` only what is new)."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.count(FAILED) or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
+        failed = self.count(FAILED) if self.findings is None else self.findings.failing("failure")
+        if failed or self.coverage_errors or (self.rollout is not None and self.rollout.failed):
             return ExitCode.FAILURE
-        if self.count(DRIFTED):
+        if self.count(DRIFTED) if self.findings is None else self.findings.failing("drift"):
             return ExitCode.DRIFT
         if self.fail_on_unmanaged and self.unmanaged:
             return ExitCode.UNMANAGED
         return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
+        stacks = [s.to_json(self.debug) for s in self.stacks]
+        if self.findings is not None:
+            for row in stacks:
+                self.findings.annotate(row)
         return {
             "operation": self.operation, "startedAt": self.started_at, "durationSeconds": round(self.duration_s, 2),
             "backend": self.backend, "shard": self.shard, "interrupted": self.interrupted,
             "releasedLocks": self.released_locks,
             "exitCode": int(self.exit_code),
             "totals": {"stacks": len(self.stacks), **{s: self.count(s) for s in STATUSES}},
-            "stacks": [s.to_json(self.debug) for s in self.stacks],
+            "stacks": stacks,
             "unmanaged": None if self.unmanaged is None else [u.to_json() for u in self.unmanaged],
             "selectedBy": self.selected_by,
             "checkpointReader": self.checkpoints,
@@ -167,6 +192,9 @@ class FleetReport:
             **({"mode": self.mode, "engineRuns": sum(1 for s in self.stacks if s.engine and s.engine != "scan"),
                 "skippedUnchanged": self.skipped_unchanged} if self.mode else {}),
             **({"rollout": self.rollout.to_json()} if self.rollout is not None else {}),
+            **({"notifications": self.notifications} if self.notifications is not None else {}),
+            **({"trend": self.trend} if self.trend is not None else {}),
+            **(self.findings.to_json() if self.findings is not None else {}),
         }
 
     def write_json(self, path: Path) -> None:
@@ -208,6 +236,28 @@ def describe_resource(change: ResourceChange) -> str:
     if change.outside:
         text += " [" + describe.outside_text(change.type, change.outside) + "]"
     return text
+
+
+def tagged(report: FleetReport, stack: str, change: ResourceChange) -> str:
+    """A drifted resource as the reports list it: `describe_resource`, then its finding's tag (`[new]`)."""
+    text = describe_resource(change)
+    tag = report.findings.tag(stack, change.name) if report.findings is not None else ""
+    return f"{text} [{tag}]" if tag else text
+
+
+def open_resources(report: FleetReport, s: StackOutcome) -> list[ResourceChange]:
+    """A row's resources but the accepted ones (the reports list those apart)."""
+    if report.findings is None:
+        return s.resources
+    return [r for r in s.resources if not report.findings.is_accepted(s.stack, r.name)]
+
+
+def accepted_lines(report: FleetReport) -> list[str]:
+    """`<stack>: <resource> ... [accepted until ...]`, one per accepted finding: the reports' own section."""
+    if report.findings is None:
+        return []
+    return [f"{s.stack}: {tagged(report, s.stack, r)}" for s in report.stacks for r in s.resources
+            if report.findings.is_accepted(s.stack, r.name)]
 
 
 def engine_lines(report: FleetReport) -> list[str]:
@@ -264,21 +314,25 @@ def markdown(report: FleetReport) -> str:
              + (" · interrupted" if report.interrupted else "") + (f" · shard {report.shard}" if report.shard else ""),
              "", "| customer | labels | status | " + " | ".join(label for _, label in COLUMNS) + " | notes |",
              "|---|---|---|" + "--:|" * len(COLUMNS) + "---|"]
-    for s in report.stacks:
+    rows = [s if report.findings is None else replace(s, resources=open_resources(report, s)) for s in report.stacks]
+    for s, row in zip(report.stacks, rows):
         notes = s.error.splitlines()[0] if s.error else s.pending_note
         counts = [str(s.counts.get(op, 0)) for op, _ in COLUMNS]
-        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {s.status} | "
+        status = s.status + (" (accepted)" if s.status == DRIFTED and s.resources and not row.resources else "")
+        lines.append(f"| `{s.stack}` | {_cell(s.labels_text)} | {_ICONS.get(s.status, '')} {status} | "
                      + " | ".join(counts) + f" | {_cell(notes)} |")
-    grouped, alone = same_changes(report.stacks)
+    if report.findings is not None:
+        lines += [""] + [f"> {_cell(line)}" for line in report.findings.lines()]
+    grouped, alone = same_changes(rows)
     for change_lines, names in grouped:
         lines += ["", f"**The same change on {len(names)} customers:**", ""]
         lines += [f"- {_cell(line)}" for line in change_lines]
         lines += ["", f"<details><summary>the {len(names)} customers</summary>", "",
                   ", ".join(f"`{n}`" for n in names), "", "</details>"]
-    detailed = [s for s in report.stacks if (s.resources and s.stack in alone) or s.error or s.warnings]
+    detailed = [s for s in rows if (s.resources and s.stack in alone) or s.error or s.warnings]
     for s in detailed:
         lines += ["", f"<details><summary><code>{s.stack}</code>: {s.status}</summary>", ""]
-        lines += [f"- {_cell(describe_resource(r))}" for r in s.resources]
+        lines += [f"- {_cell(tagged(report, s.stack, r))}" for r in s.resources]
         if s.error:
             lines += ["", "```", s.error.strip(), "```"]
         if s.notes:
@@ -286,6 +340,10 @@ def markdown(report: FleetReport) -> str:
         if s.warnings:
             lines += [""] + [f"- warning: {_cell(w)}" for w in s.warnings]
         lines += ["", "</details>"]
+    accepted = accepted_lines(report)
+    if accepted:
+        lines += ["", f"#### Accepted drift ({len(accepted)}): does not fail the run", ""]
+        lines += [f"- {_cell(line)}" for line in accepted]
     if report.mode:
         engine = engine_lines(report)
         lines += ["", engine[0]] + [f"- {_cell(line.strip())}" for line in engine[1:]]
@@ -332,8 +390,10 @@ def summary_markdown(report: FleetReport, full_name: str, full_length: int, list
     if totals:
         lines += ["| planned | customers |", "|---|--:|"]
         lines += [f"| {_cell(k)} | {n} |" for k, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if report.findings is not None:
+        lines += [""] + [f"> {_cell(line)}" for line in report.findings.lines()]
     for status in (FAILED, DRIFTED, CANCELLED):
-        rows = [s for s in report.stacks if s.status == status]
+        rows = [s for s in report.stacks if s.status == status and (status != DRIFTED or open_resources(report, s))]
         if not rows:
             continue
         lines += ["", f"<details><summary>{_ICONS.get(status, '')} {len(rows)} {status}</summary>", ""]

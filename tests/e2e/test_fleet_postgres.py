@@ -128,15 +128,25 @@ def test_fleet_on_the_postgresql_backend(tmp_path, emulator, api, postgres):
     # the backend chosen by the environment variable: drift seen from the state in PostgreSQL, by the scan
     # (which reads the pulumi_state table itself) and by the engine alike
     env = fleet_env({"PULUMI_BACKEND_URL": url})
-    clean = fleet(project, "drift", env=env)
+    clean = fleet(project, "drift", "--history", "backend", env=env)  # the baseline, kept in the table
     assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no previous run: this run is the baseline" in clean.stdout
     assert fleet(project, "drift", "--engine", env=env).returncode == 0
     assert api.http.put(f"{ADMIN}/{names['Pg 003']}", json={"languageCode": "it-IT"}).status_code == 200
-    drift = fleet(project, "drift", "--json", str(tmp_path / "drift.json"), env=env)
+    drift = fleet(project, "drift", "--json", str(tmp_path / "drift.json"), "--history", "backend", env=env)
     assert drift.returncode == 3, drift.stdout + drift.stderr
+    history = [k for k in postgres.query("SELECT key FROM pulumi_state ORDER BY key") if "drift-history" in k]
+    assert all(k.endswith(".json") and "/.cloudlink/drift-history/" in "/" + k for k in history), history
+    kept = sorted(k.rsplit("/", 1)[1] for k in history)
+    assert kept[-1] == "latest.json" and len(kept) == 3 and all(n.startswith("drift-") for n in kept[:-1]), kept
+    assert [r["finding"]["since"] for s in json.loads((tmp_path / "drift.json").read_text())["stacks"]
+            for r in s["resources"]] == ["new"]
     drifted = [s["stack"] for s in json.loads((tmp_path / "drift.json").read_text())["stacks"] if s["drifted"]]
     assert drifted == ["pg-003"]
-    engine = fleet(project, "drift", "--engine", "--json", str(tmp_path / "engine.json"), env=env)
-    assert engine.returncode == 3
+    engine = fleet(project, "drift", "--engine", "--json", str(tmp_path / "engine.json"), "--history", "backend",
+                   "--fail-on", "new", env=env)
+    assert engine.returncode == 0, engine.stdout + engine.stderr  # the same drift, still there: not new
+    assert [r["finding"]["since"] for s in json.loads((tmp_path / "engine.json").read_text())["stacks"]
+            for r in s["resources"]] == ["still"]
     assert [s["stack"] for s in json.loads((tmp_path / "engine.json").read_text())["stacks"] if s["drifted"]] == drifted
     assert [k for k in postgres.query("SELECT key FROM pulumi_state") if "/locks/" in k] == []

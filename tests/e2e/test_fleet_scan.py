@@ -43,6 +43,11 @@ def findings(report: dict[str, Any]) -> set[tuple]:
     return out
 
 
+def finding_keys(report: dict[str, Any]) -> dict[str, str]:
+    """Every drift finding of a report: key -> fingerprint."""
+    return {r["finding"]["key"]: r["finding"]["fingerprint"] for s in report["stacks"] for r in s["resources"]}
+
+
 def _ids(api, name: str) -> dict[str, str]:
     accounts = {a["name"]: a["accountId"] for a in api.http.get(f"/admin/{V}/accounts").json()["_embedded"]["items"]}
     account = accounts[name]
@@ -170,6 +175,10 @@ def test_scan_and_engine_report_the_same_drift(tmp_path, emulator, api):
     assert scan.returncode == engine.returncode == 3, scan.stdout[-3000:] + engine.stdout[-3000:]
     found_scan, found_engine = findings(scan_report), findings(engine_report)
     assert found_scan - found_engine == set() and found_engine - found_scan == set()
+    # the same findings too (fleet/findings.py): the same keys, the same fingerprints of the drifted values, so a
+    # nightly job that switches between the scan and --engine does not see old drift as new
+    keyed_scan, keyed_engine = finding_keys(scan_report), finding_keys(engine_report)
+    assert keyed_scan == keyed_engine and len(keyed_scan) >= 12
     drifted = {s["stack"] for s in scan_report["stacks"] if s["drifted"]}
     assert drifted >= set(edited) and drifted >= {s for s in touched}
     for s_scan, s_engine in zip(scan_report["stacks"], engine_report["stacks"]):

@@ -81,9 +81,15 @@ def test_scan_reads_the_object_store_natively_and_agrees_with_the_engine(store, 
     ids = _ids(api, customers[second]["account"]["name"])
     _ok(api.http.put(f"/gateway/{V}/accounts/{ids['account']}/gateways/{ids['gateway']}",
                      json={"name": "Renamed in the console"}))
-    scan = fleet(project, "drift", "--json", str(tmp_path / "scan.json"), env=env)
-    engine = fleet(project, "drift", "--engine", "--json", str(tmp_path / "engine.json"), env=env, timeout=900)
+    scan = fleet(project, "drift", "--json", str(tmp_path / "scan.json"), "--history", "backend", env=env)
+    engine = fleet(project, "drift", "--engine", "--json", str(tmp_path / "engine.json"), "--history", "backend",
+                   env=env, timeout=900)
     assert scan.returncode == engine.returncode == 3, scan.stdout[-3000:] + engine.stdout[-3000:]
+    # the history kept in the store beside the state: the engine's run compares with the scan's
+    assert "no previous run: this run is the baseline" in scan.stdout
+    assert bucket.read(".cloudlink/drift-history/latest.json") is not None
+    assert {r["finding"]["since"] for s in report(tmp_path / "engine.json")["stacks"] for r in s["resources"]} == \
+        {"still"}
     scan_report, engine_report = report(tmp_path / "scan.json"), report(tmp_path / "engine.json")
     assert findings(scan_report) == findings(engine_report)
     assert {s["stack"] for s in scan_report["stacks"] if s["drifted"]} == {first, second}

@@ -20,7 +20,8 @@ from rich.text import Text
 from ...standards import StandardsReport
 from ...standards.evaluate import EXCEPTED, EXPIRED
 from ..report import (CANCELLED, CHANGED, COLUMNS, DRIFTED, FAILED, UNCHANGED, FleetReport, StackOutcome,
-                     describe_resource, engine_lines, summary_line)
+                     accepted_lines, describe_resource, engine_lines, open_resources, summary_line,
+                     tagged)
 
 PLAIN_ROWS = 100  # above this many customers the final table is plain text (rich tables measure every cell)
 STYLE = {UNCHANGED: "green", CHANGED: "cyan", DRIFTED: "yellow", FAILED: "red", CANCELLED: "magenta"}
@@ -122,9 +123,9 @@ class FleetView:
             cells = [c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths))]
             lines.append("  ".join(cells + [row[-1]]).rstrip())
         for s in report.stacks:
-            if s.resources:
+            if open_resources(report, s):
                 lines.append(s.stack)
-                lines += [f"  {describe_resource(change)}" for change in s.resources]
+                lines += [f"  {tagged(report, s.stack, change)}" for change in open_resources(report, s)]
             lines += [f"{s.stack} standard {p.standard} ({p.level}): {p.message}"
                       for p in s.policies if p.level != "mandatory"]  # (mandatory ones are the failure itself)
             if report.debug and s.detail:
@@ -141,16 +142,17 @@ class FleetView:
         table.add_column("drifted", justify="center")
         table.add_column("failure / notes")
         for s in report.stacks:
-            table.add_row(Text(s.stack), Text(s.labels_text), Text(s.status, style=STYLE.get(s.status, "")),
+            status = s.status + (" (accepted)" if s.resources and not open_resources(report, s) else "")
+            table.add_row(Text(s.stack), Text(s.labels_text), Text(status, style=STYLE.get(s.status, "")),
                           *[str(s.counts.get(op, 0)) for op, _ in COLUMNS],
                           "yes" if s.status == DRIFTED else "",
                           Text(s.error.strip() if s.error else s.pending_note))  # the whole 1-3 lines, as in JSON/Markdown
         self.console.print(table)
         for s in report.stacks:
-            if s.resources:
+            if open_resources(report, s):
                 self.console.print(Text(s.stack, style="bold"))
-                for change in s.resources:
-                    self.console.print(f"  {describe_resource(change)}", highlight=False, markup=False)
+                for change in open_resources(report, s):
+                    self.console.print(f"  {tagged(report, s.stack, change)}", highlight=False, markup=False)
             for p in s.policies:
                 if p.level != "mandatory":  # (mandatory ones are the failure itself)
                     self.console.print(Text.assemble((s.stack, "bold"), f" standard {p.standard} ({p.level}): ",
@@ -169,6 +171,13 @@ class FleetView:
             for u in report.unmanaged:
                 table.add_row(Text(u.account_name), Text(u.description), Text(u.command))
             self.console.print(table)
+        accepted = accepted_lines(report)
+        if accepted:
+            self.console.print(Text(f"accepted drift ({len(accepted)}), does not fail the run:", style="bold"))
+            for line in accepted:
+                self.console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        for line in (report.findings.lines() if report.findings is not None else ()):
+            self.console.print(line, highlight=False, markup=False, soft_wrap=True)
         for error in report.coverage_errors:
             self.console.print(Text(f"coverage: {error}", style="red"))
         for warning in report.warnings:

@@ -50,12 +50,13 @@ class PostgresBucket:
         sub = parsed.path.lstrip("/")
         self.prefix = sub + ("/" if sub and not sub.endswith("/") else "")
 
-    def _run(self, sql: str, **params: Any) -> list[list[Any]]:
+    def _run(self, sql: str, missing_ok: bool = True, **params: Any) -> list[list[Any]]:
+        """`missing_ok`: a missing table reads as an empty backend (reads); a write must never vanish quietly."""
         with self._lock:
             try:
                 return self.db.run(sql, **params)
-            except Exception as e:  # noqa: BLE001 - a missing table reads as an empty backend
-                if "does not exist" in str(e):
+            except Exception as e:  # noqa: BLE001 - the driver's errors have no common base worth naming
+                if missing_ok and "does not exist" in str(e):
                     return []
                 raise StateError(f"PostgreSQL backend: {type(e).__name__}") from None
 
@@ -75,12 +76,13 @@ class PostgresBucket:
 
     def write(self, key: str, data: bytes) -> None:
         blob = json.dumps({"data": base64.b64encode(data).decode()})
-        self._run(f"INSERT INTO {self.table} (key, data, created_at, updated_at) VALUES (:k, CAST(:d AS JSONB), "
-                  "NOW(), NOW()) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, updated_at = NOW()",
-                  k=self.prefix + key, d=blob)
+        # the engine's own statement (bucket.go): the table has key, data (JSON) and updated_at, no more
+        self._run(f"INSERT INTO {self.table} (key, data) VALUES (:k, CAST(:d AS JSON)) "
+                  "ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, updated_at = now()",
+                  missing_ok=False, k=self.prefix + key, d=blob)
 
     def delete(self, key: str) -> None:
-        self._run(f"DELETE FROM {self.table} WHERE key = :k", k=self.prefix + key)
+        self._run(f"DELETE FROM {self.table} WHERE key = :k", missing_ok=False, k=self.prefix + key)
 
     def modified(self, key: str) -> float | None:
         rows = self._run(f"SELECT EXTRACT(EPOCH FROM updated_at) FROM {self.table} WHERE key = :k", k=self.prefix + key)

@@ -70,3 +70,29 @@ def test_after_a_kill_the_readme_shows_recover_then_up_and_both_exist():
     for args in commands:
         check(args)
     assert "--force" in runner.invoke(app, ["fleet", "recover", "--help"]).output
+
+
+def test_the_nightly_drift_example_keeps_history_fails_on_new_and_publishes_the_dashboard():
+    data = yaml.safe_load((ROOT / "examples" / "ci" / "nightly-drift.yml").read_text())
+    steps = data["jobs"]["drift"]["steps"]
+    [drift] = [args for s in steps for args in invocations(s.get("run", ""))]
+    options = dict(zip(drift, drift[1:]))
+    assert drift[0] == "drift" and options["--fail-on"] == "new" and "--notify" in drift
+    history, dashboard = options["--history"], options["--html"]
+    restore = next(s for s in steps if s.get("uses", "").startswith("actions/cache/restore@"))
+    save = next(s for s in steps if s.get("uses", "").startswith("actions/cache/save@"))
+    assert restore["with"]["path"] == save["with"]["path"] == history  # what drift reads is what is kept
+    assert save["if"] == "always()"  # kept when the job fails too (the failing night is tomorrow's "still")
+    assert restore["with"]["restore-keys"] and save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    index = steps.index
+    assert index(restore) < next(i for i, s in enumerate(steps) if "fleet drift" in s.get("run", "")) < index(save)
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert dashboard.startswith(upload["with"]["path"]) and upload["if"] == "always()"
+
+
+def test_the_readme_triage_file_example_loads():
+    from cloudlink_provider.fleet.findings import parse_triage
+
+    block = README.split("# stacks/drift-accepted.yaml\n", 1)[1].split("```", 1)[0]
+    [entry] = parse_triage(yaml.safe_load(block), "stacks/drift-accepted.yaml").entries
+    assert (entry.customer, entry.resource, entry.field) == ("acme-iberia", "gateway", "name")

@@ -202,3 +202,34 @@ def test_waves_by_reads_the_effective_labels_and_select_narrows_the_rollout(proj
     assert len(planned) == 1  # beta (region=eu) has no tier label: a bad rollout plan, before anything runs
     seen = cloudlink("fleet", "up", "--select", "tier=gold", "--waves-by", "tier", "--project-dir", str(project))
     assert planned[1] == {"tier=gold": ["alpha"]} and seen.exit_code == 0
+
+
+@pytest.mark.parametrize("targets, message", [
+    ("  - {name: ops, type: teams, url: 'https://example.webhook.office.com/x'}\n",
+     "stacks/fleet.yaml: notifications[0].url must be encrypted (url: {secure: v1:...}), never plaintext"),
+    ("  - {name: ops, type: teams}\n",
+     "stacks/fleet.yaml: notifications[0].url: no URL for 'ops'; write it with "
+     "`cloudlink fleet set-notification-url ops`"),
+    ("  - {name: ops, type: pager, url: {secure: 'v1:x'}}\n",
+     "stacks/fleet.yaml: notifications[0].type: 'pager' is not one of teams, slack, webhook"),
+    ("  - {name: ops, type: slack, on: [sometimes]}\n",
+     "stacks/fleet.yaml: notifications[0].on: 'sometimes' is not one of"),
+])
+def test_a_bad_notification_target_stops_drift_before_anything_runs(project, targets, message):
+    with open(project / "stacks" / "fleet.yaml", "a") as f:
+        f.write("notifications:\n" + targets)
+    seen = cloudlink("fleet", "drift", "--project-dir", str(project))
+    assert seen.exit_code == 2, seen.out + seen.err
+    assert message in seen.err and "example.webhook.office.com" not in seen.err
+    assert len(seen.err.strip().splitlines()) == 1
+
+
+def test_a_url_the_passphrase_cannot_open_stops_drift(project, monkeypatch):
+    crypt = Passphrase("another-passphrase")
+    salt = crypt.new_state()
+    sealed = crypt.encrypt(salt, "https://hooks.slack.com/services/T/B/secret")
+    text = (project / "stacks" / "fleet.yaml").read_text()
+    (project / "stacks" / "fleet.yaml").write_text(
+        f"encryptionsalt: {salt}\n" + text + f"notifications:\n  - {{name: ops, type: slack, url: {{secure: '{sealed}'}}}}\n")
+    seen = cloudlink("fleet", "drift", "--project-dir", str(project))
+    assert seen.exit_code == 2 and "notifications[0].url cannot be decrypted" in seen.err
