@@ -1,14 +1,17 @@
-# The two commands: `make demo` and `make test`. Both install what they need (virtualenv,
-# Python packages, the Pulumi engine built from the Go module proxy, the test suite's object-store servers)
-# through `make setup`.
+# The two commands: `make demo` and `make test`. Both install what they need through `make setup` (virtualenv,
+# Python packages, the Pulumi engine built from the Go module proxy); `make test` also through `make test-setup`
+# (the object-store servers the suite starts, and Debian's Chromium for the dashboard test).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-e2e lint clean
+.PHONY: setup test-setup demo test test-unit test-e2e lint clean
 
-setup: $(VENV)/.installed .tools/bin/pulumi-ready .tools/servers-ready .tools/chromium-ready
+setup: $(VENV)/.installed .tools/bin/pulumi-ready
+
+# What only the test suite needs: the object-store servers and a browser.
+test-setup: setup .tools/servers-ready .tools/chromium-ready
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,13 +47,13 @@ demo: setup
 lint: setup
 	$(BIN)/lint-imports
 
-test: setup lint
+test: test-setup lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-test-unit: setup
+test-unit: test-setup
 	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
 
-test-e2e: setup
+test-e2e: test-setup
 	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
 
 clean:

