@@ -237,15 +237,7 @@ class FleetFile:
             if target.sealed_url is None:
                 raise FleetFileError(f"{self.label}: {field_name}: no URL for {target.name!r}; write it with "
                                      f"`cloudlink fleet set-notification-url {target.name}`")
-            if passphrase is None:
-                raise FleetFileError(f"{self.label}: {field_name} is encrypted; set PULUMI_CONFIG_PASSPHRASE "
-                                     "(or PULUMI_CONFIG_PASSPHRASE_FILE) to the fleet's passphrase")
-            if not content.salt:
-                raise FleetFileError(f"{self.label}: {field_name} is encrypted but the file has no encryptionsalt")
-            try:
-                url = passphrase.decrypt(content.salt, target.sealed_url)
-            except SecretsError as e:
-                raise FleetFileError(f"{self.label}: {field_name} cannot be decrypted: {e}") from None
+            url = self._open(content, field_name, target.sealed_url, passphrase)
             if not url.startswith(("https://", "http://")):
                 raise FleetFileError(f"{self.label}: {field_name}: the URL of {target.name!r} is not an "
                                      "http(s) URL")
@@ -276,15 +268,19 @@ class FleetFile:
         return out
 
     def decrypt(self, content: FleetContent, key: str, passphrase: Passphrase | None) -> str:
+        return self._open(content, f"provider.{key}", content.provider[key]["secure"], passphrase)
+
+    def _open(self, content: FleetContent, field_name: str, sealed: str, passphrase: Passphrase | None) -> str:
+        """One encrypted value of this file, or a FleetFileError naming the file and the field."""
         if passphrase is None:
-            raise FleetFileError(f"{self.label}: provider.{key} is encrypted; set PULUMI_CONFIG_PASSPHRASE "
+            raise FleetFileError(f"{self.label}: {field_name} is encrypted; set PULUMI_CONFIG_PASSPHRASE "
                                  "(or PULUMI_CONFIG_PASSPHRASE_FILE) to the fleet's passphrase")
         if not content.salt:
-            raise FleetFileError(f"{self.label}: provider.{key} is encrypted but the file has no encryptionsalt")
+            raise FleetFileError(f"{self.label}: {field_name} is encrypted but the file has no encryptionsalt")
         try:
-            return passphrase.decrypt(content.salt, content.provider[key]["secure"])
+            return passphrase.decrypt(content.salt, sealed)
         except SecretsError as e:
-            raise FleetFileError(f"{self.label}: provider.{key} cannot be decrypted: {e}") from None
+            raise FleetFileError(f"{self.label}: {field_name} cannot be decrypted: {e}") from None
 
     def save(self, data: Mapping[str, Any], header: str = "") -> None:
         """Write the file: top-level keys in their documented order."""

@@ -20,6 +20,7 @@ import yaml
 
 from ..plan import NAMESPACE, SECRET_OF_BLOCK
 from ..resources import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY  # the provider's settings: one spelling
+from ..yamltext import yaml_problem
 from .errors import usage
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -102,10 +103,7 @@ class StackFile:
             raise UnreadableStackFile(f"cannot read stacks/{self.path.name}: {e.strerror or type(e).__name__}") \
                 from None
         except yaml.YAMLError as e:  # the file and the place: line and column, as an editor counts them
-            mark = getattr(e, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            problem = getattr(e, "problem", None) or type(e).__name__
-            raise UnreadableStackFile(f"stacks/{self.path.name} is not valid YAML{where}: {problem}") from None
+            raise UnreadableStackFile(f"stacks/{self.path.name} is {yaml_problem(e)}") from None
         return data if isinstance(data, dict) else {}
 
     def load(self) -> dict[str, Any]:

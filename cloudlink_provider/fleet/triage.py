@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..yamltext import yaml_problem
 from .findings import TRIAGE_FILE, Triage, TriageError, parse_triage
 
 
@@ -50,9 +51,7 @@ def load_triage(stacks_dir: Path) -> Triage:
         text = path.read_text()
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark else ""
-        raise TriageError(f"{label}: not valid YAML{at}: {getattr(e, 'problem', None) or e}") from None
+        raise TriageError(f"{label}: {yaml_problem(e)}") from None
     except OSError as e:
         raise TriageError(f"{label}: {e.strerror}") from None
     return parse_triage(data, label, _entry_lines(text))

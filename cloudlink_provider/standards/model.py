@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 import yaml
 
 from ..customer.selectors import SelectorError, parse_selector
+from ..yamltext import yaml_problem
 from .builtin import BUILTINS, Builtin
 from .rules import RuleError, Test, parse_conditions
 
@@ -250,9 +251,7 @@ def load_standards(stacks_dir: Path, customers: set[str] | None = None,
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark else ""
-        raise StandardsError(f"{file}: not valid YAML{at}: {getattr(e, 'problem', None) or e}") from None
+        raise StandardsError(f"{file}: {yaml_problem(e)}") from None
     except OSError as e:
         raise StandardsError(f"{file}: {e.strerror}") from None
     return parse_standards(data, file, customers, refuse_expired_on)

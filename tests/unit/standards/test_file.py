@@ -96,7 +96,7 @@ def test_file_errors(tmp_path: Path):
     (tmp_path / "standards.yaml").write_text("rules: [\n")
     with pytest.raises(StandardsError) as e:
         load_standards(tmp_path)
-    assert str(e.value).startswith(f"{tmp_path.name}/standards.yaml: not valid YAML (line")
+    assert str(e.value).startswith(f"{tmp_path.name}/standards.yaml: not valid YAML at line")
     (tmp_path / "standards.yaml").unlink()
     assert load_standards(tmp_path).standards == ()  # no file: no standards
 
