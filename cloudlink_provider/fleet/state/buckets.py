@@ -52,7 +52,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
 from .errors import StateError
@@ -147,6 +147,9 @@ class Blob:
     size: int = 0
 
 
+_RAISE = object()  # _Prefixed._do: a key that is not there is an error for this operation
+
+
 class _Prefixed:
     """Keys relative to the backend root, the URL's path prepended on the wire (the engine's PrefixedBucket)."""
 
@@ -163,6 +166,20 @@ class _Prefixed:
 
     def _fail(self, operation: str, key: str, error: BaseException) -> BucketError:
         return BucketError(f"{self.scheme}://{self.name}: {operation} {self.prefix}{key}: {_describe(error)}")
+
+    def _missing(self, error: BaseException) -> bool:  # pragma: no cover - each store's own
+        """Whether the SDK's error says the key is not there."""
+        raise NotImplementedError
+
+    def _do(self, operation: str, key: str, call: Callable[[], Any], missing: Any = _RAISE) -> Any:
+        """`call()`; a key that is not there gives `missing` (unless it is an error for this operation);
+        any other failure is a BucketError naming the operation and the key."""
+        try:
+            return call()
+        except Exception as e:  # noqa: BLE001 - every SDK error becomes one line
+            if missing is not _RAISE and self._missing(e):
+                return missing
+            raise self._fail(operation, key, e) from None
 
     def list(self, prefix: str) -> list[str]:
         return [blob.key for blob in self.listing(prefix)]
@@ -298,34 +315,24 @@ class S3Bucket(_Prefixed):
             raise self._fail("list", prefix, e) from None
         return found
 
+    def _missing(self, error: BaseException) -> bool:
+        return _code(error) in ("NoSuchKey", "404", "NotFound")
+
     def read(self, key: str) -> bytes | None:
-        try:
-            return self.client.get_object(Bucket=self.name, Key=self.prefix + key)["Body"].read()
-        except Exception as e:  # noqa: BLE001
-            if _code(e) in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise self._fail("read", key, e) from None
+        return self._do("read", key, lambda: self.client.get_object(Bucket=self.name, Key=self.prefix + key)
+                        ["Body"].read(), missing=None)
 
     def modified(self, key: str) -> float | None:
-        try:
-            return self.client.head_object(Bucket=self.name, Key=self.prefix + key)["LastModified"].timestamp()
-        except Exception as e:  # noqa: BLE001
-            if _code(e) in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise self._fail("stat", key, e) from None
+        return self._do("stat", key, lambda: self.client.head_object(Bucket=self.name, Key=self.prefix + key)
+                        ["LastModified"].timestamp(), missing=None)
 
     def write(self, key: str, data: bytes) -> None:
-        try:
-            self.client.put_object(Bucket=self.name, Key=self.prefix + key, Body=data, **self._put)
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("write", key, e) from None
+        self._do("write", key, lambda: self.client.put_object(Bucket=self.name, Key=self.prefix + key, Body=data,
+                                                              **self._put))
 
     def delete(self, key: str) -> None:
-        try:
-            self.client.delete_object(Bucket=self.name, Key=self.prefix + key)
-        except Exception as e:  # noqa: BLE001
-            if _code(e) not in ("NoSuchKey", "404", "NotFound"):
-                raise self._fail("delete", key, e) from None
+        self._do("delete", key, lambda: self.client.delete_object(Bucket=self.name, Key=self.prefix + key),
+                 missing=None)
 
 
 def _code(error: BaseException) -> str:
@@ -422,41 +429,23 @@ class AzureBucket(_Prefixed):
         except Exception as e:  # noqa: BLE001
             raise self._fail("list", prefix, e) from None
 
-    def read(self, key: str) -> bytes | None:
+    def _missing(self, error: BaseException) -> bool:
         from azure.core.exceptions import ResourceNotFoundError
 
-        try:
-            return self.client.download_blob(self.prefix + key).readall()
-        except ResourceNotFoundError:
-            return None
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("read", key, e) from None
+        return isinstance(error, ResourceNotFoundError)
+
+    def read(self, key: str) -> bytes | None:
+        return self._do("read", key, lambda: self.client.download_blob(self.prefix + key).readall(), missing=None)
 
     def modified(self, key: str) -> float | None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            return self.client.get_blob_client(self.prefix + key).get_blob_properties().last_modified.timestamp()
-        except ResourceNotFoundError:
-            return None
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("stat", key, e) from None
+        return self._do("stat", key, lambda: self.client.get_blob_client(self.prefix + key).get_blob_properties()
+                        .last_modified.timestamp(), missing=None)
 
     def write(self, key: str, data: bytes) -> None:
-        try:
-            self.client.upload_blob(self.prefix + key, data, overwrite=True)
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("write", key, e) from None
+        self._do("write", key, lambda: self.client.upload_blob(self.prefix + key, data, overwrite=True))
 
     def delete(self, key: str) -> None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            self.client.delete_blob(self.prefix + key)
-        except ResourceNotFoundError:
-            pass
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("delete", key, e) from None
+        self._do("delete", key, lambda: self.client.delete_blob(self.prefix + key), missing=None)
 
 
 # -- gs:// ------------------------------------------------------------------------------------------
@@ -502,38 +491,23 @@ class GCSBucket(_Prefixed):
         except Exception as e:  # noqa: BLE001
             raise self._fail("list", prefix, e) from None
 
-    def read(self, key: str) -> bytes | None:
+    def _missing(self, error: BaseException) -> bool:
         from google.api_core.exceptions import NotFound
 
-        try:
-            return self.bucket.blob(self.prefix + key).download_as_bytes()
-        except NotFound:
-            return None
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("read", key, e) from None
+        return isinstance(error, NotFound)
+
+    def read(self, key: str) -> bytes | None:
+        return self._do("read", key, lambda: self.bucket.blob(self.prefix + key).download_as_bytes(), missing=None)
 
     def modified(self, key: str) -> float | None:
-        try:
-            blob = self.bucket.get_blob(self.prefix + key)
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("stat", key, e) from None
+        blob = self._do("stat", key, lambda: self.bucket.get_blob(self.prefix + key))  # None: not there
         return None if blob is None else (blob.updated.timestamp() if blob.updated else 0.0)
 
     def write(self, key: str, data: bytes) -> None:
-        try:
-            self.bucket.blob(self.prefix + key).upload_from_string(data)
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("write", key, e) from None
+        self._do("write", key, lambda: self.bucket.blob(self.prefix + key).upload_from_string(data))
 
     def delete(self, key: str) -> None:
-        from google.api_core.exceptions import NotFound
-
-        try:
-            self.bucket.blob(self.prefix + key).delete()
-        except NotFound:
-            pass
-        except Exception as e:  # noqa: BLE001
-            raise self._fail("delete", key, e) from None
+        self._do("delete", key, lambda: self.bucket.blob(self.prefix + key).delete(), missing=None)
 
 
 def _google_credentials() -> Any:
