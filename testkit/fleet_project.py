@@ -86,6 +86,13 @@ def fleet(project: Path, *args: str, env: dict[str, str] | None = None,
                           capture_output=True, text=True, timeout=timeout)
 
 
+def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
+    """`result`, when it exited with `code`; else a failure showing what it printed (the tail of a long run's)."""
+    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout[-8000:]}"
+                                       f"\n--- stderr\n{result.stderr[-4000:]}")
+    return result
+
+
 def lock_files(project: Path) -> list[Path]:
     locks = project / ".state" / ".pulumi" / "locks"
     return sorted(locks.rglob("*.json")) if locks.exists() else []

@@ -8,7 +8,6 @@ once per stack and step rather than once per change.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import yaml
 
 from cloudlink_provider.fleet.engine.env import PROJECT_ROOT, pulumi_env
 from cloudlink_provider.fleet.engine.gateway import run_pulumi
-from testkit.fleet_project import fleet, fleet_env, make_project
+from testkit.fleet_project import check, fleet, fleet_env, make_project
 from testkit.samples import copy_fleet_file
 
 from .corpus import ADMIN, CASES, GW, INTEGRATIONS, Case
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.e2e
 PLACEHOLDER = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 # One sample's salt with its encrypted client secret, PBX password and Teams client secret (demo passphrase).
 SAMPLE = PROJECT_ROOT / "stacks" / "Pulumi.harbour-health.yaml"
-
-
-def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout[-6000:]}"
-                                       f"\n--- stderr\n{result.stderr[-3000:]}")
-    return result
 
 
 def write_stack(project: Path, case: Case, spec: dict[str, Any], endpoint: str) -> None:

@@ -21,7 +21,7 @@ from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.fleet.state.secrets import Passphrase
 from cloudlink_provider.fleet.stacks import StackFile
 
-from testkit.fleet_project import fleet, fleet_env, generated, make_project
+from testkit.fleet_project import check, fleet, fleet_env, generated, make_project
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +33,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout}"
-                                       f"\n--- stderr\n{result.stderr}")
-    return result
 
 
 def rows(path: Path) -> dict[str, dict[str, Any]]:

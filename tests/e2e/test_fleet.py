@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
-from testkit.fleet_project import (CLOUDLINK, customer, fleet, fleet_env, generated, lock_files, make_project,
-                                   write_stack)
+from testkit.fleet_project import (CLOUDLINK, check, customer, fleet, fleet_env, generated, lock_files,
+                                   make_project, write_stack)
 from testkit.secrets import assert_no_secret
 
 pytestmark = pytest.mark.e2e
@@ -41,12 +41,6 @@ def report(path: Path) -> dict[str, Any]:
 
 def by_stack(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["stack"]: s for s in data["stacks"]}
-
-
-def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout}"
-                                       f"\n--- stderr\n{result.stderr}")
-    return result
 
 
 def test_fleet_lifecycle_preview_up_drift_repair_destroy(tmp_path, emulator, api):

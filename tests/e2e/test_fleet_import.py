@@ -10,7 +10,6 @@ exactly which writes the first `up` makes: only the re-sent write-only secrets
 from __future__ import annotations
 
 import json
-import subprocess
 
 import httpx
 import pytest
@@ -23,7 +22,7 @@ from cloudlink_provider.fleetfile import FleetFile
 from cloudlink_provider.passphrase import Passphrase
 from cloudlink_provider.wire import AZURE_SAML_ENTITY_ID, AZURE_SAML_REPLY_URL
 from testkit.certificates import CERT_PEM
-from testkit.fleet_project import fleet, fleet_env, make_project
+from testkit.fleet_project import check, fleet, fleet_env, make_project
 from testkit.secrets import assert_no_secret
 
 from .corpus import ADMIN, GW, IDP, INTEGRATIONS, SCIM, TEAMS_APP, TEAMS_TENANT, TENANT  # the API paths, once
@@ -31,12 +30,6 @@ from .corpus import ADMIN, GW, IDP, INTEGRATIONS, SCIM, TEAMS_APP, TEAMS_TENANT,
 pytestmark = pytest.mark.e2e
 
 PBX_PASSWORD, TEAMS_SECRET = "pbx-Secret-1", "teams-Secret-1"
-
-
-def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout}"
-                                       f"\n--- stderr\n{result.stderr}")
-    return result
 
 
 def created(response: httpx.Response) -> dict:

@@ -19,17 +19,11 @@ from cloudlink_provider.fleet.engine.env import pulumi_env
 from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
 from cloudlink_provider.fleetfile import CUSTOMER_KEY, LABELS_KEY, PROFILES_KEY, FleetFile
-from testkit.fleet_project import fleet, fleet_env, make_project
+from testkit.fleet_project import check, fleet, fleet_env, make_project
 from testkit.samples import copy_fleet_file
 
 pytestmark = pytest.mark.e2e
 ADMIN = "/admin/2017-09-01/accounts"
-
-
-def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout[-5000:]}"
-                                       f"\n--- stderr\n{result.stderr[-3000:]}")
-    return result
 
 
 def git(repo: Path, *args: str) -> None:

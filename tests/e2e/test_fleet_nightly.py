@@ -18,18 +18,12 @@ import yaml
 
 from cloudlink_provider.emulator.store import DEMO_PARTNER
 from cloudlink_provider.fleet.findings import NO_PREVIOUS
-from testkit.fleet_project import fleet, generated, make_project
+from testkit.fleet_project import check, fleet, generated, make_project
 from testkit.secrets import assert_no_secret
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = "/admin/2017-09-01/accounts"
-
-
-def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout}"
-                                       f"\n--- stderr\n{result.stderr}")
-    return result
 
 
 def findings(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:

@@ -18,15 +18,9 @@ import pytest
 
 from cloudlink_provider.fleet.stacks import StackFile
 
-from testkit.fleet_project import fleet, fleet_env, generated, make_project
+from testkit.fleet_project import check, fleet, fleet_env, generated, make_project
 
 pytestmark = pytest.mark.e2e
-
-
-def check(result, code: int):
-    assert result.returncode == code, (f"exit {result.returncode}, expected {code}\n--- stdout\n{result.stdout[-5000:]}"
-                                       f"\n--- stderr\n{result.stderr[-3000:]}")
-    return result
 
 
 def edit(project, name: str, change) -> None:

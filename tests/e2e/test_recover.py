@@ -23,7 +23,7 @@ import pytest
 from cloudlink_provider.fleet.engine.env import DEMO_PASSPHRASE, PROJECT_ROOT, pulumi_env
 from cloudlink_provider.fleet.engine.gateway import run_pulumi
 from cloudlink_provider.fleet.stacks import StackFile
-from testkit.fleet_project import CLOUDLINK, SAMPLE, fleet, fleet_env, lock_files, make_project, write_stack
+from testkit.fleet_project import CLOUDLINK, SAMPLE, check, fleet, fleet_env, lock_files, make_project, write_stack
 from .test_fleet_postgres import postgres  # noqa: F401 - the PostgreSQL server fixture
 
 pytestmark = pytest.mark.e2e
@@ -45,11 +45,6 @@ def add_stack(project: Path, name: str, n: int, endpoint: str) -> None:
     data = file.load()
     data["config"]["cloudlink-fleet:pbxPassword"] = SAMPLE.config()["cloudlink-fleet:pbxPassword"]  # same passphrase
     file.save(data)
-
-
-def check(result: subprocess.CompletedProcess[str], code: int) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == code, f"exit {result.returncode}, expected {code}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, what: str, timeout: float = 120) -> None:

@@ -19,7 +19,7 @@ import pytest
 from cloudlink_provider.fleet.engine.env import PROJECT_ROOT
 from cloudlink_provider.fleet.stacks import StackFile
 
-from testkit.fleet_project import fleet, full_customers, make_project, write_imported_stacks
+from testkit.fleet_project import check, fleet, full_customers, make_project, write_imported_stacks
 
 pytestmark = pytest.mark.e2e
 
@@ -37,11 +37,6 @@ def label(project: Path, name: str, labels: dict[str, str]) -> None:
     data = file.load()
     data["config"]["cloudlink-fleet:labels"] = labels
     file.save(data)
-
-
-def check(result, code: int):
-    assert result.returncode == code, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def test_an_enforce_standard_blocks_up_for_one_customer_while_the_others_apply(tmp_path, emulator, api):
