@@ -27,7 +27,7 @@ from typing import Any, Callable
 from ..client import ApiError, ClientConfig, CloudLink, CloudLinkError, TransportError
 from ..resources import credentials_from_config
 from .state.secrets import Passphrase, SecretsError, kms_provider, passphrase_from
-from .stacks import StackFile, UnreadableStackFile
+from .stacks import PROVIDER_KEYS, StackFile, UnreadableStackFile
 
 TIMEOUT_S = 20.0   # one token grant: connect + answer
 ATTEMPTS = 2       # a second try only for what may pass (a timeout, 429, 5xx): at most ~45 s per endpoint
@@ -91,30 +91,14 @@ def _kms(stacks_dir: Path, name: str) -> bool:
     return kms_provider(str(provider) if provider else None) is not None
 
 
-PROVIDER_KEYS = ("cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret")
-
-
 def credentials(stacks_dir: Path, name: str, passphrase: Passphrase) -> ClientConfig:
     """The provider credentials the stack file holds now (its client secret decrypted in-process).
     Raises ValueError (unreadable file, a missing setting) or SecretsError (a wrong passphrase)."""
-    file = StackFile(stacks_dir, name)
     try:
-        data = file.read()
+        values = StackFile(stacks_dir, name).provider_settings(passphrase)
     except UnreadableStackFile as e:
         raise ValueError(str(e)) from None
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    values: dict[str, object] = {}
-    for key in PROVIDER_KEYS:
-        value = config.get(key)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            if not data.get("encryptionsalt"):
-                raise ValueError(f"stacks/{file.path.name} has secure values but no encryptionsalt")
-            try:
-                value = passphrase.decrypt(data["encryptionsalt"], value["secure"])
-            except SecretsError as e:
-                raise SecretsError(f"{key}: {e}") from None
-        values[key] = value
-    if all(values.get(key) not in (None, "") for key in PROVIDER_KEYS):
+    if all(key in values for key in PROVIDER_KEYS):
         return credentials_from_config(values, fleet={})
     from .layering import layering_for  # what the stack file leaves out comes from the fleet file, as the program reads it
 

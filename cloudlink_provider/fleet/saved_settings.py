@@ -17,10 +17,8 @@ from typing import Any
 
 from ..pulumi_facts import DEFAULT_PROVIDER
 from .engine.gateway import Project
-from .stacks import StackFile
-from .state.secrets import Passphrase, SecretsError, passphrase_from
-
-KEYS = ("cloudlink:endpoint", "cloudlink:clientId", "cloudlink:clientSecret")
+from .stacks import PROVIDER_KEYS, StackFile
+from .state.secrets import Passphrase, passphrase_from
 
 
 def stale(project: Project, name: str) -> bool:
@@ -34,27 +32,12 @@ def stale(project: Project, name: str) -> bool:
         saved = [r for r in checkpoint.resources if r.type == DEFAULT_PROVIDER and r.name == "default"]
         if not saved:
             return False
-        data = StackFile(project.stacks_dir, name).read()
-        return _values(saved[0].inputs, passphrase, checkpoint.salt) != _file_values(data, passphrase)
+        now = StackFile(project.stacks_dir, name).provider_settings(passphrase)
+        return _saved(saved[0].inputs, passphrase, checkpoint.salt) != now
     except Exception:  # noqa: BLE001 - anything unreadable: refresh first rather than guess
         return True
 
 
-def _values(inputs: dict[str, Any], passphrase: Passphrase, salt: str | None) -> dict[str, Any]:
-    found = {key: inputs.get(key) for key in KEYS if inputs.get(key) not in (None, "")}
+def _saved(inputs: dict[str, Any], passphrase: Passphrase, salt: str | None) -> dict[str, Any]:
+    found = {key: inputs.get(key) for key in PROVIDER_KEYS if inputs.get(key) not in (None, "")}
     return {key: passphrase.reveal(salt, value) if salt else value for key, value in found.items()}
-
-
-def _file_values(data: dict[str, Any], passphrase: Passphrase) -> dict[str, Any]:
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    values = {}
-    for key in KEYS:
-        value = config.get(key)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            try:
-                value = passphrase.decrypt(data["encryptionsalt"], value["secure"])
-            except (KeyError, SecretsError):
-                raise ValueError(f"{key} does not open") from None
-        if value not in (None, ""):
-            values[key] = value
-    return values

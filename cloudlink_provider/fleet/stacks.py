@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from ..passphrase import Passphrase, SecretsError
 from ..plan import NAMESPACE, SECRET_OF_BLOCK
 from ..resources import CLIENT_ID_KEY, CLIENT_SECRET_KEY, ENDPOINT_KEY  # the provider's settings: one spelling
 from ..yamltext import yaml_problem
@@ -26,7 +27,8 @@ from .errors import usage
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 CUSTOMER_KEY = f"{NAMESPACE}:customer"
 # Config keys in the order a stack file lists them: provider settings, then the spec blocks' secrets.
-LEADING_KEYS = (ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY, *(f"{NAMESPACE}:{k}" for k in SECRET_OF_BLOCK.values()))
+PROVIDER_KEYS = (ENDPOINT_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY)
+LEADING_KEYS = (*PROVIDER_KEYS, *(f"{NAMESPACE}:{k}" for k in SECRET_OF_BLOCK.values()))
 
 
 class _Dumper(yaml.SafeDumper):
@@ -128,6 +130,26 @@ class StackFile:
 
     def salt(self) -> str | None:
         return self.snapshot().salt()
+
+    def provider_settings(self, passphrase: Passphrase) -> dict[str, Any]:
+        """The provider settings the file sets (`cloudlink:endpoint`, ...), the client secret decrypted;
+        a setting it leaves out (the fleet file's then) is absent. Raises `UnreadableStackFile`, ValueError
+        (secure values but no salt) or SecretsError naming the key (a wrong passphrase)."""
+        data = self.read()
+        config = data.get("config") if isinstance(data.get("config"), dict) else {}
+        values: dict[str, Any] = {}
+        for key in PROVIDER_KEYS:
+            value = config.get(key)
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                if not data.get("encryptionsalt"):
+                    raise ValueError(f"stacks/{self.path.name} has secure values but no encryptionsalt")
+                try:
+                    value = passphrase.decrypt(data["encryptionsalt"], value["secure"])
+                except SecretsError as e:
+                    raise SecretsError(f"{key}: {e}") from None
+            if value not in (None, ""):
+                values[key] = value
+        return values
 
     def save(self, data: dict[str, Any], header: str = "") -> None:
         """Write `data` (top-level keys in their order; the config's leading keys first), after `header` comments."""
